@@ -1,0 +1,73 @@
+"""lmagent command line: parse arguments, call the library, render.
+
+Each subcommand lives in ``agent/commands/<name>.py`` and exposes ``register(subparsers)``; its
+heavy imports happen inside its run function, so ``lmagent route`` never pays for LangGraph or the
+openai client. Exit status: 0 success, 1 a check failed, 2 usage or unreadable input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+from tools.errors import InputError
+
+# Module names under agent.commands, in --help order.
+COMMANDS = (
+    "personas",
+    "route",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lmagent",
+        description="Performance-engineering personas with deterministic tools, in chat, CI and code review.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name in COMMANDS:
+        importlib.import_module(f"agent.commands.{name}").register(sub)
+    return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("lmagent")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def _load_env() -> None:
+    """Settings come from the environment; a .env in the working directory fills the gaps."""
+    if os.path.exists(".env"):
+        from dotenv import load_dotenv
+
+        load_dotenv(".env", override=False)
+
+
+def main(argv: list[str] | None = None) -> int:
+    _load_env()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except InputError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # Output piped into `head` and closed: not an error worth a traceback.
+        sys.stderr.close()
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

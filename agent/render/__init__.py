@@ -1,0 +1,113 @@
+"""The one place that turns Reports and Findings into output.
+
+Tools never print or colour anything; commands call these functions. Tool-specific views (a plan
+tree, a metrics table, a hot path) live in ``agent/render/<tool>.py`` and reuse the helpers here.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from tools.findings import Finding, Report
+
+SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+SEVERITY_ICON = {"error": "✖", "warning": "▲", "info": "●"}
+
+_console = None
+
+
+def console(stderr: bool = False):
+    """The shared rich Console (created on first use: rich costs import time)."""
+    global _console
+    from rich.console import Console
+
+    if stderr:
+        return Console(stderr=True)
+    if _console is None:
+        _console = Console()
+    return _console
+
+
+def to_jsonable(value: Any) -> Any:
+    from pydantic import BaseModel
+
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", exclude_none=True)
+    if isinstance(value, dict):
+        return {k: to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    return value
+
+
+def print_json(value: Any) -> None:
+    """Machine output: plain JSON on stdout, no colour, stable key order from the models."""
+    sys.stdout.write(json.dumps(to_jsonable(value), ensure_ascii=False, indent=2) + "\n")
+
+
+def finding_line(f: Finding) -> str:
+    """One plain-text line: `location: CODE [severity] message`."""
+    where = f"{f.location}: " if f.location and str(f.location) else ""
+    return f"{where}{f.code} [{f.severity}] {f.message}"
+
+
+def findings_table(findings: list[Finding], title: str | None = None):
+    from rich.table import Table
+
+    table = Table(title=title, show_lines=False, expand=False)
+    table.add_column("", no_wrap=True)
+    table.add_column("code", no_wrap=True)
+    table.add_column("where", overflow="fold")
+    table.add_column("finding", overflow="fold")
+    table.add_column("fix", overflow="fold")
+    for f in findings:
+        sev = SEVERITY_STYLE[f.severity]
+        fix = f.suggestion or ""
+        if f.handoff:
+            fix = f"{fix}\n→ {f.handoff}" if fix else f"→ {f.handoff}"
+        table.add_row(
+            f"[{sev}]{SEVERITY_ICON[f.severity]}[/]",
+            f"[{sev}]{f.code}[/]\n[dim]{f.kind}[/]",
+            str(f.location or ""),
+            f.message,
+            fix,
+        )
+    return table
+
+
+def print_report(report: Report, title: str | None = None) -> None:
+    """Default human view of a Report: summary line, then the ranked findings."""
+    con = console()
+    if report.summary:
+        con.print(report.summary)
+    if report.findings:
+        con.print(findings_table(report.ranked(), title=title))
+    else:
+        con.print("[green]✔ no findings[/]")
+
+
+def findings_markdown(findings: list[Finding], heading: str | None = None) -> str:
+    lines = [f"### {heading}", ""] if heading else []
+    if not findings:
+        lines.append("No findings.")
+        return "\n".join(lines)
+    lines += ["| | code | where | finding | fix |", "|---|---|---|---|---|"]
+    for f in findings:
+        fix = f.suggestion or ""
+        if f.handoff:
+            fix = f"{fix} (→ {f.handoff})".strip()
+        cells = [SEVERITY_ICON[f.severity], f"`{f.code}` {f.kind}", str(f.location or ""), f.message, fix]
+        lines.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
+    return "\n".join(lines)
+
+
+def exit_code(report: Report, fail_on: str = "error") -> int:
+    """1 when a finding reaches the --fail-on severity, else 0."""
+    from tools.findings import SEVERITY_RANK
+
+    if fail_on == "never":
+        return 0
+    floor = SEVERITY_RANK[fail_on]
+    return 1 if any(SEVERITY_RANK[f.severity] >= floor for f in report.findings) else 0
