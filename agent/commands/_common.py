@@ -1,0 +1,22 @@
+"""Arguments and helpers shared by several subcommands."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_personas_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--personas", metavar="DIR", default=None,
+        help="directory of persona files (default: $LMAGENT_PERSONAS or the shipped personas/)",
+    )
+
+
+def add_json_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON for machines instead of rich output")
+
+
+def load_registry(args: argparse.Namespace):
+    from agent.registry import Registry
+
+    return Registry.from_dir(getattr(args, "personas", None))
