@@ -119,13 +119,14 @@ def _find_front_matter(lines: list[str], path: str) -> tuple[int, int, str]:
         raise InputError("expected YAML front-matter ('---' line) before the body", path, i + 1)
     if start is None:
         raise InputError("no YAML front-matter: add a '---' block with name and role", path, 1)
+    opening = start
     # A duplicated opening '---' (a common copy-paste slip) is one delimiter.
     while start + 1 < len(lines) and lines[start + 1].strip() == "---":
         start += 1
     for j in range(start + 1, len(lines)):
         if lines[j].strip() in ("---", "..."):
             return start, j, title
-    raise InputError("front-matter is not closed: missing the second '---' line", path, start + 1)
+    raise InputError("front-matter is not closed: missing the second '---' line", path, opening + 1)
 
 
 def _untab(line: str) -> str:
@@ -160,7 +161,7 @@ def _key_lines(fm_lines: list[str], first_line: int) -> dict[str, int]:
 
 
 def _detect_format(meta: dict[str, Any], path: str) -> Format:
-    if any(k in meta for k in ("role", "activates_on", "expertise")):
+    if any(k in meta for k in ("role", "activates_on", "expertise")) or "description" not in meta:
         return "lmagent"
     if Path(path).name.upper() == "SKILL.MD" or isinstance(meta.get("metadata"), dict):
         return "skill"

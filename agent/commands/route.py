@@ -21,7 +21,10 @@ def run(args: argparse.Namespace) -> int:
     from agent.router import Router
 
     if not args.message.strip():
-        raise SystemExit("lmagent route: error: the message is empty")
+        import sys
+
+        print("lmagent route: error: the message is empty", file=sys.stderr)
+        return 2
     result = Router(list(load_registry(args))).route(args.message)
     if args.json:
         print_json({
