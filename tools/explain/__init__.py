@@ -1,0 +1,90 @@
+"""PostgreSQL EXPLAIN analyzer: TEXT or JSON plans in, a typed tree and ranked findings out.
+
+Library use::
+
+    from tools.explain import parse_plan, analyze
+    plan = parse_plan(open("plan.txt").read())       # ExplainPlan (typed tree + stats)
+    report = analyze(plan)                            # Report(findings=..., data=plan)
+
+Tool use (registry entry "explain"): ``explain_tool(ExplainInput(plan=text))``.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from tools.errors import InputError
+from tools.explain.model import Buffers, ExplainPlan, PlanNode, PlanStats, build_plan
+from tools.findings import Report
+
+__all__ = [
+    "Buffers",
+    "ExplainInput",
+    "ExplainPlan",
+    "PlanNode",
+    "PlanStats",
+    "analyze",
+    "explain_tool",
+    "parse_plan",
+]
+
+MAX_PLAN_BYTES = 256 * 1024 * 1024
+
+
+class ExplainInput(BaseModel):
+    plan: str = Field(description="EXPLAIN output: TEXT (psql, pgAdmin, DBeaver pastes accepted) or FORMAT JSON.")
+    verbose: bool = Field(False, description="Also report informational findings.")
+    path: str | None = Field(None, description="File name used in error messages.")
+
+
+def parse_plan(text: str, path: str | None = None) -> ExplainPlan:
+    """Parse a plan in any supported format into the typed, measured tree. Raises InputError."""
+    from tools.explain.frames import unframe, unquote_pgadmin
+    from tools.explain.json_ import looks_like_json, parse_json
+    from tools.explain.text import parse_text
+
+    if not text.strip():
+        raise InputError("empty input: expected EXPLAIN output", path=path)
+    if len(text) > MAX_PLAN_BYTES:
+        raise InputError(f"plan larger than {MAX_PLAN_BYTES // 2**20} MB", path=path)
+    stripped = text.lstrip()
+    if stripped[:1] in "[{":
+        # Fast path for JSON straight from PostgreSQL; fall back to unframing when it fails.
+        try:
+            return build_plan(parse_json(text, path), "json", path)
+        except InputError:
+            pass
+    lines = unframe(text)
+    if looks_like_json(lines):
+        return build_plan(parse_json("\n".join(lines), path), "json", path)
+    return build_plan(parse_text(unquote_pgadmin(lines), path), "text", path)
+
+
+def analyze(plan: ExplainPlan, *, verbose: bool = False) -> Report:
+    """Findings for a parsed plan, ranked by the time they cost; ``data`` is the plan itself."""
+    from tools.explain.rules import find_problems
+
+    findings = find_problems(plan)
+    if not verbose:
+        findings = [f for f in findings if f.severity != "info"]
+    return Report(tool="explain", findings=findings, data=plan, summary=_summary(plan, findings))
+
+
+def explain_tool(inp: ExplainInput) -> Report:
+    return analyze(parse_plan(inp.plan, inp.path), verbose=inp.verbose)
+
+
+def _summary(plan: ExplainPlan, findings: list) -> str:
+    stats = plan.stats
+    parts = [f"{stats.nodes} nodes"]
+    if stats.execution_ms is not None:
+        parts.append(f"execution {stats.execution_ms:,.3f} ms")
+    if stats.planning_ms is not None:
+        parts.append(f"planning {stats.planning_ms:,.3f} ms")
+    if not stats.analyzed:
+        parts.append("no ANALYZE: estimates only")
+    hot = max(plan.plan.walk(), key=lambda n: n.exclusive_ms or 0.0)
+    if hot.exclusive_ms:
+        parts.append(f"slowest node #{hot.id} {hot.label} ({hot.exclusive_ms:,.1f} ms)")
+    parts.append(f"{len(findings)} finding{'s' if len(findings) != 1 else ''}")
+    return ", ".join(parts)

@@ -1,0 +1,82 @@
+"""Strip what clients wrap around a plan: psql frames and footers, pgAdmin/DBeaver quoting.
+
+People paste plans straight from psql (``QUERY PLAN`` header, a dashed or box-drawn rule, borders in
+ascii/unicode/old-ascii style, ``+``/``↵`` newline marks, ``(N rows)`` footer), from pgAdmin (each
+line in double quotes) or DBeaver (a trailing ``|`` column). :func:`unframe` returns the bare plan
+lines, keeping their indentation, which is what the text parser needs to rebuild the tree.
+"""
+
+from __future__ import annotations
+
+import re
+
+_LEFT_BORDERS = "|│║"
+_RIGHT_BORDERS = "|│║"
+# A rule line: only box-drawing/dash characters (and spaces, '+' joints), at least three dashes.
+_RULE = re.compile(r"^[\s+|│║┌┐└┘├┤╞╡╔╗╚╝╟╢╠╣┬┴┼╪╫═─\-]*$")
+_RULE_CHARS = re.compile(r"[-─═]{3}")
+_HEADER = re.compile(r"^\s*[|│║]?\s*QUERY PLAN\s*[|│║]?\s*$")
+_FOOTER = re.compile(r"^\(\d+ [^\s()]+\)$")  # "(9 rows)", "(1 row)", "(8 lignes)"
+_NEWLINE_MARK = re.compile(r"\s*[+↵]$")
+_PSQL_TIMING = re.compile(r"^(Time|Temps|Zeit|Tiempo): [\d.,]+ ms")
+
+
+def unframe(text: str) -> list[str]:
+    """Plan lines without client decoration; indentation relative to the frame is preserved."""
+    lines = text.split("\n")
+    start = _header_index(lines)
+    left = right = False
+    if start is not None:
+        header = lines[start].rstrip("\r ")
+        left = header.lstrip()[:1] in _LEFT_BORDERS and header.strip() != ""
+        right = header[-1:] in _RIGHT_BORDERS
+        lines = lines[start + 1 :]
+    out: list[str] = []
+    for raw in lines:
+        line = raw.rstrip("\r")
+        if _is_rule(line):
+            continue
+        stripped = line.strip()
+        if _FOOTER.match(stripped) or _PSQL_TIMING.match(stripped):
+            continue
+        if left:
+            line = line.lstrip()
+            if line[:1] in _LEFT_BORDERS:
+                line = line[2:] if line[1:2] == " " else line[1:]
+        if right:
+            trimmed = line.rstrip()
+            if trimmed[-1:] in _RIGHT_BORDERS:
+                line = trimmed[:-1]
+        if start is not None or left or right:
+            # psql pads cells with spaces and marks embedded newlines with '+' or '↵'.
+            line = _NEWLINE_MARK.sub("", line.rstrip()) if line.rstrip().endswith(("+", "↵")) else line
+        out.append(line)
+    return out
+
+
+def _header_index(lines: list[str]) -> int | None:
+    """Index of the last line of psql's ``QUERY PLAN`` header (a terminal may wrap it), if any."""
+    for i, line in enumerate(lines[:200]):
+        line = line.rstrip("\r")
+        if _HEADER.match(line):
+            return i
+        head = line.strip()
+        wrapped = len(head) >= 5 and "QUERY PLAN".startswith(head) and i + 1 < len(lines)
+        if wrapped and (head + lines[i + 1].strip()).startswith("QUERY PLAN"):
+            return i + 1
+    return None
+
+
+def _is_rule(line: str) -> bool:
+    return bool(line) and _RULE.match(line) is not None and _RULE_CHARS.search(line) is not None
+
+
+def unquote_pgadmin(lines: list[str]) -> list[str]:
+    """pgAdmin exports each plan line as a quoted cell: ``"  ->  Seq Scan ..."`` (or single quotes)."""
+    cells = [ln.strip() for ln in lines if ln.strip()]
+    if not cells or cells[0][0] not in "\"'":
+        return lines
+    quote = cells[0][0]
+    if not all(len(c) >= 2 and c[0] == c[-1] == quote for c in cells):
+        return lines
+    return [ln.strip()[1:-1].replace(quote * 2, quote) if ln.strip() else "" for ln in lines]

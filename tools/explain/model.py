@@ -1,0 +1,463 @@
+"""The typed plan tree, built from the FORMAT JSON shaped dict both parsers produce.
+
+Timing model (the numbers every finding and the renderer rely on):
+
+* ``inclusive_ms`` — wall time spent in the node and everything below it:
+  ``Actual Total Time`` (an average per loop) × ``Actual Loops``, divided by the number of
+  processes that ran it when the node sits under a Gather (workers launched + the leader), because
+  PostgreSQL sums loops over processes that ran in parallel.
+* ``exclusive_ms`` — inclusive minus the children's inclusive time. A CTE's plan runs inside the
+  ``CTE Scan`` that reads it, so its time is taken off that scan, not off the node the CTE hangs
+  from; an InitPlan's time is taken off the node whose expressions use its result. This keeps
+  the sum of exclusive times equal to the root's inclusive time (no double counting).
+* ``share`` — exclusive time over the statement's execution time.
+* ``estimate_factor``/``estimate_direction`` — actual rows vs planned rows per loop, as PEV2:
+  factor ≥ 1, direction ``under`` when the planner expected fewer rows, ``over`` when more.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from tools.errors import InputError
+
+_BUFFER_KEYS = {
+    "Shared Hit Blocks": "shared_hit",
+    "Shared Read Blocks": "shared_read",
+    "Shared Dirtied Blocks": "shared_dirtied",
+    "Shared Written Blocks": "shared_written",
+    "Local Hit Blocks": "local_hit",
+    "Local Read Blocks": "local_read",
+    "Local Dirtied Blocks": "local_dirtied",
+    "Local Written Blocks": "local_written",
+    "Temp Read Blocks": "temp_read",
+    "Temp Written Blocks": "temp_written",
+}
+_IO_READ_KEYS = ("I/O Read Time", "Shared I/O Read Time", "Local I/O Read Time", "Temp I/O Read Time")
+_IO_WRITE_KEYS = ("I/O Write Time", "Shared I/O Write Time", "Local I/O Write Time", "Temp I/O Write Time")
+# PEV2's text parser invents these two; PostgreSQL never reports temp hits or dirtied temp blocks.
+_IGNORED_KEYS = frozenset({"Temp Hit Blocks", "Temp Dirtied Blocks"})
+
+
+@dataclass(slots=True)
+class Buffers:
+    """Block counts (8 kB each) from ``BUFFERS``, and the I/O time from ``track_io_timing``."""
+
+    shared_hit: int = 0
+    shared_read: int = 0
+    shared_dirtied: int = 0
+    shared_written: int = 0
+    local_hit: int = 0
+    local_read: int = 0
+    local_dirtied: int = 0
+    local_written: int = 0
+    temp_read: int = 0
+    temp_written: int = 0
+    io_read_ms: float | None = None  # all scopes
+    io_write_ms: float | None = None
+
+
+@dataclass(slots=True)
+class PlanNode:
+    """One plan node. ``extras`` keeps every other property under its FORMAT JSON name, typed."""
+
+    id: int
+    node_type: str
+    relation: str | None = None
+    schema: str | None = None
+    alias: str | None = None
+    index: str | None = None
+    cte_name: str | None = None
+    function_name: str | None = None
+    subplan_name: str | None = None
+    parent_relationship: str | None = None
+    join_type: str | None = None
+    strategy: str | None = None
+    partial_mode: str | None = None
+    operation: str | None = None
+    scan_direction: str | None = None
+    parallel_aware: bool = False
+    async_capable: bool = False
+    startup_cost: float | None = None
+    total_cost: float | None = None
+    plan_rows: float | None = None
+    plan_width: int | None = None
+    actual_startup_ms: float | None = None
+    actual_total_ms: float | None = None
+    actual_rows: float | None = None
+    actual_loops: int | None = None
+    workers_planned: int | None = None
+    workers_launched: int | None = None
+    buffers: Buffers | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+    children: list[PlanNode] = field(default_factory=list)
+    # Derived by build_plan().
+    inclusive_ms: float | None = None
+    exclusive_ms: float | None = None
+    share: float | None = None
+    estimate_factor: float | None = None
+    estimate_direction: str | None = None
+    hot: bool = False
+
+    @property
+    def never_executed(self) -> bool:
+        return self.actual_loops == 0
+
+    @property
+    def total_rows(self) -> float | None:
+        """Rows produced over all loops."""
+        if self.actual_rows is None or self.actual_loops is None:
+            return None
+        return self.actual_rows * self.actual_loops
+
+    @property
+    def label(self) -> str:
+        """The name EXPLAIN's text format prints: ``Hash Left Join``, ``Parallel Seq Scan``..."""
+        name = self.node_type
+        if name == "Aggregate" and self.strategy:
+            name = {"Sorted": "GroupAggregate", "Hashed": "HashAggregate", "Mixed": "MixedAggregate"}.get(
+                self.strategy, "Aggregate"
+            )
+        elif name == "ModifyTable" and self.operation:
+            name = self.operation
+        elif self.join_type and self.join_type != "Inner":
+            name = f"{name} {self.join_type} Join" if name == "Nested Loop" else name.replace(" Join", f" {self.join_type} Join")
+        if self.partial_mode and self.partial_mode != "Simple":
+            name = f"{self.partial_mode} {name}"
+        if self.scan_direction == "Backward":
+            name += " Backward"
+        if self.parallel_aware:
+            name = "Parallel " + name
+        return name
+
+    @property
+    def target(self) -> str:
+        """What the node reads: ``public.orders o``, ``users_pkey on users``, ``CTE x``..."""
+        rel = f"{self.schema}.{self.relation}" if self.schema and self.relation else self.relation
+        parts = []
+        if self.index:
+            parts.append(self.index + (f" on {rel}" if rel else ""))
+        elif rel:
+            parts.append(rel)
+        elif self.cte_name:
+            parts.append(self.cte_name)
+        elif self.function_name:
+            parts.append(self.function_name)
+        if self.alias and self.alias not in (self.relation, self.cte_name, self.function_name):
+            parts.append(self.alias)
+        return " ".join(parts)
+
+    def walk(self):
+        """Pre-order, iteratively (plans can be deep)."""
+        stack = [self]
+        while stack:
+            node = stack.pop()
+            yield node
+            stack.extend(reversed(node.children))
+
+
+class PlanStats(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    planning_ms: float | None = None
+    execution_ms: float | None = None
+    nodes: int = 0
+    total_ms: float | None = None  # execution time, or the root's time when it was not reported
+    trigger_ms: float | None = None
+    jit_ms: float | None = None
+    analyzed: bool = False  # EXPLAIN ANALYZE (actual rows/times present)
+    format: str = "text"
+
+
+class ExplainPlan(BaseModel):
+    """A parsed and measured plan: the tree plus the statement-level facts."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=False)
+
+    plan: PlanNode
+    stats: PlanStats
+    planning: dict[str, Any] | None = None  # planning buffers / memory
+    triggers: list[dict[str, Any]] | None = None
+    jit: dict[str, Any] | None = None
+    settings: dict[str, Any] | None = None
+    query_identifier: int | str | None = None
+    extras: dict[str, Any] | None = None  # any other statement-level key
+
+    def nodes(self) -> list[PlanNode]:
+        return list(self.plan.walk())
+
+
+def _number(raw: dict[str, Any], key: str, kind: type, where: str) -> Any:
+    value = raw.get(key)
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return kind(value)
+    try:
+        return kind(float(value))
+    except (TypeError, ValueError):
+        raise InputError(f"{where}: {key!r} is not a number: {str(value)[:40]!r}") from None
+
+
+_STR_FIELDS = (
+    ("Relation Name", "relation"),
+    ("Schema", "schema"),
+    ("Alias", "alias"),
+    ("Index Name", "index"),
+    ("CTE Name", "cte_name"),
+    ("Function Name", "function_name"),
+    ("Subplan Name", "subplan_name"),
+    ("Parent Relationship", "parent_relationship"),
+    ("Join Type", "join_type"),
+    ("Strategy", "strategy"),
+    ("Partial Mode", "partial_mode"),
+    ("Operation", "operation"),
+    ("Scan Direction", "scan_direction"),
+)
+_NUM_FIELDS = (
+    ("Startup Cost", "startup_cost", float),
+    ("Total Cost", "total_cost", float),
+    ("Plan Rows", "plan_rows", float),
+    ("Plan Width", "plan_width", int),
+    ("Actual Startup Time", "actual_startup_ms", float),
+    ("Actual Total Time", "actual_total_ms", float),
+    ("Actual Rows", "actual_rows", float),
+    ("Actual Loops", "actual_loops", int),
+    ("Workers Planned", "workers_planned", int),
+    ("Workers Launched", "workers_launched", int),
+)
+_CORE_KEYS = frozenset(
+    {"Node Type", "Plans", "Parallel Aware", "Async Capable"}
+    | {k for k, _ in _STR_FIELDS}
+    | {k for k, _, _ in _NUM_FIELDS}
+    | set(_BUFFER_KEYS)
+    | _IGNORED_KEYS
+)
+
+
+def _node(raw: Any, counter: list[int]) -> PlanNode:
+    if not isinstance(raw, dict):
+        raise InputError(f"plan node #{counter[0]} is not an object")
+    node_type = raw.get("Node Type")
+    if not isinstance(node_type, str) or not node_type:
+        raise InputError(f"plan node #{counter[0]} has no \"Node Type\"")
+    where = f"node #{counter[0]} ({node_type})"
+    node = PlanNode(id=counter[0], node_type=node_type)
+    counter[0] += 1
+    for key, attr in _STR_FIELDS:
+        value = raw.get(key)
+        if value is not None:
+            setattr(node, attr, str(value))
+    for key, attr, kind in _NUM_FIELDS:
+        if key in raw:
+            setattr(node, attr, _number(raw, key, kind, where))
+    node.parallel_aware = raw.get("Parallel Aware") is True
+    node.async_capable = raw.get("Async Capable") is True
+    if "Shared Hit Blocks" in raw or "Local Hit Blocks" in raw or "Temp Read Blocks" in raw:
+        buffers = Buffers()
+        for key, attr in _BUFFER_KEYS.items():
+            if key in raw:
+                setattr(buffers, attr, _number(raw, key, int, where) or 0)
+        node.buffers = buffers
+    extras = {k: v for k, v in raw.items() if k not in _CORE_KEYS}
+    node.extras = extras
+    reads = [extras[k] for k in _IO_READ_KEYS if isinstance(extras.get(k), (int, float))]
+    writes = [extras[k] for k in _IO_WRITE_KEYS if isinstance(extras.get(k), (int, float))]
+    if reads or writes:
+        if node.buffers is None:
+            node.buffers = Buffers()
+        node.buffers.io_read_ms = float(sum(reads))
+        node.buffers.io_write_ms = float(sum(writes))
+    children = raw.get("Plans") or []
+    if not isinstance(children, list):
+        raise InputError(f'{where}: "Plans" is not a list')
+    node.children = [_node(child, counter) for child in children]
+    return node
+
+
+def build_plan(raw: dict[str, Any], fmt: str = "json", path: str | None = None) -> ExplainPlan:
+    """Typed, measured plan from a FORMAT JSON shaped dict (the output of either parser)."""
+    counter = [0]
+    try:
+        root = _node(raw["Plan"], counter)
+    except RecursionError:
+        raise InputError("plan is nested too deeply to analyze", path=path) from None
+    except InputError as exc:
+        exc.path = exc.path or path
+        raise
+    planning_ms = _number(raw, "Planning Time", float, "plan")
+    execution_ms = _number(raw, "Execution Time", float, "plan")
+    if execution_ms is None:
+        execution_ms = _number(raw, "Total Runtime", float, "plan")
+    nodes = list(root.walk())
+    _fill_missing_buffers(nodes)
+    _measure(root, nodes)
+    total_ms = execution_ms if execution_ms else root.inclusive_ms
+    for node in nodes:
+        if node.exclusive_ms is not None and total_ms:
+            node.share = min(1.0, node.exclusive_ms / total_ms)
+    _mark_hot_path(root)
+    triggers = raw.get("Triggers") if isinstance(raw.get("Triggers"), list) else None
+    jit = raw.get("JIT") if isinstance(raw.get("JIT"), dict) else None
+    trigger_ms = sum(t.get("Time", 0) for t in triggers if isinstance(t, dict)) if triggers else None
+    jit_ms = None
+    if jit and isinstance(jit.get("Timing"), dict):
+        total = jit["Timing"].get("Total")
+        jit_ms = float(total) if isinstance(total, (int, float)) else None
+    known = {"Plan", "Planning Time", "Execution Time", "Total Runtime", "Triggers", "JIT", "Settings",
+             "Planning", "Query Identifier"}
+    stats = PlanStats(
+        planning_ms=planning_ms,
+        execution_ms=execution_ms,
+        nodes=len(nodes),
+        total_ms=total_ms,
+        trigger_ms=trigger_ms,
+        jit_ms=jit_ms,
+        analyzed=root.actual_loops is not None,
+        format=fmt,
+    )
+    return ExplainPlan.model_construct(
+        plan=root,
+        stats=stats,
+        planning=raw.get("Planning") if isinstance(raw.get("Planning"), dict) else None,
+        triggers=triggers,
+        jit=jit,
+        settings=raw.get("Settings") if isinstance(raw.get("Settings"), dict) else None,
+        query_identifier=raw.get("Query Identifier"),
+        extras={k: v for k, v in raw.items() if k not in known} or None,
+    )
+
+
+def _fill_missing_buffers(nodes: list[PlanNode]) -> None:
+    """Text format omits ``Buffers:`` lines that would be all zeros; JSON reports the zeros."""
+    if any(n.buffers is not None for n in nodes):
+        for node in nodes:
+            if node.buffers is None:
+                node.buffers = Buffers()
+
+
+def _measure(root: PlanNode, nodes: list[PlanNode]) -> None:
+    _inclusive(root, 0)
+    cte_time: dict[str, float] = {}
+    initplans: list[tuple[PlanNode, PlanNode]] = []
+    for node in nodes:
+        if node.inclusive_ms is None:
+            continue
+        exclusive = node.inclusive_ms
+        for child in node.children:
+            if child.inclusive_ms is None:
+                continue
+            if _is_cte(child):
+                name = child.subplan_name[4:]
+                cte_time[name] = cte_time.get(name, 0.0) + child.inclusive_ms
+            elif child.parent_relationship == "InitPlan":
+                initplans.append((node, child))  # taken off the node that uses its result
+            else:
+                exclusive -= child.inclusive_ms
+        node.exclusive_ms = exclusive
+    for owner, initplan in initplans:
+        user = _initplan_user(owner, initplan)
+        if user.exclusive_ms is not None:
+            user.exclusive_ms -= initplan.inclusive_ms
+    # Each CTE's time is inside the CTE Scans that read it: take it off them, first reader first.
+    for node in nodes:
+        if node.node_type == "CTE Scan" and node.cte_name in cte_time and node.exclusive_ms is not None:
+            taken = min(cte_time[node.cte_name], node.exclusive_ms)
+            node.exclusive_ms -= taken
+            cte_time[node.cte_name] -= taken
+    for node in nodes:
+        if node.exclusive_ms is not None and node.exclusive_ms < 0:
+            node.exclusive_ms = 0.0  # rounding in the reported times
+        _estimate(node)
+
+
+def _is_cte(node: PlanNode) -> bool:
+    return node.parent_relationship == "InitPlan" and (node.subplan_name or "").startswith("CTE ")
+
+
+def _inclusive(node: PlanNode, workers: int) -> None:
+    """Set inclusive_ms bottom-up; ``workers`` is the worker count of the enclosing Gather."""
+    if node.actual_total_ms is not None and node.actual_loops is not None:
+        loops = node.actual_loops
+        processes = min(loops, workers + 1) if workers and loops else 1
+        node.inclusive_ms = node.actual_total_ms * loops / max(processes, 1)
+    elif node.actual_loops == 0:
+        node.inclusive_ms = 0.0
+    child_workers = workers
+    if node.workers_planned is not None or node.workers_launched is not None:
+        child_workers = node.workers_launched if node.workers_launched is not None else node.workers_planned or 0
+    for child in node.children:
+        _inclusive(child, child_workers)
+
+
+_PARAM = re.compile(r"\(returns ([^)]*)\)")
+
+
+def _initplan_user(owner: PlanNode, initplan: PlanNode) -> PlanNode:
+    """The deepest node under ``owner`` whose properties mention the InitPlan's result."""
+    name = initplan.subplan_name or ""
+    match = _PARAM.search(name)
+    tokens = [t.strip() for t in match[1].split(",")] if match else []
+    if not tokens:
+        tokens = [f"({name.split(' (')[0]})"]  # PG16+: "(InitPlan 1).col1"
+    best, best_depth = owner, -1
+    stack = [(owner, 0)]
+    while stack:
+        node, depth = stack.pop()
+        text = " ".join(str(v) for k, v in node.extras.items() if isinstance(v, (str, list)))
+        if depth > best_depth and any(re.search(re.escape(t) + r"(?!\d)", text) for t in tokens):
+            best, best_depth = node, depth
+        stack.extend((c, depth + 1) for c in node.children if c is not initplan)
+    return best
+
+
+def _estimate(node: PlanNode) -> None:
+    if not node.actual_rows or not node.plan_rows:
+        return
+    factor = node.actual_rows / node.plan_rows
+    if factor > 1:
+        node.estimate_factor, node.estimate_direction = factor, "under"
+    elif factor < 1:
+        node.estimate_factor, node.estimate_direction = 1 / factor, "over"
+    else:
+        node.estimate_factor, node.estimate_direction = 1.0, "none"
+
+
+def _mark_hot_path(root: PlanNode) -> None:
+    """Root → the node with the largest exclusive time: where the time goes."""
+    parents: dict[int, PlanNode] = {}
+    hottest = None
+    for node in root.walk():
+        for child in node.children:
+            parents[child.id] = node
+        if node.exclusive_ms is not None and (hottest is None or node.exclusive_ms > hottest.exclusive_ms):
+            hottest = node
+    while hottest is not None:
+        hottest.hot = True
+        hottest = parents.get(hottest.id)
+
+
+def to_pg_json(node: PlanNode) -> dict[str, Any]:
+    """The node back under FORMAT JSON names (what PEV2 and other tools exchange)."""
+    out: dict[str, Any] = {"Node Type": node.node_type}
+    for key, attr in _STR_FIELDS:
+        value = getattr(node, attr)
+        if value is not None:
+            out[key] = value
+    out["Parallel Aware"] = node.parallel_aware
+    out["Async Capable"] = node.async_capable
+    for key, attr, _ in _NUM_FIELDS:
+        value = getattr(node, attr)
+        if value is not None:
+            out[key] = value
+    if node.buffers is not None:
+        for key, attr in _BUFFER_KEYS.items():
+            out[key] = getattr(node.buffers, attr)
+    out.update(node.extras)
+    if node.children:
+        out["Plans"] = [to_pg_json(child) for child in node.children]
+    return out

@@ -1,0 +1,458 @@
+"""Findings over the typed plan: one small function per kind, codes PLAN001.. never reused.
+
+Every threshold is a named constant documented (with where it comes from) in docs/tools/explain.md.
+A rule returns findings with the numbers in the message and ``cost_ms`` set to the time the problem
+costs, so the report can rank them; :func:`find_problems` runs them all and escalates a warning to
+an error when the problem costs at least half of the statement's time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+
+from tools.explain.model import ExplainPlan, PlanNode
+from tools.findings import Finding, Location
+
+DATA = "data-engineer"  # indexes, statistics, work_mem and other database settings
+BACKEND = "backend-engineer"  # the query's shape in application code
+DEVOPS = "devops-engineer"  # server resources: parallel workers, JIT configuration
+
+SEQ_SCAN_MIN_REMOVED = 10_000  # rows discarded by the filter, over all loops
+SEQ_SCAN_MIN_REMOVED_SHARE = 0.9  # of the rows the scan read
+MISESTIMATE_FACTOR = 10  # depesz/PEV2 flag estimates off by 10x and more
+MISESTIMATE_SEVERE_FACTOR = 100
+MISESTIMATE_MIN_ROWS = 100  # below this, a 10x error rarely changes the plan
+NESTED_LOOP_MIN_LOOPS = 1_000
+NESTED_LOOP_MIN_SHARE = 0.1  # inner side's share of execution time
+JIT_MIN_SHARE = 0.1  # JIT time over execution time
+JIT_MIN_MS = 1.0
+SUBPLAN_MIN_LOOPS = 2
+SUBPLAN_MIN_REMOVED = 10_000  # rows re-filtered over all loops
+HEAP_FETCH_MIN = 1_000
+HEAP_FETCH_MIN_SHARE = 0.1  # heap fetches over rows returned
+CACHE_HIT_MIN_RATIO = 0.9
+CACHE_MIN_READ_BLOCKS = 1_000  # 8 MB read from outside shared_buffers
+PLANNING_MIN_MS = 5.0
+ESCALATE_SHARE = 0.5  # a warning costing this share of execution time becomes an error
+
+_BLOCK_KB = 8
+
+
+def _where(node: PlanNode) -> Location:
+    target = f" on {node.target}" if node.target else ""
+    return Location(node=f"#{node.id} {node.label}{target}")
+
+
+def _mb(kb: float) -> str:
+    return f"{kb / 1024:.1f} MB" if kb >= 1024 else f"{kb:.0f} kB"
+
+
+def _int(value: object) -> int:
+    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0
+
+
+def _removed_total(node: PlanNode, key: str = "Rows Removed by Filter") -> float:
+    """Rows removed over all loops (EXPLAIN reports the per-loop average)."""
+    per_loop = node.extras.get(key)
+    if not isinstance(per_loop, (int, float)) or isinstance(per_loop, bool):
+        return 0.0
+    return per_loop * max(node.actual_loops or 1, 1)
+
+
+_COLUMN = re.compile(
+    r"\(*(?:[a-z_][\w$]*\.)?\"?([a-z_][\w$ ]*?)\"?\)?(?:::[\w ]+)?\s*(?:=|<>|!=|<=|>=|<|>|~~\*?|!~~\*?|~\*?|IS\b|@>|<@|&&)",
+    re.IGNORECASE,
+)
+_NOT_COLUMNS = {"and", "or", "not", "any", "all", "null", "true", "false", "select"}
+
+
+def filter_columns(expression: str) -> list[str]:
+    """Column names compared in a Filter, in order: ``((status = 'x') AND (age > 3))`` → status, age."""
+    seen: list[str] = []
+    for match in _COLUMN.finditer(expression):
+        name = match[1].strip()
+        if name and name.lower() not in _NOT_COLUMNS and not name[0].isdigit() and name not in seen:
+            seen.append(name)
+    return seen
+
+
+def seq_scan_large_filter(plan: ExplainPlan) -> Iterator[Finding]:
+    for node in plan.plan.walk():
+        if node.node_type != "Seq Scan" or "Filter" not in node.extras:
+            continue
+        removed = _removed_total(node)
+        returned = node.total_rows or 0.0
+        if removed < SEQ_SCAN_MIN_REMOVED or removed / (removed + returned) < SEQ_SCAN_MIN_REMOVED_SHARE:
+            continue
+        columns = filter_columns(str(node.extras["Filter"]))
+        table = f"{node.schema}.{node.relation}" if node.schema else node.relation
+        index = f"CREATE INDEX ON {table} ({', '.join(columns)})" if columns else f"an index on {table}"
+        yield Finding(
+            code="PLAN001",
+            kind="seq_scan_large_filter",
+            severity="warning",
+            message=(
+                f"Seq Scan on {table} reads {removed + returned:,.0f} rows and its filter discards "
+                f"{removed:,.0f} ({removed / (removed + returned):.0%}) to return {returned:,.0f}"
+            ),
+            location=_where(node),
+            evidence={"rows_removed": removed, "rows_returned": returned, "filter": node.extras["Filter"],
+                      "columns": columns},
+            suggestion=f"Index the filter columns ({index}) so the scan reads only matching rows.",
+            handoff=DATA,
+            cost_ms=node.exclusive_ms,
+        )
+
+
+def _sort_disk_kb(node: PlanNode) -> float:
+    kb = 0.0
+    if node.extras.get("Sort Space Type") == "Disk":
+        kb += _int(node.extras.get("Sort Space Used"))
+    for worker in node.extras.get("Workers") or []:
+        if isinstance(worker, dict) and worker.get("Sort Space Type") == "Disk":
+            kb += _int(worker.get("Sort Space Used"))
+    for groups in ("Full-sort Groups", "Pre-sorted Groups"):
+        disk = (node.extras.get(groups) or {}).get("Sort Space Disk") if isinstance(node.extras.get(groups), dict) else None
+        if isinstance(disk, dict):
+            kb += _int(disk.get("Peak Sort Space Used"))
+    return kb
+
+
+def disk_sort(plan: ExplainPlan) -> Iterator[Finding]:
+    work_mem = (plan.settings or {}).get("work_mem")
+    for node in plan.plan.walk():
+        if "Sort" not in node.node_type:
+            continue
+        kb = _sort_disk_kb(node)
+        if kb <= 0:
+            continue
+        setting = f" (work_mem {work_mem})" if work_mem else ""
+        keys = node.extras.get("Sort Key") or node.extras.get("Presorted Key") or []
+        yield Finding(
+            code="PLAN002",
+            kind="disk_sort",
+            severity="warning",
+            message=f"Sort spilled {_mb(kb)} to disk{setting} using {node.extras.get('Sort Method', 'external sort')}",
+            location=_where(node),
+            evidence={"disk_kb": kb, "sort_method": node.extras.get("Sort Method"), "sort_key": keys,
+                      "work_mem": work_mem},
+            suggestion=(
+                f"Raise work_mem for this query above ~{_mb(kb * 2)} (SET LOCAL work_mem), or serve the order "
+                f"from an index on ({', '.join(map(str, keys))})."
+                if keys else f"Raise work_mem for this query above ~{_mb(kb * 2)} (SET LOCAL work_mem)."
+            ),
+            handoff=DATA,
+            cost_ms=node.exclusive_ms,
+        )
+
+
+def hash_batches(plan: ExplainPlan) -> Iterator[Finding]:
+    for node in plan.plan.walk():
+        if node.node_type != "Hash":
+            continue
+        batches = _int(node.extras.get("Hash Batches"))
+        if batches <= 1:
+            continue
+        original = _int(node.extras.get("Original Hash Batches")) or batches
+        grew = f" (planned {original}: the row estimate was too low)" if original < batches else ""
+        yield Finding(
+            code="PLAN003",
+            kind="hash_batches",
+            severity="warning",
+            message=(
+                f"Hash split into {batches} batches{grew}; {_mb(_int(node.extras.get('Peak Memory Usage')))} "
+                f"per batch in memory, the rest written to temp files"
+            ),
+            location=_where(node),
+            evidence={"batches": batches, "original_batches": original,
+                      "memory_kb": node.extras.get("Peak Memory Usage"),
+                      "temp_written_blocks": node.buffers.temp_written if node.buffers else None},
+            suggestion="Raise work_mem (or hash_mem_multiplier) so the hash table fits in one batch"
+            + (", and refresh statistics (ANALYZE) so the planner sizes it right." if grew else "."),
+            handoff=DATA,
+            cost_ms=node.inclusive_ms,
+        )
+
+
+def hashagg_spill(plan: ExplainPlan) -> Iterator[Finding]:
+    for node in plan.plan.walk():
+        if node.node_type != "Aggregate" or node.strategy not in ("Hashed", "Mixed"):
+            continue
+        batches = _int(node.extras.get("HashAgg Batches"))
+        disk = _int(node.extras.get("Disk Usage"))
+        if batches <= 1 and disk <= 0:
+            continue
+        yield Finding(
+            code="PLAN004",
+            kind="hashagg_spill",
+            severity="warning",
+            message=f"HashAggregate spilled to disk: {batches} batches, {_mb(disk)} written",
+            location=_where(node),
+            evidence={"batches": batches, "disk_kb": disk, "memory_kb": node.extras.get("Peak Memory Usage"),
+                      "planned_partitions": node.extras.get("Planned Partitions")},
+            suggestion=f"Raise work_mem (or hash_mem_multiplier) above ~{_mb(disk + _int(node.extras.get('Peak Memory Usage')))} for this query.",
+            handoff=DATA,
+            cost_ms=node.exclusive_ms,
+        )
+
+
+def row_misestimate(plan: ExplainPlan) -> Iterator[Finding]:
+    """Report the lowest node of each chain of bad estimates: errors propagate upwards."""
+    for node in plan.plan.walk():
+        if not _misestimated(node):
+            continue
+        if any(_misestimated(child) and child.estimate_direction == node.estimate_direction for child in node.children):
+            continue
+        factor = node.estimate_factor or 0.0
+        direction = "under" if node.estimate_direction == "under" else "over"
+        what = "fewer" if direction == "under" else "more"
+        yield Finding(
+            code="PLAN005",
+            kind="row_misestimate",
+            severity="warning" if factor >= MISESTIMATE_SEVERE_FACTOR else "info",
+            message=(
+                f"Row estimate off by {factor:,.0f}x ({direction}estimate): planned {node.plan_rows:,.0f} rows, "
+                f"got {node.actual_rows:,.0f} per loop — the planner expected {what} rows"
+            ),
+            location=_where(node),
+            evidence={"plan_rows": node.plan_rows, "actual_rows": node.actual_rows, "factor": round(factor, 2),
+                      "direction": direction, "loops": node.actual_loops},
+            suggestion=(
+                f"Run ANALYZE on {node.relation or 'the tables involved'}; for correlated columns add "
+                "CREATE STATISTICS (dependencies, mcv), or raise the column's statistics target."
+            ),
+            handoff=DATA,
+            cost_ms=node.inclusive_ms,
+        )
+
+
+def _misestimated(node: PlanNode) -> bool:
+    return (
+        node.estimate_factor is not None
+        and node.estimate_factor >= MISESTIMATE_FACTOR
+        and max(node.actual_rows or 0, node.plan_rows or 0) >= MISESTIMATE_MIN_ROWS
+    )
+
+
+def lossy_bitmap(plan: ExplainPlan) -> Iterator[Finding]:
+    for node in plan.plan.walk():
+        lossy = _int(node.extras.get("Lossy Heap Blocks"))
+        if node.node_type != "Bitmap Heap Scan" or lossy <= 0:
+            continue
+        exact = _int(node.extras.get("Exact Heap Blocks"))
+        rechecked = _removed_total(node, "Rows Removed by Index Recheck")
+        yield Finding(
+            code="PLAN006",
+            kind="lossy_bitmap",
+            severity="warning",
+            message=(
+                f"Bitmap went lossy: {lossy:,} of {lossy + exact:,} heap blocks kept only page-level bits; "
+                f"{rechecked:,.0f} rows rechecked and discarded"
+            ),
+            location=_where(node),
+            evidence={"lossy_blocks": lossy, "exact_blocks": exact, "rows_removed_by_recheck": rechecked},
+            suggestion="Raise work_mem so the bitmap stays exact, or make the condition more selective.",
+            handoff=DATA,
+            cost_ms=node.exclusive_ms,
+        )
+
+
+def nested_loop_many_loops(plan: ExplainPlan) -> Iterator[Finding]:
+    total = plan.stats.total_ms or 0.0
+    for node in plan.plan.walk():
+        if node.node_type != "Nested Loop" or len(node.children) < 2:
+            continue
+        inner = next((c for c in node.children if c.parent_relationship == "Inner"), node.children[1])
+        loops = inner.actual_loops or 0
+        if loops < NESTED_LOOP_MIN_LOOPS or not total or (inner.inclusive_ms or 0) / total < NESTED_LOOP_MIN_SHARE:
+            continue
+        outer = node.children[0]
+        planned = outer.plan_rows
+        estimate = f" (planned {planned:,.0f} outer rows)" if planned else ""
+        yield Finding(
+            code="PLAN007",
+            kind="nested_loop_many_loops",
+            severity="warning",
+            message=(
+                f"Nested Loop ran its inner side {loops:,} times{estimate}, "
+                f"{inner.inclusive_ms:,.1f} ms in total ({(inner.actual_total_ms or 0):.3f} ms per loop)"
+            ),
+            location=_where(node),
+            evidence={"loops": loops, "inner_ms": inner.inclusive_ms, "outer_plan_rows": planned,
+                      "outer_actual_rows": outer.total_rows, "inner": inner.label},
+            suggestion=(
+                "Fix the outer row estimate (ANALYZE, extended statistics) so the planner can pick a hash "
+                "or merge join, or index the inner join key so each loop is a cheap lookup."
+            ),
+            handoff=DATA,
+            cost_ms=inner.inclusive_ms,
+        )
+
+
+def workers_not_launched(plan: ExplainPlan) -> Iterator[Finding]:
+    for node in plan.plan.walk():
+        planned, launched = node.workers_planned, node.workers_launched
+        if planned is None or launched is None or launched >= planned:
+            continue
+        yield Finding(
+            code="PLAN008",
+            kind="workers_not_launched",
+            severity="warning",
+            message=f"{node.label} planned {planned} parallel workers but launched {launched}",
+            location=_where(node),
+            evidence={"planned": planned, "launched": launched},
+            suggestion=(
+                "The server ran out of background workers: raise max_parallel_workers / max_worker_processes, "
+                "or lower concurrency of parallel queries."
+            ),
+            handoff=DEVOPS,
+            cost_ms=node.inclusive_ms * (1 - (launched + 1) / (planned + 1)) if node.inclusive_ms else None,
+        )
+
+
+def jit_overhead(plan: ExplainPlan) -> Iterator[Finding]:
+    jit_ms, total = plan.stats.jit_ms, plan.stats.execution_ms
+    if not jit_ms or not total or jit_ms < JIT_MIN_MS or jit_ms / total < JIT_MIN_SHARE:
+        return
+    functions = (plan.jit or {}).get("Functions")
+    yield Finding(
+        code="PLAN009",
+        kind="jit_overhead",
+        severity="warning",
+        message=f"JIT compilation took {jit_ms:,.1f} ms, {jit_ms / total:.0%} of the {total:,.1f} ms execution ({functions} functions)",
+        location=Location(node="JIT"),
+        evidence={"jit_ms": jit_ms, "execution_ms": total, "functions": functions,
+                  "timing": (plan.jit or {}).get("Timing")},
+        suggestion="JIT does not pay off for this query: raise jit_above_cost (and jit_inline_above_cost, "
+        "jit_optimize_above_cost) or set jit = off for this workload.",
+        handoff=DEVOPS,
+        cost_ms=jit_ms,
+    )
+
+
+def repeated_subplan_filter(plan: ExplainPlan) -> Iterator[Finding]:
+    in_subplan: set[int] = set()
+    for node in plan.plan.walk():
+        if node.parent_relationship == "SubPlan" or node.id in in_subplan:
+            in_subplan.update(child.id for child in node.children)
+            in_subplan.add(node.id)
+    for node in plan.plan.walk():
+        if node.node_type != "CTE Scan" and node.id not in in_subplan:
+            continue
+        loops = node.actual_loops or 0
+        removed = _removed_total(node)
+        if loops < SUBPLAN_MIN_LOOPS or removed < SUBPLAN_MIN_REMOVED:
+            continue
+        what = f"CTE {node.cte_name}" if node.node_type == "CTE Scan" else "SubPlan"
+        yield Finding(
+            code="PLAN010",
+            kind="repeated_subplan_filter",
+            severity="warning",
+            message=(
+                f"{what} is re-scanned {loops:,} times and its filter discards {removed:,.0f} rows in total "
+                f"({removed / loops:,.0f} per loop)"
+            ),
+            location=_where(node),
+            evidence={"loops": loops, "rows_removed": removed, "filter": node.extras.get("Filter")},
+            suggestion="Rewrite the correlated subquery/CTE as a join (or EXISTS / a lateral join on an indexed key) "
+            "so the rows are matched once instead of filtered again on every loop.",
+            handoff=BACKEND,
+            cost_ms=node.inclusive_ms,
+        )
+
+
+def heap_fetches(plan: ExplainPlan) -> Iterator[Finding]:
+    for node in plan.plan.walk():
+        fetches = _int(node.extras.get("Heap Fetches"))
+        if node.node_type != "Index Only Scan" or fetches < HEAP_FETCH_MIN:
+            continue
+        rows = node.total_rows or 0.0
+        if rows and fetches / rows < HEAP_FETCH_MIN_SHARE:
+            continue
+        yield Finding(
+            code="PLAN011",
+            kind="heap_fetches",
+            severity="warning",
+            message=(
+                f"Index Only Scan visited the heap {fetches:,} times for {rows:,.0f} rows: "
+                "the visibility map is stale"
+            ),
+            location=_where(node),
+            evidence={"heap_fetches": fetches, "rows": rows},
+            suggestion=f"VACUUM {node.relation or 'the table'} (and tune autovacuum for it) so pages are marked all-visible.",
+            handoff=DATA,
+            cost_ms=node.exclusive_ms,
+        )
+
+
+def low_cache_hit(plan: ExplainPlan) -> Iterator[Finding]:
+    buffers = plan.plan.buffers
+    if buffers is None:
+        return
+    hit, read = buffers.shared_hit, buffers.shared_read
+    if read < CACHE_MIN_READ_BLOCKS or hit / (hit + read) >= CACHE_HIT_MIN_RATIO:
+        return
+    io_ms = buffers.io_read_ms
+    timing = f", {io_ms:,.1f} ms reading" if io_ms else ""
+    yield Finding(
+        code="PLAN012",
+        kind="low_cache_hit",
+        severity="warning",
+        message=(
+            f"Shared buffer hit ratio {hit / (hit + read):.0%}: {read:,} blocks ({_mb(read * _BLOCK_KB)}) "
+            f"read from outside shared_buffers{timing}"
+        ),
+        location=_where(plan.plan),
+        evidence={"shared_hit": hit, "shared_read": read, "io_read_ms": io_ms},
+        suggestion="Reduce the data read (indexes, narrower scans) or size shared_buffers for the working set.",
+        handoff=DATA,
+        cost_ms=io_ms,
+    )
+
+
+def planning_dominates(plan: ExplainPlan) -> Iterator[Finding]:
+    planning, execution = plan.stats.planning_ms, plan.stats.execution_ms
+    if planning is None or execution is None or planning < PLANNING_MIN_MS or planning <= execution:
+        return
+    yield Finding(
+        code="PLAN013",
+        kind="planning_dominates",
+        severity="warning",
+        message=f"Planning took {planning:,.1f} ms, more than the {execution:,.1f} ms execution",
+        location=Location(node="Planning"),
+        evidence={"planning_ms": planning, "execution_ms": execution, "planning": plan.planning},
+        suggestion="Use prepared statements (or the driver's statement cache) so the plan is reused, and "
+        "check for many partitions or joins that make planning expensive.",
+        handoff=BACKEND,
+        cost_ms=planning,
+    )
+
+
+RULES: tuple[Callable[[ExplainPlan], Iterator[Finding]], ...] = (
+    seq_scan_large_filter,
+    disk_sort,
+    hash_batches,
+    hashagg_spill,
+    row_misestimate,
+    lossy_bitmap,
+    nested_loop_many_loops,
+    workers_not_launched,
+    jit_overhead,
+    repeated_subplan_filter,
+    heap_fetches,
+    low_cache_hit,
+    planning_dominates,
+)
+
+
+def find_problems(plan: ExplainPlan) -> list[Finding]:
+    total = plan.stats.total_ms or 0.0
+    findings: list[Finding] = []
+    for rule in RULES:
+        for finding in rule(plan):
+            if finding.severity == "warning" and total and (finding.cost_ms or 0) / total >= ESCALATE_SHARE:
+                finding.severity = "error"
+            findings.append(finding)
+    findings.sort(key=lambda f: -(f.cost_ms or 0.0))
+    return findings

@@ -1,0 +1,664 @@
+"""EXPLAIN TEXT format → the same key/value tree PostgreSQL's FORMAT JSON would give.
+
+Producing JSON-shaped dicts (same key names, same value types) is what makes a text plan and a JSON
+plan of the same query build the same typed tree: :mod:`tools.explain.model` only ever sees one
+shape. The parser is a single pass over the lines with regexes compiled once; indentation decides
+parenthood exactly as PostgreSQL's ``ExplainNode`` writes it (children are ``->`` lines indented
+deeper than their parent; SubPlan/InitPlan/CTE headers group the sub-plans below them).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tools.errors import InputError
+
+_NUM = r"[\d.]+(?:e[+-]?\d+)?"
+_COST = rf"\(cost=(?P<sc>{_NUM})\.\.(?P<tc>{_NUM})\s+rows=(?P<pr>{_NUM})\s+width=(?P<pw>\d+)\)"
+_ACTUAL = (
+    rf"\((?:actual\s+(?:time=(?P<ast>{_NUM})\.\.(?P<att>{_NUM})\s+)?rows=(?P<ar>{_NUM})\s+loops=(?P<al>\d+)"
+    r"|(?P<never>never\s+executed))\)"
+)
+_NODE = re.compile(
+    rf"^(?P<indent>\s*)(?P<arrow>->\s*)?(?P<name>\S.*?)\s*(?:{_COST})?\s*(?:{_ACTUAL})?\s*$",
+    re.IGNORECASE,
+)
+_HAS_ESTIMATES = re.compile(r"\((?:cost=|actual |never executed)")
+_SUBPLAN = re.compile(r"^(?P<indent>\s*)(?P<kind>SubPlan|InitPlan)\b(?P<rest>.*)$")
+_CTE = re.compile(r"^(?P<indent>\s*)CTE\s+(?P<name>\S+)\s*$")
+_WORKER = re.compile(
+    rf"^(?P<indent>\s*)Worker\s+(?P<num>\d+):\s*(?:actual\s+(?:time=(?P<ast>{_NUM})\.\.(?P<att>{_NUM})\s+)?"
+    rf"rows=(?P<ar>{_NUM})\s+loops=(?P<al>\d+)|(?P<never>never\s+executed))?\s*(?P<rest>.*?)\s*$"
+)
+_PROPERTY = re.compile(r"^(?P<indent>\s*)(?P<key>[A-Za-z][A-Za-z0-9 /()_-]*?):\s*(?P<value>.*?)\s*$")
+_TIME = re.compile(rf"^\s*(?P<what>Planning|Execution|Total)\s+(?:time|runtime):\s*(?P<ms>{_NUM})\s*ms\s*$", re.I)
+_TRIGGER = re.compile(
+    rf"^\s*Trigger\s+(?P<name>.+?)(?:\s+for\s+constraint\s+(?P<constraint>.+?))?(?:\s+on\s+(?P<rel>\S+))?"
+    rf":\s+time=(?P<time>{_NUM})\s+calls=(?P<calls>\d+)\s*$"
+)
+_KV = re.compile(r"([a-z][a-z /-]*?)=(\S+)")
+_SIZE_KB = re.compile(rf"^({_NUM})\s*kB$")
+_SPLIT_2SPACES = re.compile(r"\s{2,}")
+_NUMBER = re.compile(rf"^-?{_NUM}$")
+
+# Text spellings of node names that FORMAT JSON spells as a node type plus an attribute.
+_JOIN = re.compile(r"^(Nested Loop|Hash|Merge)(?:\s+(Left|Right|Full|Semi|Anti|Right Semi|Right Anti))?(?:\s+Join)?$")
+_AGG_STRATEGY = {"Aggregate": "Plain", "GroupAggregate": "Sorted", "HashAggregate": "Hashed", "MixedAggregate": "Mixed"}
+_SETOP = re.compile(r"^(Hash)?SetOp\s+(.+)$")
+_MODIFY = {"Insert", "Update", "Delete", "Merge"}
+# FORMAT JSON node types (PostgreSQL 9.6-18), used to accept a COSTS OFF root line as a node.
+KNOWN_NODE_TYPES = frozenset(
+    {
+        "Result", "ProjectSet", "ModifyTable", "Append", "Merge Append", "Recursive Union", "BitmapAnd",
+        "BitmapOr", "Nested Loop", "Merge Join", "Hash Join", "Seq Scan", "Sample Scan", "Gather",
+        "Gather Merge", "Index Scan", "Index Only Scan", "Bitmap Index Scan", "Bitmap Heap Scan", "Tid Scan",
+        "Tid Range Scan", "Subquery Scan", "Function Scan", "Table Function Scan", "Values Scan", "CTE Scan",
+        "Named Tuplestore Scan", "WorkTable Scan", "Foreign Scan", "Custom Scan", "Materialize", "Memoize",
+        "Sort", "Incremental Sort", "Group", "Aggregate", "WindowAgg", "Unique", "SetOp", "LockRows", "Limit",
+        "Hash",
+    }
+)
+_IDENT = r'(?:"(?:[^"]|"")*"|[^\s"]+)'
+_USING = re.compile(rf"^(?P<type>.+?)\s+using\s+(?P<index>{_IDENT})(?:\s+on\s+(?P<rel>{_IDENT})(?:\s+(?P<alias>{_IDENT}))?)?$")
+_ON = re.compile(rf"^(?P<type>.+?)\s+on\s+(?P<rel>{_IDENT})(?:\s+(?P<alias>{_IDENT}))?$")
+_SCAN_ALIAS = re.compile(rf"^(?P<type>.+?\s+Scan)\s+(?P<alias>{_IDENT})$")  # pre-9.0 "Subquery Scan x"
+_QUALIFIED = re.compile(rf"^(?:(?P<schema>{_IDENT})\.)?(?P<name>{_IDENT})$")
+
+# Properties FORMAT JSON emits as lists (split at top-level commas).
+_LIST_KEYS = frozenset({"Output", "Sort Key", "Group Key", "Presorted Key", "Hash Key", "Merge Key", "Grouping Sets"})
+_INT_KEYS = frozenset(
+    {
+        "Rows Removed by Filter", "Rows Removed by Index Recheck", "Rows Removed by Join Filter",
+        "Heap Fetches", "Workers Planned", "Workers Launched", "Index Searches", "Disabled Nodes",
+    }
+)
+_BUFFER_FIELDS = {"hit": "Hit", "read": "Read", "dirtied": "Dirtied", "written": "Written"}
+_BUFFER_KEYS = tuple(
+    [f"{scope} {field} Blocks" for scope in ("Shared", "Local") for field in _BUFFER_FIELDS.values()]
+    + ["Temp Read Blocks", "Temp Written Blocks"]
+)
+_WAL_FIELDS = {"records": "WAL Records", "fpi": "WAL FPI", "bytes": "WAL Bytes", "buffers full": "WAL Buffers Full"}
+
+
+def _num(text: str) -> int | float:
+    value = float(text)
+    return int(value) if value.is_integer() and "." not in text and "e" not in text.lower() else value
+
+
+def _scalar(text: str) -> Any:
+    if text in ("true", "false"):
+        return text == "true"
+    if _NUMBER.match(text):
+        return _num(text)
+    return text
+
+
+def split_top_level(text: str) -> list[str]:
+    """Split ``a, f(b, c), 'x,y'`` at commas outside parentheses, brackets and quotes."""
+    parts, depth, quote, start = [], 0, "", 0
+    for i, ch in enumerate(text):
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(text[start:i].strip())
+            start = i + 1
+    parts.append(text[start:].strip())
+    return [p for p in parts if p]
+
+
+def _ident(text: str) -> str:
+    return text[1:-1].replace('""', '"') if len(text) >= 2 and text[0] == text[-1] == '"' else text
+
+
+def describe_node(name: str) -> dict[str, Any]:
+    """Split a text node name (``Parallel Index Scan Backward using i on s.t x``) into JSON keys."""
+    node: dict[str, Any] = {}
+    if name.startswith("Parallel "):
+        node["Parallel Aware"] = True
+        name = name[9:]
+    if name.startswith("Async "):
+        node["Async Capable"] = True
+        name = name[6:]
+    rel = alias = None
+    match = _USING.match(name)
+    if match:
+        name, rel, alias = match["type"], match["rel"], match["alias"]
+        node["Index Name"] = _ident(match["index"])
+    elif name.startswith("Bitmap Index Scan on "):
+        node["Index Name"] = _ident(name[21:].strip())
+        name = "Bitmap Index Scan"
+    elif match := _ON.match(name):
+        name, rel, alias = match["type"], match["rel"], match["alias"]
+    elif (match := _SCAN_ALIAS.match(name)) and match["type"] in ("Subquery Scan", "Values Scan", "CTE Scan"):
+        name, alias = match["type"], match["alias"]
+    for prefix, mode in (("Partial ", "Partial"), ("Finalize ", "Finalize")):
+        if name.startswith(prefix) and name[len(prefix) :] in _AGG_STRATEGY:
+            node["Partial Mode"] = mode
+            name = name[len(prefix) :]
+    if name in _AGG_STRATEGY:
+        node["Strategy"] = _AGG_STRATEGY[name]
+        name = "Aggregate"
+    elif match := _JOIN.match(name):
+        name = "Nested Loop" if match[1] == "Nested Loop" else f"{match[1]} Join"
+        node["Join Type"] = match[2] or "Inner"
+    elif match := _SETOP.match(name):
+        node["Strategy"] = "Hashed" if match[1] else "Sorted"
+        node["Command"] = match[2]
+        name = "SetOp"
+    elif name.endswith(" Backward") and "Index" in name:
+        name = name[:-9]
+        node["Scan Direction"] = "Backward"
+    elif name in _MODIFY:
+        node["Operation"] = name
+        name = "ModifyTable"
+    if name in ("Index Scan", "Index Only Scan") and "Scan Direction" not in node:
+        node["Scan Direction"] = "Forward"
+    node["Node Type"] = name
+    if rel is not None:
+        _relation(node, name, rel)
+    if alias is not None:
+        node["Alias"] = _ident(alias)
+    elif rel is not None and "Alias" not in node:
+        # TEXT omits the alias when it equals the name; FORMAT JSON always states it.
+        node["Alias"] = node.get("Relation Name") or node.get("CTE Name") or node.get("Function Name") or _ident(rel)
+    return node
+
+
+def _relation(node: dict[str, Any], node_type: str, target: str) -> None:
+    qualified = _QUALIFIED.match(target)
+    schema, name = (qualified["schema"], qualified["name"]) if qualified else (None, target)
+    if node_type == "CTE Scan" or node_type == "WorkTable Scan":
+        node["CTE Name"] = _ident(target)
+        return
+    if node_type == "Function Scan":
+        node["Function Name"] = _ident(name)
+    elif node_type in ("Subquery Scan", "Values Scan", "Named Tuplestore Scan"):
+        node["Alias"] = _ident(target)
+        return
+    else:
+        node["Relation Name"] = _ident(name)
+    if schema:
+        node["Schema"] = _ident(schema)
+
+
+class _Frame:
+    """One open element while parsing: a plan node, a SubPlan/CTE group, or a Worker block."""
+
+    __slots__ = ("indent", "kind", "data", "owner")
+
+    def __init__(self, indent: int, kind: str, data: dict[str, Any], owner: dict[str, Any] | None = None):
+        self.indent = indent
+        self.kind = kind  # "node" | "group" | "worker"
+        self.data = data
+        self.owner = owner  # the node a group/worker belongs to
+
+
+def join_wrapped(lines: list[str]) -> list[tuple[int, str]]:
+    """(line number, logical line) pairs, re-joining lines a terminal or mail client wrapped.
+
+    A wrapped piece is recognised by content, not width: it follows a line whose parentheses are
+    still open, or it starts with a cost/actual group, and it cannot start a plan element itself.
+    """
+    out: list[tuple[int, str]] = []
+    depth = 0
+    for number, line in enumerate(lines, 1):
+        stripped = line.strip()
+        if not stripped:
+            depth = 0
+            continue
+        if out and (depth > 0 or stripped.startswith(("(cost=", "(actual", "(never"))) and not _starts_element(line):
+            prev_number, prev = out[-1]
+            out[-1] = (prev_number, prev + line if depth > 0 else prev.rstrip() + " " + stripped)
+        else:
+            out.append((number, line))
+        depth = max(0, _paren_depth(out[-1][1]))
+    return out
+
+
+_ELEMENT_START = re.compile(
+    r"^\s*(?:->|(?:Sub|Init)Plan\b|CTE\s|Worker\s+\d+:|Trigger\s|[A-Z][A-Za-z/ -]{1,40}:(?:\s|$))"
+)
+
+
+def _starts_element(line: str) -> bool:
+    return _ELEMENT_START.match(line) is not None
+
+
+def _paren_depth(line: str) -> int:
+    if "(" not in line:
+        return 0
+    depth, quote = 0, ""
+    for ch in line:
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch == "'":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+    return depth
+
+
+def parse_text(lines: list[str], path: str | None = None) -> dict[str, Any]:
+    """Parse unframed text plan lines into a FORMAT JSON shaped dict ``{"Plan": {...}, ...}``."""
+    root: dict[str, Any] = {}
+    stack: list[_Frame] = []
+    section: dict[str, Any] | None = None  # "Planning:" / "JIT:" blocks at the top level
+    section_name = ""
+    last: tuple[dict[str, Any], str] | None = None  # where the previous property line went
+    for number, line in join_wrapped(lines):
+        stripped = line.strip()
+        if stripped.startswith(("#", "--")) or stripped in ("BEGIN", "COMMIT", "ROLLBACK", "EXPLAIN"):
+            continue
+        if root.get("Plan") is None and _PROPERTY.match(line) and not _HAS_ESTIMATES.search(line) and not _TIME.match(line):
+            continue  # psql noise before the plan ("Timing is on.", prompts...) never looks like a node
+        indent = len(line) - len(line.lstrip())
+
+        if (match := _TIME.match(line)) is not None:
+            key = {"planning": "Planning Time", "execution": "Execution Time"}.get(match["what"].lower(), "Total Runtime")
+            root[key] = _num(match["ms"])
+            stack.clear()
+            section = None
+            continue
+        if (match := _TRIGGER.match(line)) is not None:
+            trigger: dict[str, Any] = {"Trigger Name": match["name"]}
+            if match["constraint"]:
+                trigger["Constraint Name"] = match["constraint"]
+            if match["rel"]:
+                trigger["Relation"] = _ident(match["rel"])
+            trigger["Time"] = _num(match["time"])
+            trigger["Calls"] = int(match["calls"])
+            root.setdefault("Triggers", []).append(trigger)
+            stack.clear()
+            continue
+        if stack and section is None and (match := _SUBPLAN.match(line)) and not _HAS_ESTIMATES.search(line):
+            _pop(stack, indent)
+            owner = _owner(stack)
+            if owner is not None:
+                kind = match["kind"]
+                name = (kind + match["rest"]).strip()
+                stack.append(_Frame(indent, "group", {"Parent Relationship": kind, "Subplan Name": name}, owner))
+                continue
+        if stack and section is None and (match := _CTE.match(line)):
+            _pop(stack, indent)
+            owner = _owner(stack)
+            if owner is not None:
+                group = {"Parent Relationship": "InitPlan", "Subplan Name": f"CTE {match['name']}"}
+                stack.append(_Frame(indent, "group", group, owner))
+                continue
+        node_match = _NODE.match(line)
+        is_node = node_match is not None and (
+            node_match["arrow"] or (root.get("Plan") is None and not _PROPERTY.match(line)) or _HAS_ESTIMATES.search(line)
+        )
+        if is_node and section is not None and not node_match["arrow"]:
+            is_node = False
+        if is_node:
+            section = None
+            node = _node_from_match(node_match)
+            depth = len(node_match["indent"])
+            if root.get("Plan") is None:
+                if not _HAS_ESTIMATES.search(line) and node["Node Type"] not in KNOWN_NODE_TYPES:
+                    continue  # text before the plan that is not a node (COSTS OFF roots must be known types)
+                root["Plan"] = node
+                stack.append(_Frame(depth, "node", node))
+                continue
+            _pop(stack, depth)
+            if not stack:
+                raise InputError(f"plan node outside the plan tree: {stripped[:60]!r}", path=path, line=number)
+            parent = stack[-1]
+            if parent.kind == "group":
+                node.update(parent.data)
+                parent.owner.setdefault("Plans", []).append(node)
+            else:  # under a node, or under a Worker block of that node
+                owner = parent.data if parent.kind == "node" else parent.owner
+                _relationship(owner, node)
+                owner.setdefault("Plans", []).append(node)
+            stack.append(_Frame(depth, "node", node))
+            continue
+        if (match := _WORKER.match(line)) is not None and stack:
+            _pop(stack, indent)
+            owner = _owner(stack)
+            if owner is not None:
+                worker = _worker(owner, int(match["num"]))
+                if match["al"] is not None or match["never"]:
+                    _actuals(worker, match)
+                if match["rest"]:
+                    _property(worker, match["rest"], path, number)
+                stack.append(_Frame(indent, "worker", worker, owner))
+                continue
+        # Top-level sections and properties.
+        if indent == 0 or not stack or (section is not None and indent > 0):
+            if stripped in ("Planning:", "JIT:"):
+                section_name = stripped[:-1]
+                section = root.setdefault(section_name, {})
+                stack.clear()
+                continue
+            if section is not None and indent > 0:
+                _section_property(section_name, section, stripped, path, number)
+                continue
+            if root.get("Plan") is not None and _top_level(root, stripped):
+                stack.clear()
+                section = None
+                continue
+        if not stack:
+            if root.get("Plan") is None:
+                continue
+            raise InputError(f"cannot place this line in the plan: {stripped[:60]!r}", path=path, line=number)
+        if _PROPERTY.match(stripped) is None and last is not None:
+            _continue_property(last, stripped)  # a value with an embedded newline (e.g. Output)
+            continue
+        _pop(stack, indent)
+        target = stack[-1].data if stack and stack[-1].kind != "group" else _owner(stack)
+        if target is None:
+            raise InputError(f"cannot place this line in the plan: {stripped[:60]!r}", path=path, line=number)
+        _property(target, stripped, path, number)
+        last = (target, _PROPERTY.match(stripped)["key"].strip())
+    if root.get("Plan") is None:
+        raise InputError("no plan found: expected EXPLAIN output (text or JSON)", path=path, line=1)
+    return root
+
+
+_MEMBER_PARENTS = frozenset({"Append", "Merge Append", "BitmapAnd", "BitmapOr", "Recursive Union"})
+
+
+def _relationship(parent: dict[str, Any], child: dict[str, Any]) -> None:
+    """The ``Parent Relationship`` FORMAT JSON states and TEXT leaves implicit."""
+    parent_type = parent["Node Type"]
+    if parent_type in _MEMBER_PARENTS and parent_type != "Recursive Union":
+        child["Parent Relationship"] = "Member"
+    elif parent_type == "Subquery Scan":
+        child["Parent Relationship"] = "Subquery"
+    else:
+        siblings = sum(1 for c in parent.get("Plans", ()) if c.get("Parent Relationship") in ("Outer", "Inner"))
+        child["Parent Relationship"] = "Outer" if siblings == 0 else "Inner"
+
+
+def _continue_property(last: tuple[dict[str, Any], str], text: str) -> None:
+    target, key = last
+    value = target.get(key)
+    if isinstance(value, list):
+        value.extend(split_top_level(text))
+    elif isinstance(value, str):
+        target[key] = f"{value} {text}"
+
+
+def _pop(stack: list[_Frame], indent: int) -> None:
+    while len(stack) > 1 and stack[-1].indent >= indent:
+        stack.pop()
+
+
+def _owner(stack: list[_Frame]) -> dict[str, Any] | None:
+    for frame in reversed(stack):
+        if frame.kind == "node":
+            return frame.data
+    return None
+
+
+def _worker(node: dict[str, Any], number: int) -> dict[str, Any]:
+    workers = node.setdefault("Workers", [])
+    for worker in workers:
+        if worker["Worker Number"] == number:
+            return worker
+    worker = {"Worker Number": number}
+    workers.append(worker)
+    return worker
+
+
+def _actuals(target: dict[str, Any], match: re.Match[str]) -> None:
+    if match["never"]:
+        target["Actual Loops"] = 0
+        target["Actual Rows"] = 0
+        return
+    if match["ast"] is not None:
+        target["Actual Startup Time"] = _num(match["ast"])
+        target["Actual Total Time"] = _num(match["att"])
+    target["Actual Rows"] = _num(match["ar"])
+    target["Actual Loops"] = int(match["al"])
+
+
+def _node_from_match(match: re.Match[str]) -> dict[str, Any]:
+    node = describe_node(match["name"])
+    if match["sc"] is not None:
+        node["Startup Cost"] = _num(match["sc"])
+        node["Total Cost"] = _num(match["tc"])
+        node["Plan Rows"] = _num(match["pr"])
+        node["Plan Width"] = int(match["pw"])
+    if match["al"] is not None or match["never"]:
+        _actuals(node, match)
+    return node
+
+
+def _top_level(root: dict[str, Any], stripped: str) -> bool:
+    """Plan-level lines after the tree: Settings, Query Identifier, Serialization."""
+    key, _, value = stripped.partition(":")
+    value = value.strip()
+    if key == "Settings":
+        settings = {}
+        for item in split_top_level(value):
+            name, _, setting = item.partition("=")
+            settings[name.strip()] = setting.strip().strip("'")
+        root["Settings"] = settings
+        return True
+    if key == "Query Identifier":
+        root["Query Identifier"] = _scalar(value)
+        return True
+    if key == "Serialization":
+        serialization: dict[str, Any] = {}
+        for name, raw in _KV.findall(value):
+            number = _SIZE_KB.match(raw) or re.match(rf"^({_NUM})(?:ms)?$", raw)
+            serialization[{"time": "Time", "output": "Output Volume", "format": "Format"}.get(name.strip(), name)] = (
+                _num(number[1]) if number and name.strip() != "format" else raw
+            )
+        root["Serialization"] = serialization
+        return True
+    return False
+
+
+def _section_property(section_name: str, section: dict[str, Any], stripped: str, path: str | None, number: int) -> None:
+    key, _, value = stripped.partition(":")
+    value = value.strip()
+    if section_name == "JIT":
+        if key == "Functions":
+            section["Functions"] = int(value)
+        elif key == "Options":
+            section["Options"] = {k: v == "true" for k, v in (o.rsplit(" ", 1) for o in split_top_level(value) if " " in o)}
+        elif key == "Timing":
+            timing = {}
+            for item in split_top_level(value):
+                parts = item.split()
+                if len(parts) >= 2 and _NUMBER.match(parts[1]):
+                    timing[parts[0]] = _num(parts[1])
+            section["Timing"] = timing
+        else:
+            section[key] = _scalar(value)
+        return
+    _property(section, stripped, path, number)
+
+
+def _property(node: dict[str, Any], text: str, path: str | None, number: int) -> None:
+    """One ``Key: value`` line (or several, for lines like ``Hits: 1  Misses: 2``) on a node."""
+    match = _PROPERTY.match(text)
+    if match is None:
+        raise InputError(f"not a plan line: {text[:60]!r}", path=path, line=number)
+    key, value = match["key"].strip(), match["value"]
+    handler = _HANDLERS.get(key)
+    if handler is not None:
+        handler(node, value)
+    elif key in _LIST_KEYS:
+        node[key] = split_top_level(value)
+    elif key in _INT_KEYS:
+        node[key] = _num(value) if _NUMBER.match(value) else value
+    else:
+        node[key] = _scalar(value)
+
+
+def _buffers(node: dict[str, Any], value: str) -> None:
+    # TEXT prints only the non-zero counters; FORMAT JSON reports all of them.
+    for key in _BUFFER_KEYS:
+        node.setdefault(key, 0)
+    for part in split_top_level(value):
+        scope, _, counters = part.partition(" ")
+        scope = scope.capitalize()
+        if scope not in ("Shared", "Local", "Temp"):
+            continue
+        for name, count in _KV.findall(counters):
+            if name in _BUFFER_FIELDS and count.isdigit():
+                node[f"{scope} {_BUFFER_FIELDS[name]} Blocks"] = int(count)
+
+
+def _io_timings(node: dict[str, Any], value: str) -> None:
+    """All three spellings: ``read=1 write=2`` (≤14), ``shared/local ..., temp ...`` (15-16),
+    ``shared ..., local ..., temp ...`` (17+), mapped to the keys FORMAT JSON uses in that version."""
+    parts = split_top_level(value)
+    scopes = {p.partition(" ")[0] for p in parts}
+    if scopes & {"shared", "local"}:
+        for scope in ("Shared", "Local", "Temp"):
+            for op in ("Read", "Write"):
+                node.setdefault(f"{scope} I/O {op} Time", 0)
+    for part in parts:
+        scope, _, rest = part.partition(" ")
+        if "=" in scope:  # bare "read=… write=…"
+            scope, rest = "", part
+        prefix = {"": "", "shared/local": "", "shared": "Shared ", "local": "Local ", "temp": "Temp "}.get(scope)
+        if prefix is None:
+            continue
+        if scope in ("", "shared/local"):
+            node.setdefault("I/O Read Time", 0)
+            node.setdefault("I/O Write Time", 0)
+        elif scope == "temp":
+            node.setdefault("Temp I/O Read Time", 0)
+            node.setdefault("Temp I/O Write Time", 0)
+        for name, ms in _KV.findall(rest):
+            if name in ("read", "write") and _NUMBER.match(ms):
+                node[f"{prefix}I/O {name.capitalize()} Time"] = _num(ms)
+
+
+def _sizes(value: str) -> list[tuple[str, str]]:
+    """``Key: value`` pairs of a two-space separated line (``Buckets: 1024  Batches: 1``)."""
+    pairs = []
+    for chunk in _SPLIT_2SPACES.split(value.strip()):
+        key, sep, rest = chunk.partition(":")
+        if sep:
+            pairs.append((key.strip(), rest.strip()))
+        elif pairs:  # "Sort Method: external merge" keeps its single spaces
+            pairs[-1] = (pairs[-1][0], f"{pairs[-1][1]}  {chunk}".strip())
+    return pairs
+
+
+def _kb(raw: str) -> int | float | str:
+    match = _SIZE_KB.match(raw.strip())
+    return _num(match[1]) if match else raw
+
+
+def _sort_method(node: dict[str, Any], value: str) -> None:
+    pairs = _sizes("Sort Method: " + value.strip())
+    for key, raw in pairs:
+        if key == "Sort Method":
+            node["Sort Method"] = raw
+        elif key in ("Memory", "Disk"):
+            node["Sort Space Used"] = _kb(raw)
+            node["Sort Space Type"] = key
+        else:
+            node[key] = _kb(raw)
+
+
+def _hash_or_hashagg(node: dict[str, Any], first_key: str, value: str) -> None:
+    """``Buckets: 1024 (originally 512)  Batches: 2 (originally 1)  Memory Usage: 9kB`` (Hash) and
+    ``Batches: 5  Memory Usage: 4145kB  Disk Usage: 1000kB`` (HashAggregate, PG13+)."""
+    is_hash = node.get("Node Type") == "Hash" or first_key == "Buckets"
+    for key, raw in _sizes(f"{first_key}: {value}"):
+        number, _, original = raw.partition("(originally")
+        number = number.strip()
+        if key in ("Buckets", "Batches") and is_hash:
+            node[f"Hash {key}"] = _scalar(number)
+            if original:
+                node[f"Original Hash {key}"] = _scalar(original.strip(" )"))
+        elif key == "Batches":
+            node["HashAgg Batches"] = _scalar(number)
+            node.setdefault("Disk Usage", 0)  # TEXT omits a zero disk usage
+            if node.get("Node Type") == "Aggregate":
+                node.setdefault("Planned Partitions", 0)
+        elif key == "Memory Usage":
+            node["Peak Memory Usage"] = _kb(raw)
+        elif key == "Disk Usage":
+            node["Disk Usage"] = _kb(raw)
+        elif key == "Planned Partitions":
+            node["Planned Partitions"] = _scalar(number)
+        else:
+            node[key] = _kb(raw)
+
+
+def _heap_blocks(node: dict[str, Any], value: str) -> None:
+    for name, count in _KV.findall(value):
+        if count.isdigit():
+            node[f"{name.capitalize()} Heap Blocks"] = int(count)
+
+
+def _memoize(node: dict[str, Any], value: str) -> None:
+    for key, raw in _sizes("Hits: " + value):
+        if key in ("Hits", "Misses", "Evictions", "Overflows"):
+            node[f"Cache {key}"] = _scalar(raw)
+        elif key == "Memory Usage":
+            node["Peak Memory Usage"] = _kb(raw)
+
+
+def _wal(node: dict[str, Any], value: str) -> None:
+    for name, count in _KV.findall(value):
+        if name.strip() in _WAL_FIELDS and count.isdigit():
+            node[_WAL_FIELDS[name.strip()]] = int(count)
+
+
+def _sort_groups(key: str):
+    """Incremental Sort: ``Full-sort Groups: 1  Sort Method: quicksort  Average Memory: 25kB ...``."""
+
+    def handle(node: dict[str, Any], value: str) -> None:
+        groups: dict[str, Any] = {}
+        memory: dict[str, Any] = {}
+        for name, raw in _sizes(f"{key}: {value}"):
+            if name == key:
+                groups["Group Count"] = _scalar(raw)
+            elif name in ("Sort Method", "Sort Methods"):
+                groups["Sort Methods Used"] = split_top_level(raw)
+            elif name.endswith(("Memory", "Disk")):
+                kind, _, which = name.rpartition(" ")
+                bucket = memory if which == "Memory" else groups.setdefault("Sort Space Disk", {})
+                bucket[f"{kind} Sort Space Used"] = _kb(raw)
+        if memory:
+            groups["Sort Space Memory"] = memory
+        node[f"{key}"] = groups
+
+    return handle
+
+
+def _planning_memory(node: dict[str, Any], value: str) -> None:
+    for name, raw in _KV.findall(value):
+        number = _SIZE_KB.match(raw)
+        key = {"used": "Memory Used", "allocated": "Memory Allocated"}.get(name.strip())
+        if key and number:
+            node[key] = _num(number[1])
+
+
+_HANDLERS = {
+    "Buffers": _buffers,
+    "I/O Timings": _io_timings,
+    "Sort Method": _sort_method,
+    "Buckets": lambda node, value: _hash_or_hashagg(node, "Buckets", value),
+    "Batches": lambda node, value: _hash_or_hashagg(node, "Batches", value),
+    "Planned Partitions": lambda node, value: _hash_or_hashagg(node, "Planned Partitions", value),
+    "Heap Blocks": _heap_blocks,
+    "Hits": _memoize,
+    "WAL": _wal,
+    "Full-sort Groups": _sort_groups("Full-sort Groups"),
+    "Pre-sorted Groups": _sort_groups("Pre-sorted Groups"),
+    "Memory": _planning_memory,
+}
