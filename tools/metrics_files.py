@@ -1,0 +1,548 @@
+"""Measurements out of load-test and web-performance files, plus statistics over raw samples.
+
+Formats, recognised by content (not by file name):
+
+- k6 ``--summary-export`` JSON (a threshold value ``true`` there means *crossed*) and the
+  ``handleSummary(data)`` shape (``values`` per metric, thresholds as ``{"ok": bool}``);
+- Locust ``*_stats.csv`` (the Aggregated row and one row per endpoint);
+- Lighthouse JSON reports, and PageSpeed Insights responses (CrUX field data at p75);
+- vegeta ``report -type=json`` (latencies in nanoseconds);
+- plain latency samples, one number a line with its unit and an optional status;
+- a small YAML/JSON mapping of named metrics (numbers, "320ms"-style strings, or sample lists).
+
+Values come out in canonical units (ms, ratio, req/s; see tools.metrics_text).
+"""
+
+from __future__ import annotations
+
+import bisect
+import csv
+import io
+import json
+import math
+import re
+from fractions import Fraction
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from tools.errors import InputError
+from tools.metrics_text import (
+    QUANTITY_RE,
+    metric_key,
+    metric_unit,
+    parse_number,
+    parse_quantity,
+    percentile_key,
+    unit_of,
+)
+
+PercentileMethod = Literal["nearest-rank", "linear"]
+SourceFormat = Literal[
+    "k6-summary-export", "k6-handle-summary", "locust-csv", "lighthouse", "pagespeed", "vegeta",
+    "samples", "named-metrics", "text",
+]
+# Core Web Vitals are judged at the 75th percentile of page loads (web.dev).
+WEB_VITALS = ("lcp", "inp", "cls", "fcp", "ttfb", "fid")
+_LATENCY_SAMPLE_KEYS = {"latency", "latencies", "samples", "response_times", "durations", "latency_ms",
+                        "latencias", "tiempos"}
+
+
+class Measurement(BaseModel):
+    metric: str  # canonical key (tools.metrics_text.metric_key)
+    value: float  # canonical unit
+    unit: str
+    source: str
+    scope: str | None = None  # an endpoint or tag; None for the whole run
+    before: float | None = None  # the earlier value, when the input states a change
+    method: str = ""  # how the value was obtained
+    note: str | None = None
+    line: int | None = None
+
+
+class HistogramBin(BaseModel):
+    upper_ms: float
+    count: int
+
+
+class K6Threshold(BaseModel):
+    metric: str
+    expression: str
+    ok: bool
+
+
+class Source(BaseModel):
+    path: str
+    format: SourceFormat
+    samples: int | None = None
+    histogram: list[HistogramBin] | None = None
+    k6_thresholds: list[K6Threshold] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+
+# --- statistics over samples ---------------------------------------------------------------------
+
+def percentile(sorted_values: list[float], p: Fraction | float, method: PercentileMethod = "nearest-rank") -> float:
+    """The p-th percentile of already sorted values.
+
+    nearest-rank: the smallest value with at least p % of the samples at or below it, i.e. the
+    value at rank ceil(p/100 * n) (exact arithmetic, so p95 of 100 samples is the 95th).
+    linear: interpolation between closest ranks at (n-1)*p/100 (numpy's default).
+    """
+    n = len(sorted_values)
+    if n == 0:
+        raise ValueError("no samples")
+    frac = Fraction(str(p)) if not isinstance(p, Fraction) else p
+    if method == "nearest-rank":
+        rank = math.ceil(frac * n / 100)
+        return sorted_values[min(max(rank, 1), n) - 1]
+    h = (n - 1) * frac / 100
+    lo = math.floor(h)
+    if lo + 1 >= n:
+        return sorted_values[-1]
+    return sorted_values[lo] + float(h - lo) * (sorted_values[lo + 1] - sorted_values[lo])
+
+
+def apdex(sorted_ok_ms: list[float], total: int, t_ms: float) -> float:
+    """Apdex_T = (satisfied + tolerating / 2) / total, per the Apdex specification.
+
+    satisfied: response <= T; tolerating: T < response <= 4T; frustrated: > 4T. Failed requests
+    count as frustrated, so they are in ``total`` but not in ``sorted_ok_ms``.
+    """
+    satisfied = bisect.bisect_right(sorted_ok_ms, t_ms)
+    tolerating = bisect.bisect_right(sorted_ok_ms, 4 * t_ms) - satisfied
+    return (satisfied + tolerating / 2) / total
+
+
+def histogram(sorted_values: list[float], bins: int = 12) -> list[HistogramBin]:
+    """Counts per bin; log-spaced when the samples span more than 20x (latency tails usually do)."""
+    lo, hi = sorted_values[0], sorted_values[-1]
+    if hi <= lo:
+        return [HistogramBin(upper_ms=hi, count=len(sorted_values))]
+    if lo > 0 and hi / lo > 20:
+        edges = [lo * (hi / lo) ** ((i + 1) / bins) for i in range(bins)]
+    else:
+        edges = [lo + (hi - lo) * (i + 1) / bins for i in range(bins)]
+    edges[-1] = hi
+    out, below = [], 0
+    for edge in edges:
+        upto = bisect.bisect_right(sorted_values, edge)
+        out.append(HistogramBin(upper_ms=edge, count=upto - below))
+        below = upto
+    return out
+
+
+def sample_measurements(latencies_ms: list[float], failed: list[bool] | None, *, source: str,
+                        apdex_t_ms: float, method: PercentileMethod, scope: str | None = None) -> list[Measurement]:
+    """Percentiles, mean, max, Apdex and (when statuses are known) error rate of raw samples."""
+    ordered = sorted(latencies_ms)
+    n = len(ordered)
+    how = f"{method} over {n} samples"
+    out = [
+        Measurement(metric=percentile_key(p), value=percentile(ordered, p, method), unit="ms",
+                    source=source, scope=scope, method=how)
+        for p in (50, 90, 95, 99)
+    ]
+    out.append(Measurement(metric="avg", value=math.fsum(ordered) / n, unit="ms", source=source,
+                           scope=scope, method=f"mean over {n} samples"))
+    out.append(Measurement(metric="max", value=ordered[-1], unit="ms", source=source, scope=scope,
+                           method=f"max over {n} samples"))
+    ok = ordered
+    if failed is not None:
+        errors = sum(failed)
+        ok = sorted(v for v, bad in zip(latencies_ms, failed, strict=True) if not bad)
+        out.append(Measurement(metric="error_rate", value=errors / n, unit="ratio", source=source, scope=scope,
+                               method=f"{errors} failed of {n} samples"))
+    out.append(Measurement(
+        metric="apdex", value=apdex(ok, n, apdex_t_ms), unit="", source=source, scope=scope,
+        method=f"Apdex spec, T = {apdex_t_ms:g} ms (satisfied <= T, tolerating <= 4T"
+               + (", failures frustrated)" if failed is not None else ")"),
+    ))
+    return out
+
+
+# --- file readers ----------------------------------------------------------------------------------
+
+def read_metrics_file(path: str, text: str, *, apdex_t_ms: float,
+                      method: PercentileMethod = "nearest-rank") -> tuple[list[Measurement], Source]:
+    """Recognise the format of ``text`` (read from ``path``) and return its measurements."""
+    stripped = text.lstrip()
+    if not stripped:
+        raise InputError("empty file", path=path)
+    if stripped[0] in "{[":
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"invalid JSON: {exc.msg}", path=path, line=exc.lineno) from None
+        return _read_json(doc, path, apdex_t_ms, method)
+    first = stripped.splitlines()[0]
+    if "Request Count" in first and "Name" in first:
+        return _read_locust(text, path)
+    if _looks_like_samples(text):
+        return _read_samples(text, path, apdex_t_ms, method)
+    return _read_yaml(text, path, apdex_t_ms, method)
+
+
+def _read_json(doc: Any, path: str, apdex_t_ms: float, method: PercentileMethod):
+    if isinstance(doc, list):
+        return named_measurements({"latency": doc}, path, apdex_t_ms=apdex_t_ms, method=method)
+    if not isinstance(doc, dict):
+        raise InputError("expected a JSON object", path=path, line=1)
+    metrics = doc.get("metrics")
+    if isinstance(metrics, dict) and metrics and all(isinstance(m, dict) for m in metrics.values()) and (
+        "root_group" in doc or "http_reqs" in metrics or any(k.startswith("http_req") for k in metrics)
+    ):
+        handle = any(isinstance(m.get("values"), dict) for m in metrics.values())
+        return _read_k6(metrics, path, handle)
+    if "lighthouseVersion" in doc or "audits" in doc or "lighthouseResult" in doc or "loadingExperience" in doc:
+        return _read_lighthouse(doc, path)
+    if isinstance(doc.get("latencies"), dict) and ("success" in doc or "status_codes" in doc):
+        return _read_vegeta(doc, path)
+    return named_measurements(doc, path, apdex_t_ms=apdex_t_ms, method=method)
+
+
+def _number(value: Any, path: str, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise InputError(f"{what} is not a number: {value!r}", path=path)
+    return float(value)
+
+
+def _read_k6(metrics: dict[str, Any], path: str, handle_summary: bool):
+    fmt: SourceFormat = "k6-handle-summary" if handle_summary else "k6-summary-export"
+    source = Source(path=path, format=fmt)
+    out: list[Measurement] = []
+    apdex_counts: dict[str, float] = {}
+    custom_errors: Measurement | None = None
+    has_failed_metric = False
+    for full_name, metric in metrics.items():
+        base, _, tags = full_name.partition("{")
+        tags = tags.rstrip("}")
+        values = metric.get("values", {}) if handle_summary else metric
+        if not isinstance(values, dict):
+            raise InputError(f"k6 metric {full_name!r} has no values", path=path)
+        for expression, state in (metric.get("thresholds") or {}).items():
+            # summary-export records `true` for a crossed threshold; handleSummary records ok.
+            ok = bool(state.get("ok")) if isinstance(state, dict) else not bool(state)
+            source.k6_thresholds.append(K6Threshold(metric=full_name, expression=expression, ok=ok))
+        if tags == "expected_response:true":
+            continue  # the same requests minus failures; the untagged metric is the one to judge
+        scope = tags or None
+        how = f"k6 {'handleSummary' if handle_summary else 'summary-export'}"
+        if base == "http_req_duration":
+            for stat, raw in values.items():
+                key = {"med": "p50", "avg": "avg", "max": "max"}.get(stat)
+                pm = re.fullmatch(r"p\((\d{1,2}(?:\.\d+)?)\)", stat)
+                if pm:
+                    key = percentile_key(pm.group(1))
+                if key:
+                    out.append(Measurement(metric=key, value=_number(raw, path, f"{full_name} {stat}"), unit="ms",
+                                           source=path, scope=scope, method=f"{how} (k6 trend {stat})"))
+        elif base == "http_req_failed":
+            has_failed_metric = True
+            out.append(Measurement(metric="error_rate", value=_k6_rate(values, path, full_name), unit="ratio",
+                                   source=path, scope=scope, method=f"{how} (http_req_failed rate)"))
+        elif base == "errors" and not scope:
+            custom_errors = Measurement(metric="error_rate", value=_k6_rate(values, path, full_name),
+                                        unit="ratio", source=path, method=f"{how} (the script's 'errors' Rate)")
+        elif base == "http_reqs" and not scope:
+            if "rate" in values:
+                out.append(Measurement(metric="throughput", value=_number(values["rate"], path, "http_reqs rate"),
+                                       unit="req/s", source=path, method=f"{how} (http_reqs rate)"))
+            if "count" in values:
+                source.samples = int(_number(values["count"], path, "http_reqs count"))
+        elif base in ("apdex_satisfied", "apdex_tolerating", "apdex_frustrated") and not scope:
+            apdex_counts[base] = _number(values.get("count", 0), path, f"{base} count")
+        elif base.startswith("browser_web_vital_") and not scope:
+            vital = base.removeprefix("browser_web_vital_")
+            if "p(75)" in values:
+                unit = "" if vital == "cls" else "ms"
+                out.append(Measurement(metric=vital, value=_number(values["p(75)"], path, base), unit=unit,
+                                       source=path, method=f"{how} (p75 of {base})"))
+            else:
+                source.notes.append(f"{base}: no p(75) in summaryTrendStats; add it to judge Core Web Vitals")
+    if custom_errors and not has_failed_metric:
+        out.append(custom_errors)
+    total = sum(apdex_counts.values())
+    if total:
+        score = (apdex_counts.get("apdex_satisfied", 0) + apdex_counts.get("apdex_tolerating", 0) / 2) / total
+        out.append(Measurement(metric="apdex", value=score, unit="", source=path,
+                               method=f"Apdex spec from the script's apdex_* counters ({total:g} requests)"))
+    if not out:
+        raise InputError("k6 summary has no http_req_duration, http_req_failed or web-vital metrics", path=path)
+    return out, source
+
+
+def _k6_rate(values: dict[str, Any], path: str, name: str) -> float:
+    raw = values.get("rate", values.get("value"))
+    if raw is None and "passes" in values and "fails" in values:
+        total = values["passes"] + values["fails"]
+        raw = values["passes"] / total if total else 0.0
+    return _number(raw, path, f"{name} rate")
+
+
+_LIGHTHOUSE_AUDITS = {
+    "largest-contentful-paint": "lcp",
+    "first-contentful-paint": "fcp",
+    "cumulative-layout-shift": "cls",
+    "server-response-time": "ttfb",
+    "interaction-to-next-paint": "inp",
+    "total-blocking-time": "tbt",
+    "speed-index": "speed_index",
+}
+_CRUX_METRICS = {
+    "LARGEST_CONTENTFUL_PAINT_MS": ("lcp", 1.0),
+    "INTERACTION_TO_NEXT_PAINT": ("inp", 1.0),
+    "CUMULATIVE_LAYOUT_SHIFT_SCORE": ("cls", 0.01),  # CrUX reports CLS x 100
+    "FIRST_CONTENTFUL_PAINT_MS": ("fcp", 1.0),
+    "EXPERIMENTAL_TIME_TO_FIRST_BYTE": ("ttfb", 1.0),
+    "FIRST_INPUT_DELAY_MS": ("fid", 1.0),
+}
+
+
+def _read_lighthouse(doc: dict[str, Any], path: str):
+    out: list[Measurement] = []
+    field = doc.get("loadingExperience") or {}
+    lhr = doc.get("lighthouseResult", doc)
+    source = Source(path=path, format="pagespeed" if "lighthouseResult" in doc or field else "lighthouse")
+    error = lhr.get("runtimeError")
+    if isinstance(error, dict) and error.get("code") not in (None, "NO_ERROR"):
+        raise InputError(f"Lighthouse run failed: {error.get('code')}: {error.get('message', '')}".rstrip(": "),
+                         path=path)
+    for name, (key, factor) in _CRUX_METRICS.items():
+        entry = (field.get("metrics") or {}).get(name)
+        if isinstance(entry, dict) and "percentile" in entry:
+            out.append(Measurement(metric=key, value=_number(entry["percentile"], path, name) * factor,
+                                   unit="" if key == "cls" else "ms", source=path,
+                                   method="CrUX field data, p75 of real page loads (28 days)"))
+    field_keys = {m.metric for m in out}
+    for audit_id, key in _LIGHTHOUSE_AUDITS.items():
+        audit = (lhr.get("audits") or {}).get(audit_id)
+        if not isinstance(audit, dict) or audit.get("numericValue") is None or key in field_keys:
+            continue
+        out.append(Measurement(metric=key, value=_number(audit["numericValue"], path, audit_id),
+                               unit="" if key == "cls" else "ms", source=path,
+                               method="Lighthouse lab value (one page load, not the field p75)"))
+    perf = ((lhr.get("categories") or {}).get("performance") or {}).get("score")
+    if isinstance(perf, (int, float)) and not isinstance(perf, bool):
+        out.append(Measurement(metric="lighthouse_performance", value=perf * 100, unit="", source=path,
+                               method="Lighthouse performance category score (0-100)"))
+    if not out:
+        raise InputError("Lighthouse report has no metric audits (numericValue) nor field data", path=path)
+    return out, source
+
+
+def _read_vegeta(doc: dict[str, Any], path: str):
+    lat = doc["latencies"]
+    how = "vegeta report -type=json"
+    out: list[Measurement] = []
+    for stat, key in (("50th", "p50"), ("90th", "p90"), ("95th", "p95"), ("99th", "p99"), ("mean", "avg"),
+                      ("max", "max")):
+        if stat in lat:
+            out.append(Measurement(metric=key, value=_number(lat[stat], path, f"latencies.{stat}") / 1e6, unit="ms",
+                                   source=path, method=f"{how} (latencies.{stat}, ns)"))
+    if "success" in doc:
+        out.append(Measurement(metric="error_rate", value=1 - _number(doc["success"], path, "success"),
+                               unit="ratio", source=path, method=f"{how} (1 - success)"))
+    if "throughput" in doc:
+        out.append(Measurement(metric="throughput", value=_number(doc["throughput"], path, "throughput"),
+                               unit="req/s", source=path, method=f"{how} (successful requests per second)"))
+    requests = doc.get("requests")
+    return out, Source(path=path, format="vegeta", samples=int(requests) if isinstance(requests, int) else None)
+
+
+def _read_locust(text: str, path: str):
+    reader = csv.DictReader(io.StringIO(text))
+    out: list[Measurement] = []
+    source = Source(path=path, format="locust-csv")
+    how = "Locust stats CSV (response times bucketed and rounded by Locust)"
+    for lineno, row in enumerate(reader, start=2):
+        name = (row.get("Name") or "").strip()
+        try:
+            requests = int(row.get("Request Count") or 0)
+            failures = int(row.get("Failure Count") or 0)
+        except ValueError:
+            raise InputError("Request Count / Failure Count are not integers", path=path, line=lineno) from None
+        scope = None if name == "Aggregated" else f"{(row.get('Type') or '').strip()} {name}".strip()
+        if scope is None:
+            source.samples = requests
+        if requests == 0:
+            continue
+        out.append(Measurement(metric="error_rate", value=failures / requests, unit="ratio", source=path, scope=scope,
+                               method=f"{failures} failures of {requests} requests", line=lineno))
+        columns = {"Average Response Time": "avg", "Max Response Time": "max", "Requests/s": "throughput"}
+        for column, raw in row.items():
+            if column is None or raw in (None, "", "N/A"):
+                continue
+            pm = re.fullmatch(r"(\d{1,2}(?:\.\d+)?)%", column.strip())
+            key = percentile_key(pm.group(1)) if pm else columns.get(column.strip())
+            if not key:
+                continue
+            try:
+                value = float(raw)
+            except ValueError:
+                raise InputError(f"column {column!r} is not a number: {raw!r}", path=path, line=lineno) from None
+            out.append(Measurement(metric=key, value=value, unit=metric_unit(key), source=path, scope=scope,
+                                   method=how, line=lineno))
+    if not out:
+        raise InputError("Locust stats CSV has no rows with requests", path=path)
+    return out, source
+
+
+# --- plain sample files ----------------------------------------------------------------------------
+
+_SAMPLE_LINE = re.compile(
+    rf"^\s*(?P<q>{QUANTITY_RE.pattern})\s*(?:[,;\s]\s*(?P<status>\d{{3}}|ok|error|err|fail|failed|true|false))?\s*$",
+    re.IGNORECASE,
+)
+_UNIT_HEADER = re.compile(r"^\s*#\s*unit\s*[:=]\s*(\S+)", re.IGNORECASE)
+
+
+def _content_lines(text: str):
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if line.strip() and not line.lstrip().startswith("#"):
+            yield lineno, line
+
+
+def _looks_like_samples(text: str) -> bool:
+    first = next(_content_lines(text), None)
+    return first is not None and _SAMPLE_LINE.match(first[1]) is not None
+
+
+def _read_samples(text: str, path: str, apdex_t_ms: float, method: PercentileMethod):
+    default_unit: tuple[str, float] | None = None
+    for line in text.splitlines():
+        header = _UNIT_HEADER.match(line)
+        if header:
+            default_unit = unit_of(header.group(1))
+            if default_unit[0] != "ms":
+                raise InputError(f"unit {header.group(1)!r} is not a time unit", path=path)
+    values: list[float] = []
+    failed: list[bool] = []
+    has_status = False
+    unitless = 0
+    for lineno, line in _content_lines(text):
+        m = _SAMPLE_LINE.match(line)
+        if not m:
+            raise InputError(f"not a latency sample (expected e.g. '123ms' or '0.5 s 200'): {line.strip()[:60]!r}",
+                             path=path, line=lineno)
+        unit, factor = unit_of(m.group("unit"))
+        if not m.group("unit"):
+            unit, factor = default_unit or ("ms", 1.0)
+            unitless += default_unit is None
+        if unit != "ms":
+            raise InputError(f"{m.group('q')!r} is not a duration", path=path, line=lineno)
+        values.append(parse_number(m.group("num")) * factor)
+        status = (m.group("status") or "").lower()
+        has_status = has_status or bool(status)
+        failed.append(status in ("error", "err", "fail", "failed", "true") or (status.isdigit() and int(status) >= 400))
+    source = Source(path=path, format="samples", samples=len(values), histogram=histogram(sorted(values)))
+    if unitless:
+        source.notes.append(f"{unitless} sample(s) without a unit read as ms (add '# unit: s' to change)")
+    out = sample_measurements(values, failed if has_status else None, source=path, apdex_t_ms=apdex_t_ms,
+                              method=method)
+    return out, source
+
+
+# --- named metrics (YAML / JSON / the tool's `metrics` argument) -----------------------------------
+
+_KEY_UNIT_SUFFIX = re.compile(r"[_ ](ms|s|sec|seconds|pct|percent|rps)$", re.IGNORECASE)
+
+
+def named_measurements(mapping: dict[str, Any], path: str, *, apdex_t_ms: float,
+                       method: PercentileMethod = "nearest-rank",
+                       lines: dict[str, int] | None = None) -> tuple[list[Measurement], Source]:
+    """Measurements from {name: value}; values are numbers in canonical units, '320ms'-style strings
+    or lists of samples (latency lists give percentiles and Apdex, Web Vitals lists give the p75)."""
+    if isinstance(mapping.get("metrics"), dict):
+        mapping = mapping["metrics"]
+    source = Source(path=path, format="named-metrics")
+    out: list[Measurement] = []
+    for raw_name, raw in mapping.items():
+        line = (lines or {}).get(str(raw_name))
+        name = str(raw_name)
+        suffix = _KEY_UNIT_SUFFIX.search(name)
+        suffix_unit, suffix_factor = unit_of(suffix.group(1)) if suffix else ("", 1.0)
+        key = metric_key(name[: suffix.start()] if suffix else name)
+        if isinstance(raw, list):
+            out += _named_samples(key, name, raw, path, line, suffix_factor, apdex_t_ms, method, source)
+            continue
+        value, unit = _named_value(name, raw, path, line)
+        if not unit:
+            value, unit = value * suffix_factor, suffix_unit
+        expected = metric_unit(key)
+        if not unit:
+            if expected == "ratio" and value > 1:
+                raise InputError(f"{name}: {value:g} is not a ratio; write {value / 100:g} or '{value:g}%'",
+                                 path=path, line=line)
+            unit = expected
+        elif expected and unit != expected:
+            raise InputError(f"{name}: {raw!r} is in {unit}, expected {expected}", path=path, line=line)
+        out.append(Measurement(metric=key, value=value, unit=unit, source=path, method="stated", line=line))
+    if not out:
+        raise InputError("no metrics found (expected name: value pairs)", path=path)
+    return out, source
+
+
+def _named_value(name: str, raw: Any, path: str, line: int | None) -> tuple[float, str]:
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        if not math.isfinite(raw) or raw < 0:
+            raise InputError(f"{name}: {raw!r} is not a measurement", path=path, line=line)
+        return float(raw), ""
+    if isinstance(raw, str):
+        quantity = parse_quantity(raw)
+        if quantity is not None:
+            return quantity.value, quantity.unit
+    raise InputError(f"{name}: {raw!r} is not a number or a quantity like '320ms' / '0.2%'", path=path, line=line)
+
+
+def _named_samples(key: str, name: str, raw: list, path: str, line: int | None, factor: float,
+                   apdex_t_ms: float, method: PercentileMethod, source: Source) -> list[Measurement]:
+    if not raw:
+        raise InputError(f"{name}: empty list of samples", path=path, line=line)
+    values = []
+    for item in raw:
+        value, unit = _named_value(name, item, path, line)
+        values.append(value if unit else value * factor)
+    if key in _LATENCY_SAMPLE_KEYS:
+        ordered = sorted(values)
+        source.samples = len(values)
+        source.histogram = histogram(ordered)
+        return sample_measurements(values, None, source=path, apdex_t_ms=apdex_t_ms, method=method)
+    if key in WEB_VITALS:
+        value = percentile(sorted(values), 75, method)
+        return [Measurement(metric=key, value=value, unit=metric_unit(key), source=path, line=line,
+                            method=f"p75 ({method}) of {len(values)} page loads")]
+    raise InputError(f"{name}: a list must be latency samples (key 'latency') or a Core Web Vital", path=path,
+                     line=line)
+
+
+def _read_yaml(text: str, path: str, apdex_t_ms: float, method: PercentileMethod):
+    import yaml
+
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(f"not a recognised metrics file (YAML: {getattr(exc, 'problem', exc)})", path=path,
+                         line=mark.line + 1 if mark else None) from None
+    if isinstance(doc, list):
+        return named_measurements({"latency": doc}, path, apdex_t_ms=apdex_t_ms, method=method)
+    if not isinstance(doc, dict):
+        raise InputError("not a recognised metrics file: expected k6/Locust/Lighthouse/vegeta output, "
+                         "latency samples (one a line) or 'name: value' metrics", path=path, line=1)
+    return named_measurements(doc, path, apdex_t_ms=apdex_t_ms, method=method, lines=_key_lines(node))
+
+
+def _key_lines(node: Any) -> dict[str, int]:
+    """1-based line of every top-level key (and of keys under `metrics:`) for error messages."""
+    import yaml
+
+    lines: dict[str, int] = {}
+    if not isinstance(node, yaml.MappingNode):
+        return lines
+    for key_node, value_node in node.value:
+        lines[str(key_node.value)] = key_node.start_mark.line + 1
+        if key_node.value == "metrics":
+            lines.update(_key_lines(value_node))
+    return lines

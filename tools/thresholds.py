@@ -1,0 +1,453 @@
+"""The persona's performance targets, checked against real measurements.
+
+Targets are read from the persona file itself, from every table whose header fits one of the two
+shapes the seed uses (edit the table and the checks change):
+
+    | Metric | Target | Critical |                  pass inside Target, warn inside Critical, else fail
+    | Metric | Good | Needs Improvement | Poor |     pass when Good holds, fail when Poor holds, else warn
+
+Cells are bounds like "< 100ms", "> 0.9", "< 0.1%", "2.5s - 4s"; "Variable" or "-" means no bound.
+Measurements come from files (tools.metrics_files), from free text (tools.metrics_text) or from a
+plain {name: value} mapping. Core Web Vitals are judged at p75; when the persona has no row for
+one (the seed has no INP or FCP row) the web.dev thresholds are used and the check says so.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from tools.errors import InputError, read_text
+from tools.findings import Finding, Location, Report
+from tools.markdown import parse_markdown
+from tools.metrics_files import (
+    WEB_VITALS,
+    Measurement,
+    PercentileMethod,
+    Source,
+    named_measurements,
+    read_metrics_file,
+)
+from tools.metrics_text import (
+    QUANTITY_RE,
+    TextMetric,
+    extract_metrics,
+    format_value,
+    metric_key,
+    parse_number,
+    percentile_of_key,
+    unit_of,
+)
+from tools.text import fold
+
+__all__ = ["ThresholdsInput", "TextMetric", "extract_metrics", "thresholds_tool", "load_targets", "check"]
+
+Verdict = Literal["pass", "warn", "fail", "no-bound", "unchecked", "unit-mismatch"]
+DEFAULT_PERSONA = "performance-engineer.md"
+DEFAULT_APDEX_T_MS = 500.0  # New Relic's default T (0.5 s) when neither the persona nor --apdex-t give one
+
+
+class ThresholdsInput(BaseModel):
+    paths: list[str] = Field(default_factory=list, description=(
+        "Files to check: k6 summary JSON, Locust *_stats.csv, Lighthouse/PageSpeed JSON, vegeta JSON report, "
+        "latency samples (one a line) or a YAML/JSON of named metrics."))
+    text: str | None = Field(None, description="A message stating metrics, e.g. 'P95 de 1.8 segundos, error rate 2%'.")
+    metrics: dict[str, float] | None = Field(None, description=(
+        "Named metrics in canonical units: latencies in ms, rates as ratios (0.02 = 2%), Apdex 0..1."))
+    persona_path: str | None = Field(None, description="Persona markdown file with the target tables "
+                                                       "(default: the shipped Performance Engineer).")
+    apdex_t_ms: float | None = Field(None, gt=0, description="Apdex threshold T in ms (default: from the persona).")
+    percentile_method: PercentileMethod = Field("nearest-rank", description="How percentiles of raw samples are computed.")
+
+
+# --- bounds and rules ------------------------------------------------------------------------------
+
+class Bound(BaseModel):
+    op: Literal["<", "<=", ">", ">=", "between"]
+    value: float
+    high: float | None = None  # upper end of a "between" range
+    unit: str = ""
+
+    def holds(self, x: float) -> bool:
+        if self.op == "between":
+            return self.value <= x <= (self.high if self.high is not None else math.inf)
+        return {"<": x < self.value, "<=": x <= self.value, ">": x > self.value, ">=": x >= self.value}[self.op]
+
+    def k6(self) -> str | None:
+        """The bound as a k6 threshold expression suffix ('<500'), when k6 can say it."""
+        return None if self.op == "between" else f"{self.op}{self.value:g}"
+
+
+_NO_BOUND = {"", "-", "—", "–", "variable", "n/a", "na", "tbd", "varies", "depende", "ninguno", "none"}
+_OPS = {"≤": "<=", "≥": ">=", "=<": "<=", "=>": ">=", "&lt;": "<", "&gt;": ">", "&lt;=": "<=", "&gt;=": ">="}
+_QTY = QUANTITY_RE.pattern
+_SINGLE = re.compile(rf"^(?P<op><=|>=|<|>)?\s*(?P<q>{_QTY})$", re.IGNORECASE)
+_RANGE = re.compile(rf"^(?P<lo>{_QTY})\s*(?:-|–|—|to|a|\.\.)\s*(?P<hi>{_QTY})$".replace("(?P<num>", "(?P<num_lo>", 1)
+                    .replace("(?P<unit>", "(?P<unit_lo>", 1), re.IGNORECASE)
+_HIGHER_IS_BETTER = {"apdex", "throughput", "lighthouse_performance"}
+_HIGHER_WORDS = ("hit", "uptime", "availability", "disponibilidad", "score", "coverage", "cobertura")
+
+
+def parse_bound(cell: str, metric: str = "") -> Bound | None:
+    """'< 100ms' -> Bound('<', 100, unit='ms'); 'Variable' / '-' -> None; unreadable -> ValueError."""
+    text = re.sub(r"[*`_]", "", cell).strip()
+    for spelled, op in sorted(_OPS.items(), key=lambda kv: -len(kv[0])):
+        text = text.replace(spelled, op)
+    if fold(text) in _NO_BOUND:
+        return None
+    m = _SINGLE.match(text)
+    if m:
+        unit, factor = unit_of(m.group("unit"))
+        op = m.group("op") or (">=" if metric in _HIGHER_IS_BETTER or any(w in metric for w in _HIGHER_WORDS)
+                               else "<=")
+        return Bound(op=op, value=parse_number(m.group("num")) * factor, unit=unit)
+    m = _RANGE.match(text)
+    if m:
+        hi_unit, hi_factor = unit_of(m.group("unit"))
+        lo_unit, lo_factor = unit_of(m.group("unit_lo")) if m.group("unit_lo") else (hi_unit, hi_factor)
+        if lo_unit != hi_unit:
+            raise ValueError(f"range {cell!r} mixes {lo_unit or 'plain numbers'} and {hi_unit or 'plain numbers'}")
+        return Bound(op="between", value=parse_number(m.group("num_lo")) * lo_factor,
+                     high=parse_number(m.group("num")) * hi_factor, unit=hi_unit)
+    raise ValueError(f"cannot read the bound {cell!r}")
+
+
+class Rule(BaseModel):
+    metric: str
+    label: str  # the Metric cell as written
+    shape: Literal["target-critical", "good-poor"]
+    target: Bound | None = None  # Target / Good: holds -> pass
+    critical: Bound | None = None  # Critical: must hold, else fail. Poor: holds -> fail
+    target_text: str = ""
+    critical_text: str = ""
+    middle_text: str = ""  # the Needs Improvement cell
+    origin: str = ""  # "persona.md:42" or "web.dev default"
+    notes: list[str] = Field(default_factory=list)
+
+    def verdict(self, value: float) -> Verdict:
+        if self.target is None and self.critical is None:
+            return "no-bound"
+        if self.target is not None and self.target.holds(value):
+            return "pass"
+        if self.shape == "good-poor":
+            return "fail" if self.critical is not None and self.critical.holds(value) else "warn"
+        if self.critical is None:
+            return "warn"
+        return "pass" if self.target is None and self.critical.holds(value) else (
+            "warn" if self.critical.holds(value) else "fail")
+
+    def bounds(self) -> list[Bound]:
+        return [b for b in (self.target, self.critical) if b is not None]
+
+
+# web.dev thresholds (p75), used only for a Core Web Vital the persona has no row for.
+_WEB_DEV = {"lcp": (2500, 4000, "ms"), "inp": (200, 500, "ms"), "cls": (0.1, 0.25, ""), "fcp": (1800, 3000, "ms"),
+            "ttfb": (800, 1800, "ms"), "fid": (100, 300, "ms")}
+
+
+def _web_dev_rule(key: str) -> Rule:
+    good, poor, unit = _WEB_DEV[key]
+    show = format_value
+    return Rule(metric=key, label=key.upper(), shape="good-poor",
+                target=Bound(op="<=", value=good, unit=unit), critical=Bound(op=">", value=poor, unit=unit),
+                target_text=f"≤ {show(good, unit)}", critical_text=f"> {show(poor, unit)}",
+                middle_text=f"{show(good, unit)} - {show(poor, unit)}", origin="web.dev default",
+                notes=[f"the persona has no {key.upper()} row; web.dev thresholds used"])
+
+
+class Targets(BaseModel):
+    persona: str
+    rules: dict[str, Rule]
+    apdex_t_ms: float | None = None
+    apdex_t_origin: str | None = None
+    notes: list[str] = Field(default_factory=list)
+
+    def rule(self, metric: str) -> Rule | None:
+        if metric in self.rules:
+            return self.rules[metric]
+        return _web_dev_rule(metric) if metric in _WEB_DEV else None
+
+
+def default_personas_dir() -> Path:
+    """Where the shipped personas live; the same lookup as agent.registry (tools must not import agent)."""
+    env = os.environ.get("LMAGENT_PERSONAS")
+    if env:
+        return Path(env)
+    source_tree = Path(__file__).resolve().parent.parent / "personas"
+    if source_tree.is_dir():
+        return source_tree
+    return Path(sys.prefix) / "share" / "lmagent" / "personas"
+
+
+_APDEX_T_LABEL = re.compile(r"^(?:apdex\s*\(?\s*(?:t|threshold|umbral)\b|(?:umbral|t)\s+(?:de\s+)?apdex\b)")
+_APDEX_T_TEXT = re.compile(rf"apdex[^\n|]{{0,40}}?\bT\s*(?:=|:)\s*(?P<q>{_QTY})", re.IGNORECASE)
+
+
+def load_targets(path: str | Path | None = None) -> Targets:
+    """Rules from every fitting table of a persona file, keyed by canonical metric."""
+    persona = str(path) if path else str(default_personas_dir() / DEFAULT_PERSONA)
+    doc = parse_markdown(read_text(persona))
+    targets = Targets(persona=persona, rules={})
+    for table in doc.tables:
+        metric_col = table.column("Metric", "Métrica", "Metrica", "Métricas", "Metrics", "KPI")
+        target_col = table.column("Target", "Objetivo", "Meta")
+        critical_col = table.column("Critical", "Crítico", "Critico", "Límite", "Limite")
+        good_col = table.column("Good", "Bueno", "Bien")
+        poor_col = table.column("Poor", "Malo", "Pobre", "Deficiente")
+        middle_col = table.column("Needs Improvement", "Necesita mejora", "Mejorable", "Needs improvement")
+        if not metric_col or not ((target_col and critical_col) or (good_col and poor_col)):
+            continue
+        shape = "target-critical" if target_col and critical_col else "good-poor"
+        first_col, second_col = (target_col, critical_col) if shape == "target-critical" else (good_col, poor_col)
+        for i, row in enumerate(table.rows):
+            label = row.get(metric_col, "").strip()
+            if not label:
+                continue
+            line = table.line + 2 + i
+            origin = f"{persona}:{line}"
+            first_text, second_text = row.get(first_col, "").strip(), row.get(second_col, "").strip()
+            if _APDEX_T_LABEL.match(fold(label)):
+                quantity = QUANTITY_RE.search(first_text)
+                if quantity and unit_of(quantity.group("unit"))[0] in ("ms", ""):
+                    unit, factor = unit_of(quantity.group("unit"))
+                    targets.apdex_t_ms = parse_number(quantity.group("num")) * (factor if unit else 1000)
+                    targets.apdex_t_origin = origin
+                continue
+            key = metric_key(label)
+            rule = Rule(metric=key, label=label, shape=shape, target_text=first_text, critical_text=second_text,
+                        middle_text=row.get(middle_col, "").strip() if middle_col else "", origin=origin)
+            for attr, cell in (("target", first_text), ("critical", second_text)):
+                try:
+                    setattr(rule, attr, parse_bound(cell, key))
+                except ValueError as exc:
+                    rule.notes.append(f"{exc} ({origin}); no bound used")
+            if key in targets.rules:
+                targets.notes.append(f"{label} at {origin} repeats {targets.rules[key].origin}; the first row is used")
+                continue
+            targets.rules[key] = rule
+    if targets.apdex_t_ms is None:
+        m = _APDEX_T_TEXT.search(doc.preamble + "\n" + "\n".join(s.text for s in doc.walk()))
+        if m:
+            unit, factor = unit_of(m.group("unit"))
+            if unit == "ms":
+                targets.apdex_t_ms = parse_number(m.group("num")) * factor
+                targets.apdex_t_origin = f"{persona} (text)"
+    return targets
+
+
+# --- evaluation ------------------------------------------------------------------------------------
+
+class MetricCheck(BaseModel):
+    metric: str
+    label: str
+    scope: str | None = None
+    source: str
+    value: float
+    unit: str
+    display: str  # the value as people read it
+    before: float | None = None
+    target: str | None = None
+    critical: str | None = None
+    needs_improvement: str | None = None
+    verdict: Verdict
+    method: str = ""
+    rule_origin: str | None = None
+    notes: list[str] = Field(default_factory=list)
+
+
+class ThresholdsData(BaseModel):
+    persona: str
+    verdict: Literal["pass", "warn", "fail", "none"]
+    percentile_method: PercentileMethod
+    apdex_t_ms: float
+    apdex_t_source: str
+    checks: list[MetricCheck] = Field(default_factory=list)
+    unmeasured: list[str] = Field(default_factory=list)  # persona rows with bounds that nothing measured
+    sources: list[Source] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+
+# Finding code and kind per metric; other percentiles share THR007, other persona rows THR030.
+_CODES = {
+    "p50": ("THR001", "p50_latency"), "p95": ("THR002", "p95_latency"), "p99": ("THR003", "p99_latency"),
+    "error_rate": ("THR004", "error_rate"), "apdex": ("THR005", "apdex"), "throughput": ("THR006", "throughput"),
+    "lcp": ("THR010", "lcp"), "inp": ("THR011", "inp"), "cls": ("THR012", "cls"), "fcp": ("THR013", "fcp"),
+    "ttfb": ("THR014", "ttfb"), "fid": ("THR015", "fid"), "tbt": ("THR016", "tbt"),
+}
+_SUGGESTIONS = {
+    "latency": "Profile the slowest endpoint (lmagent profile / traces) and check its queries (lmagent explain).",
+    "error_rate": "Group failures by status and endpoint; errors under load usually mean exhausted pools or timeouts.",
+    "apdex": "Apdex counts requests over 4T and every error as frustrated: fix the tail latency and the errors.",
+    "throughput": "Find the saturated resource (CPU, pool, locks) before adding instances.",
+    "lcp": "Preload and compress the LCP resource, cut render-blocking CSS/JS, serve it from a CDN.",
+    "inp": "Break up long tasks (> 50 ms) in event handlers and yield to the main thread.",
+    "cls": "Reserve space for images, ads and embeds (width/height or aspect-ratio).",
+    "fcp": "Inline critical CSS, defer non-critical JS and speed up the server response.",
+    "ttfb": "Cache at the CDN or application layer and do less work before the first byte.",
+    "fid": "Measure INP instead: FID stopped being a Core Web Vital in March 2024.",
+    "tbt": "Split long JavaScript tasks; ship less JavaScript on first load.",
+}
+_HANDOFF = {"lcp": "frontend-engineer", "inp": "frontend-engineer", "cls": "frontend-engineer",
+            "fcp": "frontend-engineer", "fid": "frontend-engineer", "tbt": "frontend-engineer",
+            "ttfb": "backend-engineer", "error_rate": "backend-engineer"}
+# Shown even without a persona rule; other computed values (p66, p98...) only when a rule asks for them.
+_HEADLINE = {"p50", "p90", "p95", "p99", "avg", "max", "error_rate", "throughput", "apdex", *WEB_VITALS}
+FID_NOTE = "FID was replaced by INP as a Core Web Vital in March 2024; it is still checked against its row"
+
+
+def _finding_identity(metric: str) -> tuple[str, str]:
+    if metric in _CODES:
+        return _CODES[metric]
+    if percentile_of_key(metric) is not None:
+        return "THR007", "latency_percentile"
+    return "THR030", "persona_metric"
+
+
+def _compatible(m: Measurement, rule: Rule) -> bool:
+    for bound in rule.bounds():
+        if bound.unit == m.unit or not bound.unit:
+            continue
+        # A plain number is in the canonical unit, except a "95" against a percentage bound.
+        if m.unit == "" and not (bound.unit == "ratio" and m.value > 1):
+            continue
+        return False
+    return True
+
+
+def check(measurements: list[Measurement], sources: list[Source], targets: Targets, *, apdex_t_ms: float,
+          apdex_t_source: str, method: PercentileMethod = "nearest-rank", tool: str = "thresholds") -> Report:
+    """Judge every measurement against its rule; one finding per metric that warns or fails."""
+    data = ThresholdsData(persona=targets.persona, verdict="none", percentile_method=method,
+                          apdex_t_ms=apdex_t_ms, apdex_t_source=apdex_t_source, sources=sources,
+                          notes=list(targets.notes))
+    findings: list[Finding] = []
+    for m in measurements:
+        rule = targets.rule(m.metric)
+        if rule is None and m.metric not in _HEADLINE:
+            continue
+        item = MetricCheck(metric=m.metric, label=rule.label if rule else m.metric, scope=m.scope, source=m.source,
+                           value=m.value, unit=m.unit, display=format_value(m.value, m.unit), before=m.before,
+                           method=m.method, verdict="unchecked", notes=[m.note] if m.note else [])
+        if rule:
+            item.target, item.critical = rule.target_text, rule.critical_text
+            item.needs_improvement = rule.middle_text or None
+            item.rule_origin = rule.origin
+            item.notes += rule.notes
+            if _compatible(m, rule):
+                item.verdict = rule.verdict(m.value)
+            else:
+                item.verdict = "unit-mismatch"
+                item.notes.append(f"{item.display} cannot be compared with {rule.target_text or rule.critical_text}")
+        if m.metric == "fid":
+            item.notes.append(FID_NOTE)
+        data.checks.append(item)
+        finding = _finding(item, rule, m)
+        if finding:
+            findings.append(finding)
+    fid_sources = sorted({c.source for c in data.checks if c.metric == "fid"})
+    for src in fid_sources:
+        has_inp = any(c.metric == "inp" and c.source == src for c in data.checks)
+        findings.append(Finding(
+            code="THR020", kind="fid_replaced_by_inp", severity="info",
+            message=FID_NOTE + ("; INP is checked too" if has_inp else "; this input has no INP to check"),
+            location=_location(src, None, "FID"),
+            suggestion="Report INP (Interaction to Next Paint) at p75 from field data or a k6 browser test.",
+            handoff="frontend-engineer"))
+    measured = {c.metric for c in data.checks}
+    data.unmeasured = [r.label for k, r in targets.rules.items() if k not in measured and r.bounds()]
+    verdicts = {c.verdict for c in data.checks}
+    data.verdict = ("fail" if "fail" in verdicts else "warn" if "warn" in verdicts
+                    else "pass" if verdicts & {"pass", "no-bound", "unchecked"} else "none")
+    return Report(tool=tool, findings=findings, data=data, summary=_summary(data))
+
+
+def _location(source: str, line: int | None, metric: str) -> Location:
+    is_file = source not in ("message", "metrics")
+    return Location(path=source if is_file else None, line=line if is_file else None, metric=metric)
+
+
+def _finding(item: MetricCheck, rule: Rule | None, m: Measurement) -> Finding | None:
+    code, kind = _finding_identity(item.metric)
+    where = f"{item.label}" + (f" [{item.scope}]" if item.scope else "")
+    was = f", was {format_value(item.before, item.unit)}" if item.before is not None else ""
+    evidence = {"value": item.value, "unit": item.unit, "target": item.target, "critical": item.critical,
+                "source": item.source, "scope": item.scope, "method": item.method, "rule": item.rule_origin}
+    if item.verdict == "unit-mismatch":
+        return Finding(code="THR031", kind="unit_mismatch", severity="warning", location=_location(m.source, m.line, where),
+                       message=f"{where} = {item.display} is not in the unit of its bound "
+                               f"({item.target or item.critical}); not checked",
+                       evidence=evidence, suggestion="State the value with its unit, e.g. '95%' or '320ms'.")
+    if item.verdict not in ("warn", "fail") or rule is None:
+        return None
+    if rule.shape == "good-poor":
+        message = (f"{where} = {item.display}{was} is poor ({rule.critical_text}; good {rule.target_text})"
+                   if item.verdict == "fail" else
+                   f"{where} = {item.display}{was} needs improvement ({rule.middle_text or 'between good and poor'}; "
+                   f"good {rule.target_text})")
+    elif item.verdict == "fail":
+        message = f"{where} = {item.display}{was} breaks the critical bound {rule.critical_text} (target {rule.target_text})"
+    else:
+        message = f"{where} = {item.display}{was} misses the target {rule.target_text} (critical {rule.critical_text})"
+    cost = None
+    if item.unit == "ms" and rule.target is not None and rule.target.op in ("<", "<="):
+        cost = max(0.0, item.value - rule.target.value)
+    family = "latency" if item.unit == "ms" and item.metric not in _SUGGESTIONS else item.metric
+    return Finding(code=code, kind=kind, severity="error" if item.verdict == "fail" else "warning",
+                   message=message, location=_location(m.source, m.line, where), evidence=evidence,
+                   suggestion=_SUGGESTIONS.get(family), handoff=_HANDOFF.get(item.metric), cost_ms=cost)
+
+
+def _summary(data: ThresholdsData) -> str:
+    judged = [c for c in data.checks if c.verdict in ("pass", "warn", "fail")]
+    if not data.checks:
+        return "no metrics found to check"
+    fails = sum(c.verdict == "fail" for c in judged)
+    warns = sum(c.verdict == "warn" for c in judged)
+    persona = Path(data.persona).name
+    return (f"{data.verdict.upper()}: {len(judged)} metric(s) checked against {persona}: "
+            f"{fails} break a critical bound, {warns} miss the target, {len(judged) - fails - warns} pass")
+
+
+def resolve_apdex_t(inp_t: float | None, targets: Targets) -> tuple[float, str]:
+    if inp_t:
+        return inp_t, "--apdex-t"
+    if targets.apdex_t_ms:
+        return targets.apdex_t_ms, targets.apdex_t_origin or targets.persona
+    return DEFAULT_APDEX_T_MS, "default 500 ms (the persona states no Apdex T)"
+
+
+def text_measurements(text: str) -> list[Measurement]:
+    return [Measurement(metric=t.metric, value=t.value, unit=t.unit, before=t.before, source="message",
+                        method=f"stated in the message: {t.raw!r}", note=t.note)
+            for t in extract_metrics(text)]
+
+
+def thresholds_tool(inp: ThresholdsInput) -> Report:
+    """Check files, a message and/or named metrics against the persona's target tables."""
+    if not inp.paths and inp.text is None and inp.metrics is None:
+        raise InputError("nothing to check: give files, a message text or metrics")
+    targets = load_targets(inp.persona_path)
+    apdex_t, apdex_source = resolve_apdex_t(inp.apdex_t_ms, targets)
+    measurements: list[Measurement] = []
+    sources: list[Source] = []
+    for path in inp.paths:
+        found, source = read_metrics_file(path, read_text(path), apdex_t_ms=apdex_t, method=inp.percentile_method)
+        measurements += found
+        sources.append(source)
+    if inp.text is not None:
+        measurements += text_measurements(inp.text)
+        sources.append(Source(path="message", format="text"))
+    if inp.metrics:
+        found, source = named_measurements(dict(inp.metrics), "metrics", apdex_t_ms=apdex_t,
+                                           method=inp.percentile_method)
+        measurements += found
+        sources.append(source)
+    return check(measurements, sources, targets, apdex_t_ms=apdex_t, apdex_t_source=apdex_source,
+                 method=inp.percentile_method)
+
