@@ -1,0 +1,285 @@
+"""codecheck: performance anti-patterns in changed code (the deterministic half of `lmagent review`).
+
+Input is a diff, full files, or both: with a diff only added/changed lines produce findings; the
+full new file (when given) is what gets parsed, so loops and `async def` around a changed line are
+seen. Python rules work on the `ast`; SQL rules come from tools.sql; secrets are found in every
+added line of any text file. Inline `# lmagent: ignore[CODE]` (or a bare `# lmagent: ignore`)
+silences a finding on that line.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import re
+import textwrap
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from tools.codecheck.config import ReviewConfig, parse_config
+from tools.codecheck.diff import FileDiff, parse_diff
+from tools.codecheck.pyctx import Module
+from tools.codecheck.rules import PYTHON_RULES, RULES, SECRET_RULE, Rule
+from tools.codecheck.secrets import find_secrets, mask_secrets
+from tools.errors import InputError
+from tools.findings import Finding, Location, Report
+
+__all__ = ["CodecheckInput", "codecheck_tool", "run_codecheck", "parse_diff", "FileDiff", "RULES"]
+
+_SUPPRESS = re.compile(r"(?:#|--)\s*lmagent:\s*ignore(?:\[([^\]]*)\])?", re.I)
+MAX_CALL_SPAN = 50  # lines of a multi-line call checked against the added lines
+
+
+class CodecheckInput(BaseModel):
+    diff: str | None = Field(None, description="unified or git diff; only its added lines are reviewed")
+    files: dict[str, str] | None = Field(None, description="path -> full new content (context for the diff)")
+    config: dict[str, Any] | None = Field(
+        None, description="[tool.lmagent.review] table: select, ignore, severity, exclude")
+
+
+class FileResult(BaseModel):
+    path: str
+    old_path: str | None = None
+    status: str
+    binary: bool = False
+    added_lines: int = 0
+    hunks: list[tuple[int, int]] = Field(default_factory=list)  # new-side line ranges shown in the diff
+    checked: list[str] = Field(default_factory=list)  # "python", "sql", "secrets"
+    context: str = "none"  # "file" (full new file), "diff" (rebuilt from hunks), "none"
+    skipped: str | None = None
+
+
+class CodecheckData(BaseModel):
+    files: list[FileResult] = Field(default_factory=list)
+    sql_rules: bool = True
+    notes: list[str] = Field(default_factory=list)
+
+
+def codecheck_tool(inp: CodecheckInput) -> Report:
+    if inp.diff is None and not inp.files:
+        raise InputError("codecheck needs a diff, files, or both")
+    diffs = parse_diff(inp.diff) if inp.diff is not None else None
+    return run_codecheck(diffs, inp.files or {}, parse_config(inp.config))
+
+
+def run_codecheck(diffs: list[FileDiff] | None, files: dict[str, str], config: ReviewConfig) -> Report:
+    """Check parsed diffs (or, with ``diffs=None``, every line of ``files``)."""
+    from tools.codecheck.sql import analyzer
+
+    if diffs is None:
+        diffs = [_whole_file(path, text) for path, text in files.items()]
+    data = CodecheckData(sql_rules=analyzer() is not None)
+    if not data.sql_rules:
+        data.notes.append("SQL rules skipped: the SQL analyzer (tools.sql.analyze_sql) is not available")
+    findings: list[Finding] = []
+    for fd in diffs:
+        result = FileResult(path=fd.path, old_path=fd.old_path, status=fd.status, binary=fd.binary,
+                            added_lines=len(fd.added), hunks=fd.hunks)
+        data.files.append(result)
+        if fd.binary or fd.status == "deleted" or not fd.added:
+            continue
+        if config.skips(fd.path):
+            result.skipped = "excluded by [tool.lmagent.review] exclude"
+            continue
+        findings += _check_file(fd, files.get(fd.path), config, result, data)
+    findings.sort(key=lambda f: (f.location.path or "", f.location.line or 0, f.code))
+    _number_fingerprints(findings)
+    return Report(tool="codecheck", findings=findings, data=data, summary=_summary(findings, data))
+
+
+def _check_file(fd: FileDiff, content: str | None, config: ReviewConfig, result: FileResult,
+                data: CodecheckData) -> list[Finding]:
+    if content is not None and not _matches_diff(content, fd):
+        data.notes.append(f"{fd.path}: the given file does not match the diff; context rebuilt from the hunks")
+        content = None
+    lines = content.splitlines() if content is not None else None
+    result.context = "file" if content is not None else "diff"
+    out: list[Finding] = []
+    if config.enabled(SECRET_RULE.code, SECRET_RULE.kind):
+        result.checked.append("secrets")
+        out += _secret_findings(fd, config)
+    if fd.path.endswith((".py", ".pyi")):
+        result.checked.append("python")
+        parsed = _rebuilt_modules(fd) if content is None else [m for m in [_parse(content, fd.path)] if m]
+        if not parsed:
+            result.skipped = "Python source does not parse"
+        for mod in parsed:
+            out += _python_findings(mod, fd, config)
+            if data.sql_rules:
+                out += _sql_in_python(mod, fd, config, data)
+    elif fd.path.endswith(".sql") and data.sql_rules:
+        result.checked.append("sql")
+        text = content if content is not None else _sparse_text(fd.new_side)
+        out += _sql_findings(text, fd, 0, config, data)
+    kept = []
+    for f in out:
+        text = _line_text(f.location.line, lines, fd)
+        if not _suppressed(f, text, _line_text(f.location.end_line or f.location.line, lines, fd)):
+            kept.append(f)
+            f.evidence["fingerprint"] = _fingerprint(f, text)
+    return kept
+
+
+def _python_findings(mod: Module, fd: FileDiff, config: ReviewConfig) -> list[Finding]:
+    rules = [r for r in PYTHON_RULES if config.enabled(r.code, r.kind)]
+    out: list[Finding] = []
+    for site in mod.calls():
+        call = site.call
+        end = min(call.end_lineno or call.lineno, call.lineno + MAX_CALL_SPAN)
+        if not any(n in fd.added for n in range(call.lineno, end + 1)):
+            continue
+        for rule in rules:
+            hit = rule.check(site, mod)
+            if hit is not None:
+                out.append(_finding(rule, config, fd.path, hit.node, hit.message, hit.suggestion,
+                                    hit.evidence, hit.severity))
+    return out
+
+
+def _finding(rule: Rule, config: ReviewConfig, path: str, node: ast.AST, message: str, suggestion: str,
+             evidence: dict[str, Any], severity: str | None = None) -> Finding:
+    return Finding(
+        code=rule.code, kind=rule.kind,
+        severity=config.severity_for(rule.code, rule.kind, severity or rule.severity),
+        message=mask_secrets(message), suggestion=mask_secrets(suggestion),
+        location=Location(path=path, line=node.lineno, end_line=getattr(node, "end_lineno", None),
+                          column=node.col_offset + 1),
+        evidence=evidence,
+    )
+
+
+def _secret_findings(fd: FileDiff, config: ReviewConfig) -> list[Finding]:
+    rule = SECRET_RULE
+    out: list[Finding] = []
+    for line, text in fd.added.items():
+        for match in find_secrets(text):
+            out.append(Finding(
+                code=rule.code, kind=rule.kind, severity=config.severity_for(rule.code, rule.kind, rule.severity),
+                message=f"a secret ({match.kind.replace('_', ' ')}) is added here; it is masked before any "
+                        "text is sent to an LLM, but it is now in the repository history",
+                suggestion="revoke and rotate it now, then load it from the environment or a secret manager",
+                location=Location(path=fd.path, line=line, column=match.start + 1),
+                evidence={"secret_kind": match.kind},
+            ))
+    return out
+
+
+def _sql_in_python(mod: Module, fd: FileDiff, config: ReviewConfig, data: CodecheckData) -> list[Finding]:
+    from tools.codecheck.sql import sql_literals
+
+    out: list[Finding] = []
+    for text, first, last in sql_literals(mod.tree):
+        if any(n in fd.added for n in range(first, last + 1)):
+            out += _sql_findings(text, fd, first - 1, config, data, literal=(first, last))
+    return out
+
+
+def _sql_findings(text: str, fd: FileDiff, line_offset: int, config: ReviewConfig, data: CodecheckData,
+                  literal: tuple[int, int] | None = None) -> list[Finding]:
+    from tools.codecheck.sql import check_sql
+
+    try:
+        found = check_sql(text, fd.path, line_offset)
+    except InputError as exc:
+        data.notes.append(f"{fd.path}:{line_offset + (exc.line or 1)}: SQL not analyzed: {exc.message}")
+        return []
+    except Exception as exc:  # a peer analyzer's bug must not fail the whole review
+        data.notes.append(f"{fd.path}:{line_offset + 1}: SQL analyzer failed ({type(exc).__name__})")
+        return []
+    out: list[Finding] = []
+    for f in found:
+        if not config.enabled(f.code, f.kind):
+            continue
+        line = (f.location.line if f.location and f.location.line else line_offset + 1)
+        end = (f.location.end_line if f.location and f.location.end_line else line)
+        if literal is None and not any(n in fd.added for n in range(line, end + 1)):
+            continue
+        f = f.model_copy(update={
+            "severity": config.severity_for(f.code, f.kind, f.severity),
+            "location": Location(path=fd.path, line=line, end_line=end if end != line else None,
+                                 column=f.location.column if f.location else None),
+        })
+        out.append(f)
+    return out
+
+
+def _line_text(n: int, lines: list[str] | None, fd: FileDiff) -> str:
+    return lines[n - 1] if lines is not None and 0 < n <= len(lines) else fd.new_side.get(n, "")
+
+
+def _suppressed(f: Finding, *texts: str) -> bool:
+    for text in texts:
+        m = _SUPPRESS.search(text)
+        if m and (m.group(1) is None or {c.strip() for c in m.group(1).split(",")} & {f.code, f.kind}):
+            return True
+    return False
+
+
+def _fingerprint(f: Finding, line_text: str) -> str:
+    """Code, file and the flagged line's text (masked, trimmed): survives the line moving up or down."""
+    basis = f"{f.code}|{f.location.path}|{mask_secrets(line_text.strip())}"
+    return hashlib.sha256(basis.encode()).hexdigest()[:24]
+
+
+def _number_fingerprints(findings: list[Finding]) -> None:
+    """Identical lines in one file get :1, :2... so every fingerprint is unique."""
+    seen: dict[str, int] = {}
+    for f in findings:
+        digest = f.evidence["fingerprint"]
+        seen[digest] = seen.get(digest, 0) + 1
+        f.evidence["fingerprint"] = f"{digest}:{seen[digest]}"
+
+
+def _matches_diff(content: str, fd: FileDiff) -> bool:
+    lines = content.splitlines()
+    return all(0 < n <= len(lines) and lines[n - 1].rstrip("\r") == text.rstrip("\r")
+               for n, text in fd.added.items())
+
+
+def _sparse_text(numbered: dict[int, str]) -> str:
+    """Lines at their own numbers, blanks elsewhere (so finding lines are file lines)."""
+    if not numbered:
+        return ""
+    rows = [""] * max(numbered)
+    for n, text in numbered.items():
+        rows[n - 1] = text
+    return "\n".join(rows)
+
+
+def _rebuilt_modules(fd: FileDiff) -> list[Module]:
+    """Without the new file: the hunks in place; if that does not parse, each hunk dedented on its own."""
+    whole = _parse(_sparse_text(fd.new_side), fd.path)
+    if whole is not None:
+        return [whole]
+    out = []
+    for first, last in fd.hunks:
+        body = textwrap.dedent("\n".join(fd.new_side.get(n, "") for n in range(first, last + 1)))
+        mod = _parse("\n" * (first - 1) + body, fd.path)
+        if mod is not None:
+            out.append(mod)
+    return out
+
+
+def _parse(source: str, path: str) -> Module | None:
+    try:
+        return Module.parse(source, path)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _whole_file(path: str, text: str) -> FileDiff:
+    lines = text.splitlines()
+    numbered = {i + 1: line for i, line in enumerate(lines)}
+    return FileDiff(path=path, status="added", added=numbered, new_side=numbered,
+                    hunks=[(1, len(lines))] if lines else [])
+
+
+def _summary(findings: list[Finding], data: CodecheckData) -> str:
+    counts = {s: sum(f.severity == s for f in findings) for s in ("error", "warning", "info")}
+    checked = sum(1 for f in data.files if f.checked)
+    text = (f"{len(findings)} findings ({counts['error']} errors, {counts['warning']} warnings, "
+            f"{counts['info']} info) in {checked} checked files of {len(data.files)} changed")
+    if not data.sql_rules:
+        text += "; SQL rules skipped (SQL analyzer not available)"
+    return text

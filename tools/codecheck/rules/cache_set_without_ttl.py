@@ -1,0 +1,64 @@
+"""PERF105 cache_set_without_ttl: a Redis write with no expiry: stale forever, memory grows forever."""
+
+from __future__ import annotations
+
+import ast
+
+from tools.codecheck.pyctx import CallSite, Module
+from tools.codecheck.rules._base import (
+    Hit,
+    cache_pattern_command,
+    key_template,
+    keyword_names,
+    method_name,
+    receiver,
+    short,
+)
+
+TTL_KWARGS = {"ex", "px", "exat", "pxat", "keepttl"}
+WRITES = {"set", "hset", "hmset", "mset"}
+EXPIRES = {"expire", "pexpire", "expireat", "pexpireat", "hexpire"}
+
+
+def check(site: CallSite, mod: Module) -> Hit | None:
+    call = site.call
+    name = method_name(call)
+    if name not in WRITES or not _is_redis(receiver(call), mod):
+        return None
+    if name == "set":
+        if len(call.args) < 2 or len(call.args) >= 3 or keyword_names(call) & (TTL_KWARGS | {None}):
+            return None
+    elif not call.args and name != "mset":
+        return None
+    key = call.args[0] if call.args and name != "mset" else None
+    if key is not None and _expired_later(key, site, mod):
+        return None
+    shown = short(key) if key is not None else "several keys"
+    return Hit(
+        call,
+        f"Redis {name.upper()} {shown} without a TTL: the entry never expires, serves stale data "
+        "after a write and keeps growing memory",
+        "set an expiry: `r.set(key, value, ex=300)` (or `expire` right after HSET); "
+        f"generate a fix: {cache_pattern_command('cache-aside', key_template(key) if key is not None else None)}",
+        {"command": name.upper(), "key": shown},
+    )
+
+
+def _is_redis(expr: ast.AST | None, mod: Module) -> bool:
+    if expr is None:
+        return False
+    if mod.client_kind(expr) in ("redis", "async_redis"):
+        return True
+    name = (mod.qualname(expr) or "").split(".")[-1].lower()
+    return "redis" in name or name in ("r", "rds", "rc")
+
+
+def _expired_later(key: ast.AST, site: CallSite, mod: Module) -> bool:
+    """An EXPIRE on the same key expression in the same function counts as a TTL."""
+    scope = site.scope.function or mod.tree
+    wanted = ast.dump(key)
+    for node in ast.walk(scope):
+        if (isinstance(node, ast.Call) and method_name(node) in EXPIRES and node.args
+                and ast.dump(node.args[0]) == wanted):
+            return True
+    return False
