@@ -18,6 +18,8 @@ from tools.errors import InputError
 COMMANDS = (
     "personas",
     "route",
+    "profile",
+    "traces",
 )
 
 

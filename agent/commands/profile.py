@@ -1,0 +1,119 @@
+"""`lmagent profile FILE | -- python script.py [args]`: the bottleneck in a CPU profile."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+
+from agent.commands._common import add_json_arg
+from tools.errors import InputError
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "profile", help="find the bottleneck in a cProfile/pstats, speedscope or collapsed-stack profile",
+        description="Analyze a profile (cProfile/pstats dump, py-spy speedscope JSON, collapsed stacks; - is "
+                    "stdin) or run `-- python script.py [args]` under cProfile and analyze it: top functions, "
+                    "the hot path and findings.",
+        epilog="examples: lmagent profile out.prof --flamegraph flame.svg | lmagent profile -- python app.py --n 10",
+    )
+    p.add_argument("target", nargs="*", metavar="FILE | -- COMMAND",
+                   help="a profile file, or after `--` a command to run under cProfile (python script.py ...)")
+    p.add_argument("--top", type=int, default=20, help="functions to list by self and cumulative time (default 20)")
+    p.add_argument("--flamegraph", metavar="OUT", help="write a flame graph: OUT.svg, or OUT.html for a web page")
+    p.add_argument("--fail-on", choices=("error", "warning", "info", "never"), default="never",
+                   help="exit 1 when a finding reaches this severity (default never)")
+    add_json_arg(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from agent.render import exit_code, print_json
+    from tools.profile import analyze, load_profile
+
+    if not args.target:
+        raise SystemExit("lmagent profile: error: give a profile FILE or `-- python script.py [args]`")
+    if not 1 <= args.top <= 500:
+        raise SystemExit("lmagent profile: error: --top must be between 1 and 500")
+    if args.flamegraph and not args.flamegraph.endswith((".svg", ".html", ".htm")):
+        raise SystemExit("lmagent profile: error: --flamegraph needs a .svg or .html file name")
+    if _is_command(args.target):
+        tmp = tempfile.NamedTemporaryFile(suffix=".prof", delete=False)  # noqa: SIM115 - cProfile writes it
+        tmp.close()
+        try:
+            returncode = run_under_cprofile(args.target, tmp.name)
+            profile = load_profile(tmp.name)
+        finally:
+            os.unlink(tmp.name)
+        if returncode:
+            print(f"lmagent profile: the command exited with status {returncode}; analyzing what it recorded",
+                  file=sys.stderr)
+    else:
+        profile = load_profile(args.target[0])
+    report = analyze(profile, top=args.top)
+    if args.flamegraph:
+        _write_flamegraph(profile, args.flamegraph, " ".join(args.target))
+    if args.json:
+        print_json(report)
+    else:
+        from agent.render.profile import print_profile
+
+        print_profile(report)
+    return exit_code(report, args.fail_on)
+
+
+def _is_command(target: list[str]) -> bool:
+    """One argument is a profile file; several (or a lone script.py) are a command to run."""
+    return len(target) > 1 or target[0].endswith(".py")
+
+
+def run_under_cprofile(command: list[str], out: str) -> int:
+    """Run ``python script.py args`` as `python -m cProfile -o OUT script.py args`.
+
+    The script's stdout goes to our stderr so that stdout stays the report (and valid --json).
+    A script that fails still leaves a profile (cProfile writes it on the way out).
+    """
+    exe = os.path.basename(command[0])
+    if exe.startswith("python"):
+        argv = [command[0], "-m", "cProfile", "-o", out, *command[1:]]
+    elif command[0].endswith(".py"):
+        argv = [sys.executable, "-m", "cProfile", "-o", out, *command]
+    else:
+        raise InputError("only Python programs can run under cProfile: start the command with python or a .py file",
+                         path=command[0])
+    try:
+        proc = subprocess.Popen(argv, stdout=sys.stderr.fileno() if _has_fileno(sys.stderr) else None)
+    except OSError as exc:
+        raise InputError(exc.strerror or str(exc), path=command[0]) from None
+    try:
+        returncode = proc.wait()
+    except KeyboardInterrupt:
+        # Ctrl-C reached the script too; cProfile still writes what it recorded.
+        returncode = proc.wait()
+    if os.path.getsize(out) == 0:
+        raise InputError(f"the command exited with status {returncode} before cProfile wrote a profile",
+                         path=command[0])
+    return returncode
+
+
+def _has_fileno(stream) -> bool:
+    try:
+        stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return False
+    return True
+
+
+def _write_flamegraph(profile, out: str, title: str) -> None:
+    from agent.render.profile import flamegraph_html, flamegraph_svg
+
+    render = flamegraph_svg if out.endswith(".svg") else flamegraph_html
+    try:
+        with open(out, "w", encoding="utf-8") as fh:
+            fh.write(render(profile.tree(), f"{title} ({profile.format})", profile.unit))
+    except OSError as exc:
+        raise InputError(exc.strerror or str(exc), path=out) from None
+    print(f"flame graph written to {out}", file=sys.stderr)
