@@ -18,6 +18,11 @@ from tools.errors import InputError
 COMMANDS = (
     "personas",
     "route",
+    "ask",
+    "explain",
+    "cache_pattern",
+    "sql",
+    "db",
     "profile",
     "traces",
 )

@@ -64,6 +64,14 @@ def _header_index(lines: list[str]) -> int | None:
         wrapped = len(head) >= 5 and "QUERY PLAN".startswith(head) and i + 1 < len(lines)
         if wrapped and (head + lines[i + 1].strip()).startswith("QUERY PLAN"):
             return i + 1
+    # A column named otherwise (e.g. the result of a function returning EXPLAIN output): one
+    # short cell right above the first rule line.
+    for i, line in enumerate(lines[:50]):
+        if _is_rule(line.rstrip("\r")):
+            cell = lines[i - 1].strip(" |│║\r") if i else ""
+            if cell and " " not in cell and "(" not in cell:
+                return i - 1
+            break
     return None
 
 
@@ -72,11 +80,18 @@ def _is_rule(line: str) -> bool:
 
 
 def unquote_pgadmin(lines: list[str]) -> list[str]:
-    """pgAdmin exports each plan line as a quoted cell: ``"  ->  Seq Scan ..."`` (or single quotes)."""
+    """pgAdmin exports each plan line as a quoted cell: ``"  ->  Seq Scan ..."`` (the opening quote
+    is sometimes lost, single quotes occur too)."""
     cells = [ln.strip() for ln in lines if ln.strip()]
-    if not cells or cells[0][0] not in "\"'":
+    if not cells or cells[-1][-1] not in "\"'":
         return lines
-    quote = cells[0][0]
-    if not all(len(c) >= 2 and c[0] == c[-1] == quote for c in cells):
+    quote = cells[-1][-1]
+    if not all(c[-1] == quote for c in cells):
         return lines
-    return [ln.strip()[1:-1].replace(quote * 2, quote) if ln.strip() else "" for ln in lines]
+    out = []
+    for ln in lines:
+        ln = ln.rstrip()[:-1] if ln.strip() else ""
+        if ln.lstrip().startswith(quote):
+            ln = ln.lstrip()[1:]
+        out.append(ln.replace(quote * 2, quote))
+    return out

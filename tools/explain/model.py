@@ -190,6 +190,20 @@ class ExplainPlan(BaseModel):
     def nodes(self) -> list[PlanNode]:
         return list(self.plan.walk())
 
+    def to_pg_json(self) -> dict[str, Any]:
+        """The plan under FORMAT JSON names, e.g. to paste a TEXT plan into tools that want JSON."""
+        out: dict[str, Any] = {"Plan": to_pg_json(self.plan)}
+        if self.stats.planning_ms is not None:
+            out["Planning Time"] = self.stats.planning_ms
+        for key, value in (("Planning", self.planning), ("Triggers", self.triggers), ("JIT", self.jit),
+                           ("Settings", self.settings), ("Query Identifier", self.query_identifier)):
+            if value is not None:
+                out[key] = value
+        out.update(self.extras or {})
+        if self.stats.execution_ms is not None and "Total Runtime" not in out:
+            out["Execution Time"] = self.stats.execution_ms
+        return out
+
 
 def _number(raw: dict[str, Any], key: str, kind: type, where: str) -> Any:
     value = raw.get(key)
@@ -308,8 +322,8 @@ def build_plan(raw: dict[str, Any], fmt: str = "json", path: str | None = None) 
     if jit and isinstance(jit.get("Timing"), dict):
         total = jit["Timing"].get("Total")
         jit_ms = float(total) if isinstance(total, (int, float)) else None
-    known = {"Plan", "Planning Time", "Execution Time", "Total Runtime", "Triggers", "JIT", "Settings",
-             "Planning", "Query Identifier"}
+    known = {"Plan", "Planning Time", "Execution Time", "Triggers", "JIT", "Settings", "Planning",
+             "Query Identifier"}
     stats = PlanStats(
         planning_ms=planning_ms,
         execution_ms=execution_ms,

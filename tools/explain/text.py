@@ -43,7 +43,10 @@ _SPLIT_2SPACES = re.compile(r"\s{2,}")
 _NUMBER = re.compile(rf"^-?{_NUM}$")
 
 # Text spellings of node names that FORMAT JSON spells as a node type plus an attribute.
-_JOIN = re.compile(r"^(Nested Loop|Hash|Merge)(?:\s+(Left|Right|Full|Semi|Anti|Right Semi|Right Anti))?(?:\s+Join)?$")
+_JOIN = re.compile(
+    r"^(?:(Nested Loop)(?:\s+(Left|Right|Full|Semi|Anti|Right Semi|Right Anti))?(?:\s+Join)?"
+    r"|(Hash|Merge)(?:\s+(Left|Right|Full|Semi|Anti|Right Semi|Right Anti))?\s+Join)$"
+)
 _AGG_STRATEGY = {"Aggregate": "Plain", "GroupAggregate": "Sorted", "HashAggregate": "Hashed", "MixedAggregate": "Mixed"}
 _SETOP = re.compile(r"^(Hash)?SetOp\s+(.+)$")
 _MODIFY = {"Insert", "Update", "Delete", "Merge"}
@@ -59,11 +62,11 @@ KNOWN_NODE_TYPES = frozenset(
         "Hash",
     }
 )
-_IDENT = r'(?:"(?:[^"]|"")*"|[^\s"]+)'
+_IDENT = r'(?:"(?:[^"]|"")*"|[^\s"]+)+'
 _USING = re.compile(rf"^(?P<type>.+?)\s+using\s+(?P<index>{_IDENT})(?:\s+on\s+(?P<rel>{_IDENT})(?:\s+(?P<alias>{_IDENT}))?)?$")
 _ON = re.compile(rf"^(?P<type>.+?)\s+on\s+(?P<rel>{_IDENT})(?:\s+(?P<alias>{_IDENT}))?$")
 _SCAN_ALIAS = re.compile(rf"^(?P<type>.+?\s+Scan)\s+(?P<alias>{_IDENT})$")  # pre-9.0 "Subquery Scan x"
-_QUALIFIED = re.compile(rf"^(?:(?P<schema>{_IDENT})\.)?(?P<name>{_IDENT})$")
+_QUALIFIED = re.compile(r'^(?:(?P<schema>"(?:[^"]|"")*"|[^."\s]+)\.)?(?P<name>"(?:[^"]|"")*"|[^."\s]+)$')
 
 # Properties FORMAT JSON emits as lists (split at top-level commas).
 _LIST_KEYS = frozenset({"Output", "Sort Key", "Group Key", "Presorted Key", "Hash Key", "Merge Key", "Grouping Sets"})
@@ -82,8 +85,9 @@ _WAL_FIELDS = {"records": "WAL Records", "fpi": "WAL FPI", "bytes": "WAL Bytes",
 
 
 def _num(text: str) -> int | float:
-    value = float(text)
-    return int(value) if value.is_integer() and "." not in text and "e" not in text.lower() else value
+    if text.lstrip("-").isdigit():
+        return int(text)
+    return float(text)
 
 
 def _scalar(text: str) -> Any:
@@ -147,8 +151,8 @@ def describe_node(name: str) -> dict[str, Any]:
         node["Strategy"] = _AGG_STRATEGY[name]
         name = "Aggregate"
     elif match := _JOIN.match(name):
-        name = "Nested Loop" if match[1] == "Nested Loop" else f"{match[1]} Join"
-        node["Join Type"] = match[2] or "Inner"
+        name = "Nested Loop" if match[1] else f"{match[3]} Join"
+        node["Join Type"] = match[2] or match[4] or "Inner"
     elif match := _SETOP.match(name):
         node["Strategy"] = "Hashed" if match[1] else "Sorted"
         node["Command"] = match[2]
@@ -209,12 +213,19 @@ def join_wrapped(lines: list[str]) -> list[tuple[int, str]]:
     """
     out: list[tuple[int, str]] = []
     depth = 0
+    base = None  # indentation of the first line; psql indents every plan line by one space
     for number, line in enumerate(lines, 1):
         stripped = line.strip()
         if not stripped:
             depth = 0
             continue
-        if out and (depth > 0 or stripped.startswith(("(cost=", "(actual", "(never"))) and not _starts_element(line):
+        indent = len(line) - len(line.lstrip())
+        if base is None:
+            base = indent
+        if out and indent < base:  # psql output never goes left of its first column
+            prev_number, prev = out[-1]
+            out[-1] = (prev_number, prev + line.lstrip())
+        elif out and (depth > 0 or stripped.startswith(("(cost=", "(actual", "(never"))) and not _starts_element(line):
             prev_number, prev = out[-1]
             out[-1] = (prev_number, prev + line if depth > 0 else prev.rstrip() + " " + stripped)
         else:
@@ -256,6 +267,7 @@ def parse_text(lines: list[str], path: str | None = None) -> dict[str, Any]:
     section: dict[str, Any] | None = None  # "Planning:" / "JIT:" blocks at the top level
     section_name = ""
     last: tuple[dict[str, Any], str] | None = None  # where the previous property line went
+    base_indent = 0
     for number, line in join_wrapped(lines):
         stripped = line.strip()
         if stripped.startswith(("#", "--")) or stripped in ("BEGIN", "COMMIT", "ROLLBACK", "EXPLAIN"):
@@ -310,6 +322,7 @@ def parse_text(lines: list[str], path: str | None = None) -> dict[str, Any]:
                 if not _HAS_ESTIMATES.search(line) and node["Node Type"] not in KNOWN_NODE_TYPES:
                     continue  # text before the plan that is not a node (COSTS OFF roots must be known types)
                 root["Plan"] = node
+                base_indent = depth  # psql indents everything by one space
                 stack.append(_Frame(depth, "node", node))
                 continue
             _pop(stack, depth)
@@ -336,14 +349,18 @@ def parse_text(lines: list[str], path: str | None = None) -> dict[str, Any]:
                     _property(worker, match["rest"], path, number)
                 stack.append(_Frame(indent, "worker", worker, owner))
                 continue
-        # Top-level sections and properties.
-        if indent == 0 or not stack or (section is not None and indent > 0):
+        # Top-level sections and properties (Settings & co. can only be top-level, whatever the indent).
+        if stripped.startswith(_TOP_LEVEL_ONLY) and root.get("Plan") is not None and _top_level(root, stripped):
+            stack.clear()
+            section = None
+            continue
+        if indent <= base_indent or not stack or (section is not None and indent > base_indent):
             if stripped in ("Planning:", "JIT:"):
                 section_name = stripped[:-1]
                 section = root.setdefault(section_name, {})
                 stack.clear()
                 continue
-            if section is not None and indent > 0:
+            if section is not None and indent > base_indent:
                 _section_property(section_name, section, stripped, path, number)
                 continue
             if root.get("Plan") is not None and _top_level(root, stripped):
@@ -368,6 +385,7 @@ def parse_text(lines: list[str], path: str | None = None) -> dict[str, Any]:
     return root
 
 
+_TOP_LEVEL_ONLY = ("Settings:", "Query Identifier:", "Serialization:")
 _MEMBER_PARENTS = frozenset({"Append", "Merge Append", "BitmapAnd", "BitmapOr", "Recursive Union"})
 
 
@@ -521,7 +539,10 @@ def _io_timings(node: dict[str, Any], value: str) -> None:
     ``shared ..., local ..., temp ...`` (17+), mapped to the keys FORMAT JSON uses in that version."""
     parts = split_top_level(value)
     scopes = {p.partition(" ")[0] for p in parts}
-    if scopes & {"shared", "local"}:
+    if scopes == {"temp"}:  # PostgreSQL 15-16 spelling with only temp I/O
+        node.setdefault("I/O Read Time", 0)
+        node.setdefault("I/O Write Time", 0)
+    elif scopes & {"shared", "local"}:
         for scope in ("Shared", "Local", "Temp"):
             for op in ("Read", "Write"):
                 node.setdefault(f"{scope} I/O {op} Time", 0)
@@ -581,8 +602,8 @@ def _hash_or_hashagg(node: dict[str, Any], first_key: str, value: str) -> None:
         number = number.strip()
         if key in ("Buckets", "Batches") and is_hash:
             node[f"Hash {key}"] = _scalar(number)
-            if original:
-                node[f"Original Hash {key}"] = _scalar(original.strip(" )"))
+            # TEXT prints "(originally N)" only when it changed; FORMAT JSON always reports it.
+            node[f"Original Hash {key}"] = _scalar(original.strip(" )")) if original else node[f"Hash {key}"]
         elif key == "Batches":
             node["HashAgg Batches"] = _scalar(number)
             node.setdefault("Disk Usage", 0)  # TEXT omits a zero disk usage
