@@ -1,0 +1,428 @@
+"""The persona graph: route → persona ⇄ tools → handoff, as a LangGraph StateGraph.
+
+Nodes: ``route`` (the deterministic router), one node per persona (one model call per visit of
+the node: the tool loop is persona → tools → persona, bounded), and ``tools`` (runs tool calls and
+the generated ``transfer_to_<slug>`` handoff tools, answering with ``Command(goto=...)``).
+
+The runtime, not the prompt, enforces the rules of a handoff: a hop limit, no return to a persona
+that already answered in this turn (A → B → A), a clear sentence to the user when a rule stops the
+chain, and a cost ceiling checked before every model call. It also hands off by itself when a
+tool finding names the partner that owns the fix, or when the model's text defers to a partner
+without calling the tool ("esto es para el Data Engineer").
+
+The state is lean on purpose (checkpoint cost grows with it): the transcript holds only user
+messages and each persona's final answer; a visit's tool-call messages live in ``scratch`` and are
+dropped when the visit ends.
+"""
+
+from __future__ import annotations
+
+import json
+import operator
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, TypedDict
+
+from langgraph.config import get_stream_writer
+from langgraph.graph import END, START, StateGraph
+from langgraph.types import Command
+
+from agent.language import detect_language, say
+from agent.llm import ChatModel, LLMError, ModelRequest, Price, estimate_tokens, make_model
+from agent.prompt import FindingBrief, HandoffPacket, detect_deference, relevant_sections, system_prompt
+from agent.registry import Registry
+from agent.router import Router
+from tools.errors import InputError
+from tools.findings import SEVERITY_RANK, Report
+from tools.registry import TOOLS, ToolSpec
+
+TRANSFER_PREFIX = "transfer_to_"
+
+
+class ConversationState(TypedDict, total=False):
+    messages: Annotated[list[dict[str, Any]], operator.add]  # user messages + each persona's answer
+    usage: Annotated[list[dict[str, Any]], operator.add]  # one entry per model call, whole thread
+    active: str | None  # persona answering now (kept across turns)
+    forced: str | None  # input: answer with this persona (skips the router)
+    max_cost: float | None  # input: USD ceiling for the whole conversation
+    turn_start: int  # index in ``messages`` of this turn's user message
+    trail: list[dict[str, Any]]  # this turn: who answered, who handed off to whom and why
+    hops: int
+    scratch: list[dict[str, Any]]  # this visit's assistant tool calls and tool results
+    tool_rounds: int
+    packet: dict[str, Any] | None  # handoff packet the active persona received
+    reports: list[dict[str, Any]]  # this turn's tool results: tool, persona, hop, arguments, report
+    notices: list[str]  # sentences for the user from the runtime itself (handoffs, limits)
+
+
+@dataclass
+class GraphSettings:
+    max_hops: int = 3
+    max_tool_rounds: int = 4
+    handoff_tokens: int = 600
+    history_tokens: int = 3000
+    tool_result_chars: int = 6000
+    auto_handoff: bool = True  # perform runtime-initiated handoffs (else only offer them)
+    allow_side_effects: bool = False  # offer tools that run load tests or touch live databases
+
+    @classmethod
+    def from_env(cls) -> GraphSettings:
+        env = os.environ.get
+        return cls(
+            max_hops=int(env("LMAGENT_MAX_HOPS", "3")),
+            max_tool_rounds=int(env("LMAGENT_MAX_TOOL_ROUNDS", "4")),
+            handoff_tokens=int(env("LMAGENT_HANDOFF_TOKENS", "600")),
+            history_tokens=int(env("LMAGENT_HISTORY_TOKENS", "3000")),
+            auto_handoff=env("LMAGENT_AUTO_HANDOFF", "1") not in ("0", "false", "no"),
+            allow_side_effects=env("LMAGENT_ALLOW_SIDE_EFFECTS", "0") in ("1", "true", "yes"),
+        )
+
+
+def turn_input(message: str, *, persona: str | None = None, max_cost: float | None = None) -> dict[str, Any]:
+    """The graph input for one user turn."""
+    return {"messages": [{"role": "user", "content": message}], "forced": persona, "max_cost": max_cost}
+
+
+def build_graph(registry: Registry, model: ChatModel, *, checkpointer=None, settings: GraphSettings | None = None,
+                prices: dict[str, Price] | None = None):
+    """Compile the persona graph for a team and a model."""
+    return _GraphBuilder(registry, model, settings or GraphSettings.from_env(), prices or {}).compile(checkpointer)
+
+
+def make_graph(config: dict | None = None):
+    """LangGraph Server entry point (langgraph.json): shipped personas, model from the environment.
+
+    The server brings its own checkpointer, so none is attached here.
+    """
+    from agent.llm import load_prices
+
+    return build_graph(Registry.from_dir(), make_model(), prices=load_prices())
+
+
+class _GraphBuilder:
+    def __init__(self, registry: Registry, model: ChatModel, settings: GraphSettings, prices: dict[str, Price]):
+        self.registry = registry
+        self.model = model
+        self.settings = settings
+        self.price = prices.get(model.model)
+        self.router = Router(list(registry))
+        self.tools: dict[str, ToolSpec] = {}
+        self.tool_schemas = []
+        for spec in TOOLS.values():
+            if spec.side_effects and not settings.allow_side_effects:
+                continue
+            try:
+                schema = spec.openai_schema()
+            except Exception:  # not built yet, or half-built while its engineer works: not offered
+                continue
+            self.tools[spec.name] = spec
+            self.tool_schemas.append(schema)
+        self.names = {p.slug: p.name for p in registry}
+
+    def compile(self, checkpointer):
+        graph = StateGraph(ConversationState)
+        slugs = tuple(self.names)
+        graph.add_node("route", self.route, destinations=slugs)
+        for slug in slugs:
+            graph.add_node(slug, self.persona_node(slug), destinations=("tools", *slugs, END))
+        graph.add_node("tools", self.tools_node, destinations=slugs)
+        graph.add_edge(START, "route")
+        return graph.compile(checkpointer=checkpointer)
+
+    # --- route ---------------------------------------------------------------------------------
+
+    def route(self, state: ConversationState) -> Command:
+        messages = state["messages"]
+        text = messages[-1]["content"]
+        forced = state.get("forced")
+        if forced and forced in self.names:
+            slug, by, reason, confidence = forced, "forced", "persona chosen by the user", 1.0
+        else:
+            result = self.router.route(text)
+            slug, by, reason, confidence = result.persona, "router", result.reason, result.confidence
+            active = state.get("active")
+            if result.fallback and active in self.names:
+                # Nothing in this message points elsewhere: the conversation stays where it is.
+                slug, by, reason = active, "continue", f"follow-up for {active} (no trigger matched)"
+        return Command(goto=slug, update={
+            "active": slug, "turn_start": len(messages) - 1, "hops": 0, "scratch": [], "tool_rounds": 0,
+            "packet": None, "reports": [], "notices": [],
+            "trail": [{"persona": slug, "by": by, "reason": reason, "confidence": confidence}],
+        })
+
+    # --- persona -------------------------------------------------------------------------------
+
+    def persona_node(self, slug: str) -> Callable[[ConversationState], Command]:
+        def node(state: ConversationState) -> Command:
+            return self._persona_step(slug, state)
+
+        node.__name__ = f"persona_{slug.replace('-', '_')}"
+        return node
+
+    def _persona_step(self, slug: str, state: ConversationState) -> Command:
+        persona = self.registry.get(slug)
+        partners = self.registry.partners.get(slug, [])
+        user_text = state["messages"][state["turn_start"]]["content"]
+        lang = detect_language(user_text)
+        rounds = state.get("tool_rounds", 0)
+        notices = list(state.get("notices", []))
+        tools = []
+        if rounds < self.settings.max_tool_rounds:
+            tools = self.tool_schemas + [self._transfer_schema(p.slug, p.collaboration) for p in partners]
+        elif rounds:
+            notices.append(say(lang, "tool_limit", limit=self.settings.max_tool_rounds))
+        packet = HandoffPacket.model_validate(state["packet"]) if state.get("packet") else None
+        sections = relevant_sections(persona, user_text)
+        tool_names = [t["function"]["name"] for t in tools if not t["function"]["name"].startswith(TRANSFER_PREFIX)]
+        system = system_prompt(persona, partners, sections, lang, tool_names, packet)
+        messages = [{"role": "system", "content": system}, *self._history(state),
+                    state["messages"][state["turn_start"]], *state.get("scratch", [])]
+
+        stop = self._over_budget(state, messages, tools, lang)
+        if stop:
+            return Command(goto=END, update={"notices": [*notices, stop]})
+
+        writer = get_stream_writer()
+        hop = state.get("hops", 0)
+        visit_reports = [r for r in state.get("reports", []) if r["persona"] == slug and r["hop"] == hop]
+        request = ModelRequest(
+            messages=messages, tools=tools, persona=persona, language=lang, user_text=user_text,
+            reports=visit_reports, packet=state.get("packet"), sections=sections, partners=partners,
+            on_token=lambda text: writer({"type": "token", "persona": slug, "text": text}),
+        )
+        try:
+            response = self.model.complete(request)
+        except LLMError as exc:
+            raise LLMError(f"{persona.name}: {exc}") from None
+        usage = [self._usage_entry(slug, state, response)]
+        if response.masked:
+            notices.append(say(lang, "masked", count=len(response.masked), kinds=", ".join(sorted(set(response.masked)))))
+
+        if response.tool_calls and tools:
+            assistant = {"role": "assistant", "content": response.content or None, "tool_calls": [
+                {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+                for c in response.tool_calls]}
+            writer({"type": "tools", "persona": slug, "calls": [c.name for c in response.tool_calls]})
+            return Command(goto="tools", update={
+                "scratch": [*state.get("scratch", []), assistant], "tool_rounds": rounds + 1,
+                "usage": usage, "notices": notices})
+
+        text = response.content.strip()
+        update: dict[str, Any] = {"usage": usage, "scratch": [], "notices": notices,
+                                  "messages": [{"role": "assistant", "content": text, "name": slug}] if text else []}
+        return self._after_answer(slug, state, text, lang, update)
+
+    def _history(self, state: ConversationState) -> list[dict[str, Any]]:
+        """Earlier turns (user messages and answers), newest first until the token budget is used."""
+        earlier = state["messages"][: state["turn_start"]]
+        budget = self.settings.history_tokens
+        out: list[dict[str, Any]] = []
+        for m in reversed(earlier):
+            cost = estimate_tokens(m["content"])
+            if cost > budget:
+                break
+            budget -= cost
+            out.append({"role": m["role"], "content": m["content"]})
+        return out[::-1]
+
+    def _over_budget(self, state: ConversationState, messages, tools, lang: str) -> str | None:
+        limit = state.get("max_cost")
+        if limit is None or self.price is None:
+            return None
+        spent = sum(u.get("usd") or 0.0 for u in state.get("usage", []))
+        upcoming = estimate_tokens(messages) + estimate_tokens(tools)
+        next_cost = upcoming * self.price.input_per_mtok / 1e6
+        if spent + next_cost > limit:
+            return say(lang, "max_cost", spent=spent, next=next_cost, limit=limit)
+        return None
+
+    def _usage_entry(self, slug: str, state: ConversationState, response) -> dict[str, Any]:
+        u = response.usage
+        usd = None
+        if self.price is not None:
+            usd = self.price.cost(u)
+        elif self.model.offline:
+            usd = 0.0
+        turn = sum(1 for m in state["messages"] if m["role"] == "user")
+        return {"turn": turn, "persona": slug, "hop": state.get("hops", 0), "model": response.model or self.model.model,
+                "prompt_tokens": u.prompt_tokens, "completion_tokens": u.completion_tokens, "usd": usd}
+
+    # --- handoffs ------------------------------------------------------------------------------
+
+    def _transfer_schema(self, slug: str, collaboration: str) -> dict[str, Any]:
+        name = self.names.get(slug, slug)
+        return {"type": "function", "function": {
+            "name": f"{TRANSFER_PREFIX}{slug}",
+            "description": f"Hand the conversation to the {name} ({collaboration}). Use when they own the fix.",
+            "parameters": {"type": "object", "properties": {
+                "reason": {"type": "string", "description": "why they own this"},
+                "summary": {"type": "string", "description": "what is known so far, with the numbers"},
+                "open_question": {"type": "string", "description": "what they should answer"},
+            }, "required": ["reason"]},
+        }}
+
+    def _refusal(self, state: ConversationState, src: str, dst: str, lang: str) -> tuple[str, str] | None:
+        """(kind, sentence for the user) when the rules forbid src → dst; None when it is allowed."""
+        trail = state.get("trail", [])
+        chain = " → ".join([t["persona"] for t in trail] + [dst])
+        name = self.names[dst]
+        if any(t["persona"] == dst for t in trail):
+            return "ping_pong", say(lang, "ping_pong", chain=chain, name=name)
+        if state.get("hops", 0) >= self.settings.max_hops:
+            return "hop_limit", say(lang, "hop_limit", name=name, limit=self.settings.max_hops, chain=chain, slug=dst)
+        return None
+
+    def _handoff(self, state: ConversationState, src: str, dst: str, by: str, reason: str, lang: str,
+                 update: dict[str, Any], summary: str = "", open_question: str = "") -> Command:
+        reports = update.get("reports", state.get("reports", []))
+        findings = [FindingBrief(code=f.code, severity=f.severity, message=f.message, suggestion=f.suggestion,
+                                 tool=r.tool)
+                    for r in (Report.model_validate(e["report"]) for e in reports) for f in r.ranked()]
+        findings.sort(key=lambda f: -SEVERITY_RANK[f.severity])
+        artifacts = [f"{e['tool']}: {e['report'].get('summary') or len(e['report'].get('findings', []))}"
+                     for e in reports]
+        user_text = state["messages"][state["turn_start"]]["content"]
+        packet = HandoffPacket(
+            from_persona=self.names[src], to_persona=self.names[dst], from_slug=src, reason=reason, summary=summary,
+            findings=findings, artifacts=artifacts, open_question=open_question or user_text,
+        ).fit(self.settings.handoff_tokens)
+        notice = say(lang, "handoff", name=self.names[dst], reason=reason)
+        get_stream_writer()({"type": "handoff", "from": src, "to": dst, "by": by, "reason": reason})
+        trail = [*state.get("trail", []), {"persona": dst, "from": src, "by": by, "reason": reason}]
+        return Command(goto=dst, update={
+            **update, "active": dst, "hops": state.get("hops", 0) + 1, "trail": trail,
+            "packet": packet.model_dump(), "scratch": [], "tool_rounds": 0,
+            "notices": [*update.get("notices", state.get("notices", [])), notice]})
+
+    def _after_answer(self, slug: str, state: ConversationState, text: str, lang: str,
+                      update: dict[str, Any]) -> Command:
+        """Runtime-initiated handoff: a finding names the owner, or the text defers to a partner."""
+        partners = {p.slug for p in self.registry.partners.get(slug, [])}
+        hop = state.get("hops", 0)
+        candidates: list[tuple[str, str, str]] = []
+        for entry in state.get("reports", []):
+            if entry["persona"] != slug or entry["hop"] != hop:
+                continue
+            for f in Report.model_validate(entry["report"]).ranked():
+                if f.handoff and f.handoff != slug and f.severity != "info":
+                    candidates.append((f.handoff, "finding", f"{f.code} {f.kind}: {f.message}"))
+        if not self.model.offline and text:
+            deferred = detect_deference(text, self.registry.partners.get(slug, []), self.names)
+            if deferred:
+                candidates.append((deferred[0], "text", f"«{deferred[1][:160]}»"))
+        notices = list(update["notices"])
+        for dst, by, reason in candidates:
+            if dst not in self.names:
+                continue
+            refusal = self._refusal(state, slug, dst, lang)
+            if refusal and refusal[0] == "ping_pong":
+                continue  # already answered in this turn: nothing new to gain
+            if refusal:
+                notices.append(refusal[1])
+                break
+            if dst not in partners or not self.settings.auto_handoff:
+                notices.append(say(lang, "offer", name=self.names[dst], reason=reason, slug=dst))
+                break
+            return self._handoff(state, slug, dst, by, reason, lang, {**update, "notices": notices},
+                                 summary=text)
+        return Command(goto=END, update={**update, "notices": notices})
+
+    # --- tools ---------------------------------------------------------------------------------
+
+    def tools_node(self, state: ConversationState) -> Command:
+        slug = state["active"]
+        scratch = list(state.get("scratch", []))
+        calls = scratch[-1].get("tool_calls", []) if scratch else []
+        reports = list(state.get("reports", []))
+        user_text = state["messages"][state["turn_start"]]["content"]
+        lang = detect_language(user_text)
+        transfer = None
+        results = []
+        for call in calls:
+            name = call["function"]["name"]
+            if name.startswith(TRANSFER_PREFIX) and transfer is None:
+                transfer = call
+                continue
+            content, entry = self._run_tool(slug, state, call, reports)
+            if entry is not None:
+                reports.append(entry)
+            results.append({"role": "tool", "tool_call_id": call["id"], "content": content})
+        if transfer is not None:
+            dst = transfer["function"]["name"][len(TRANSFER_PREFIX):]
+            args = _loads(transfer["function"]["arguments"]) or {}
+            refusal = None
+            if dst not in self.names or dst == slug:
+                refusal = ("unknown", f"no persona '{dst}' to hand off to")
+            else:
+                refusal = self._refusal(state, slug, dst, lang)
+            if refusal is None:
+                said = scratch[-1].get("content")
+                update = {"reports": reports,
+                          "messages": [{"role": "assistant", "content": said, "name": slug}] if said else []}
+                return self._handoff(state, slug, dst, "model", str(args.get("reason") or "requested by the model"),
+                                     lang, update, summary=str(args.get("summary") or said or ""),
+                                     open_question=str(args.get("open_question") or ""))
+            notices = [*state.get("notices", []), refusal[1]] if refusal[0] != "unknown" else state.get("notices", [])
+            results.append({"role": "tool", "tool_call_id": transfer["id"],
+                            "content": f"handoff refused: {refusal[1]} Answer the user yourself."})
+            return Command(goto=slug, update={"scratch": [*scratch, *results], "reports": reports, "notices": notices})
+        return Command(goto=slug, update={"scratch": [*scratch, *results], "reports": reports})
+
+    def _run_tool(self, slug: str, state: ConversationState, call: dict[str, Any],
+                  reports: list[dict[str, Any]]) -> tuple[str, dict[str, Any] | None]:
+        """Run one tool call; every failure becomes a tool message the model can recover from."""
+        from pydantic import ValidationError
+
+        name = call["function"]["name"]
+        spec = self.tools.get(name)
+        if spec is None:
+            offered = ", ".join(sorted(self.tools)) or "none"
+            return f"error: unknown tool '{name}'. Available tools: {offered}.", None
+        raw = call["function"]["arguments"] or "{}"
+        args = _loads(raw)
+        if not isinstance(args, dict):
+            return f"error: the arguments are not a JSON object ({raw[:200]!r}). Call {name} again with valid JSON.", None
+        model, _ = spec.load()
+        if "persona_path" in model.model_fields and not args.get("persona_path"):
+            args["persona_path"] = self.registry.get(slug).path  # the persona's own targets
+        key = json.dumps([name, args], sort_keys=True, ensure_ascii=False, default=str)
+        cached = next((r for r in reports if r.get("key") == key), None)
+        if cached is not None:
+            report = Report.model_validate(cached["report"])
+        else:
+            try:
+                report = spec.call(args)
+            except ValidationError as exc:
+                problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
+                return f"error: invalid arguments for {name}: {problems}", None
+            except InputError as exc:
+                return f"error: {name} could not read its input: {exc}", None
+            except Exception as exc:  # a tool bug must not end the conversation
+                return f"error: {name} failed: {exc.__class__.__name__}: {exc}", None
+        entry = {"tool": name, "persona": slug, "hop": state.get("hops", 0), "key": key,
+                 "arguments": {k: (v[:200] + "…" if isinstance(v, str) and len(v) > 200 else v) for k, v in args.items()},
+                 "report": report.model_dump(mode="json", exclude_none=True)}
+        return _tool_message(report, self.settings.tool_result_chars), entry
+
+
+def _loads(raw: str) -> Any:
+    try:
+        return json.loads(raw) if raw.strip() else {}
+    except (json.JSONDecodeError, AttributeError):
+        return None
+
+
+def _tool_message(report: Report, limit: int) -> str:
+    """What the model reads: summary and ranked findings first, the tool's data as far as it fits."""
+    head = {"tool": report.tool, "summary": report.summary,
+            "findings": [f.model_dump(mode="json", exclude_none=True, exclude={"evidence"}) for f in report.ranked()[:15]]}
+    text = json.dumps(head, ensure_ascii=False)
+    if report.data is not None and len(text) < limit:
+        from agent.render import to_jsonable
+
+        data = json.dumps(to_jsonable(report.data), ensure_ascii=False, default=str)
+        room = limit - len(text) - 20
+        head["data"] = data if len(data) <= room else data[: max(0, room)] + "…(truncated)"
+        text = json.dumps(head, ensure_ascii=False)
+    return text

@@ -1,0 +1,312 @@
+"""The offline model: deterministic, no network, and still useful.
+
+It speaks the same protocol as the LLM, so the graph, the tool step and handoffs are the same code
+on both paths. First call of a persona visit: look at what the message carries (an EXPLAIN plan,
+metrics such as "P95 de 1.8 s", SQL, a diff, a profile or trace, a request for caching code) and
+answer with tool calls for the tools that exist. Once the tool results are in: compose a
+structured answer (diagnosis, evidence, next steps, handoff) from the findings and the persona's
+own sections, in the language of the message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from typing import Any
+
+from agent.language import detect_language
+from agent.llm import ModelRequest, ModelResponse, ToolCall, Usage
+from tools.findings import Finding, Report
+from tools.text import fold
+
+# --- What the message carries -----------------------------------------------------------------
+
+_FENCED = re.compile(r"```[\w+-]*\n(.*?)(?:```|\Z)", re.S)
+_PLAN_LINE = re.compile(
+    r"(?:^|->\s*)(?:Seq Scan|Index (?:Only )?Scan|Bitmap (?:Heap|Index) Scan|Hash Join|Merge Join|Nested Loop|"
+    r"Sort|(?:Hash|Group)?Aggregate|Limit|Gather(?: Merge)?|Hash|Materialize|CTE Scan|Subquery Scan|Append)"
+    r"\b.*\((?:cost|actual)", re.M)
+_PLAN_JSON = re.compile(r'"Node Type"\s*:')
+_SQL = re.compile(r"(?is)\b(select\s.+?\sfrom\s|insert\s+into\s|update\s+\w+\s+set\s|delete\s+from\s|with\s+\w+\s+as\s*\()")
+_METRIC = re.compile(
+    r"(?i)\b(p50|p75|p90|p95|p99|p999|latenc\w*|error[ -]?rate|tasa de error\w*|errores|apdex|lcp|fid|inp|cls|ttfb|"
+    r"throughput|rps|tiempo de respuesta|response time)\b[^0-9\n]{0,25}\d+(?:[.,]\d+)?\s*(?:ms|s|seg\w*|%|rps)?")
+_DIFF = re.compile(r"(?m)^(?:diff --git |@@ -\d+(?:,\d+)? \+\d+|--- a/|\+\+\+ b/)")
+_CACHE_WORDS = ("cache", "caching", "cachear", "redis", "memcache")
+_CODE_WORDS = ("code", "codigo", "implement", "write", "escrib", "genera", "example", "ejemplo", "pattern",
+               "patron", "snippet", "muestra", "show me", "dame", "give me", "how do i", "como ")
+_PROFILE_EXT = (".prof", ".pstats", ".speedscope.json", ".collapsed", ".folded", ".stacks")
+_PATH_TOKEN = re.compile(r"(?:^|\s)([\w./~-]+\.(?:prof|pstats|json|collapsed|folded|stacks|txt|log))\b")
+
+# Input-model field names the tools use for their main argument, in order of preference.
+_TEXT_FIELDS = ("text", "plan", "sql", "source", "diff", "content", "code", "log", "input", "data", "query",
+                "request", "message", "metrics", "description")
+_PATH_FIELDS = ("path", "file", "filename", "file_path", "profile", "trace")
+
+
+def _block_or_text(text: str, pattern: re.Pattern[str]) -> str:
+    """The fenced block that matches ``pattern``, else the text from the first match on."""
+    for block in _FENCED.findall(text):
+        if pattern.search(block):
+            return block.strip()
+    m = pattern.search(text)
+    if not m:
+        return text
+    start = text.rfind("\n", 0, m.start()) + 1
+    return text[start:].strip()
+
+
+def _is_plan(text: str) -> bool:
+    return bool(_PLAN_LINE.search(text) or _PLAN_JSON.search(text) or "QUERY PLAN" in text)
+
+
+def tool_arguments(tool: str, *, text: str | None = None, path: str | None = None,
+                   extra: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """Arguments for a registered tool, filled by the names its input model declares; None if invalid."""
+    from pydantic import ValidationError
+
+    from tools.registry import TOOLS
+
+    model, _ = TOOLS[tool].load()
+    schema = model.model_json_schema()
+    props = schema.get("properties", {})
+    args: dict[str, Any] = {}
+    if path is not None:
+        field = next((f for f in _PATH_FIELDS if f in props), None)
+        if field is None:
+            return None
+        args[field] = path
+    elif text is not None:
+        field = next((f for f in _TEXT_FIELDS if f in props), None)
+        if field is None:
+            field = next((f for f in schema.get("required", []) if props.get(f, {}).get("type") == "string"), None)
+        if field is None:
+            return None
+        args[field] = text
+    for key, value in (extra or {}).items():
+        if key in props and value is not None:
+            args[key] = value
+    try:
+        model.model_validate(args)
+    except ValidationError:
+        return None
+    return args
+
+
+def _cache_arguments(text: str) -> dict[str, Any] | None:
+    """The cache-pattern tool's own chooser when it has one, else the request text."""
+    try:
+        from tools.cache_patterns import suggest_pattern
+    except ImportError:
+        return tool_arguments("cache_pattern", text=text)
+    suggestion = suggest_pattern(text)
+    if hasattr(suggestion, "model_dump"):
+        return suggestion.model_dump(mode="json", exclude_none=True)
+    if isinstance(suggestion, dict):
+        return suggestion
+    return tool_arguments("cache_pattern", text=text, extra={"pattern": suggestion})
+
+
+def plan_tool_calls(text: str, offered: set[str], persona_path: str | None = None) -> list[tuple[str, dict]]:
+    """The tools this message calls for, with their arguments; only tools in ``offered``."""
+    calls: list[tuple[str, dict | None]] = []
+    folded = fold(text)
+    if "explain" in offered and _is_plan(text):
+        calls.append(("explain", tool_arguments("explain", text=_block_or_text(text, _PLAN_LINE)
+                                                if _PLAN_LINE.search(text) else text)))
+    elif "sql" in offered and _SQL.search(text):
+        calls.append(("sql", tool_arguments("sql", text=_block_or_text(text, _SQL))))
+    if "codecheck" in offered and _DIFF.search(text):
+        calls.append(("codecheck", tool_arguments("codecheck", text=_block_or_text(text, _DIFF))))
+    if "thresholds" in offered and _METRIC.search(text) and not _is_plan(text):
+        calls.append(("thresholds", tool_arguments("thresholds", text=text, extra={"persona_path": persona_path})))
+    if ("cache_pattern" in offered and any(w in folded for w in _CACHE_WORDS)
+            and any(w in folded for w in _CODE_WORDS)):
+        calls.append(("cache_pattern", _cache_arguments(text)))
+    for m in _PATH_TOKEN.finditer(text):
+        path = os.path.expanduser(m.group(1))
+        if not os.path.isfile(path):
+            continue
+        tool = "profile" if path.endswith(_PROFILE_EXT) else "traces" if path.endswith(".json") else None
+        if tool and tool in offered:
+            calls.append((tool, tool_arguments(tool, path=path)))
+    if "traces" in offered and ('"resourceSpans"' in text or '"traceID"' in text):
+        calls.append(("traces", tool_arguments("traces", text=text)))
+    return [(name, args) for name, args in calls if args is not None]
+
+
+# --- Composing the answer ---------------------------------------------------------------------
+
+_HEADINGS = {
+    "es": {"diagnosis": "Diagnóstico", "evidence": "Evidencia", "next": "Próximos pasos", "code": "Código",
+           "handoff": "Traspaso", "refs": "Secciones de la persona usadas", "received": "Recibido de",
+           "no_data": "El mensaje no trae datos medibles (plan, métricas, SQL, perfil); esto es lo que "
+                      "revisaría según mi guía",
+           "found": "{n} hallazgo(s); el más grave", "clean": "Las herramientas no encontraron problemas",
+           "ask_for": "Para un diagnóstico con números, comparte", "owner": "dueño del arreglo",
+           "generated": "Generado con {tools}; el código está abajo.",
+           "collab": "colaboración"},
+    "en": {"diagnosis": "Diagnosis", "evidence": "Evidence", "next": "Next steps", "code": "Code",
+           "handoff": "Handoff", "refs": "Persona sections used", "received": "Received from",
+           "no_data": "The message carries no measurable data (plan, metrics, SQL, profile); this is what "
+                      "I would check, from my playbook",
+           "found": "{n} finding(s); the most severe", "clean": "The tools found no problems",
+           "ask_for": "For a diagnosis with numbers, share", "owner": "owns the fix",
+           "generated": "Generated with {tools}; the code is below.",
+           "collab": "collaboration"},
+}
+_EVIDENCE_HINTS = {
+    "explain": {"es": "un EXPLAIN (ANALYZE, BUFFERS)", "en": "an EXPLAIN (ANALYZE, BUFFERS) plan"},
+    "thresholds": {"es": "métricas (P95, tasa de error, LCP)", "en": "metrics (P95, error rate, LCP)"},
+    "sql": {"es": "la consulta SQL", "en": "the SQL query"},
+    "profile": {"es": "un perfil (cProfile, speedscope)", "en": "a profile (cProfile, speedscope)"},
+    "traces": {"es": "trazas OpenTelemetry", "en": "OpenTelemetry traces"},
+    "codecheck": {"es": "el diff del código", "en": "the code diff"},
+}
+_GENERATORS = {"cache_pattern"}  # tools that produce code, not findings
+_LIST_ITEM = re.compile(r"^\s*(?:[-*]|\d+\.)\s+(?:\[[ x]\]\s+)?(.+)$", re.M)
+
+
+def _reports(entries: list[dict[str, Any]]) -> list[Report]:
+    return [Report.model_validate(e["report"]) for e in entries if e.get("report")]
+
+
+def _section_points(persona, scored, limit: int = 5) -> list[str]:
+    """Concrete lines from the persona's sections: list items, else table rows as 'metric: targets'."""
+    points: list[str] = []
+    for s in scored:
+        items = [re.sub(r"\*\*(.+?)\*\*", r"\1", i).strip() for i in _LIST_ITEM.findall(_strip_code(s.section.text))]
+        if not items:
+            for table in persona.tables:
+                if table.section == s.section.title and table.headers:
+                    first, rest = table.headers[0], table.headers[1:]
+                    items += [f"{row[first]}: " + ", ".join(f"{h} {row.get(h, '')}" for h in rest if row.get(h))
+                              for row in table.rows]
+        points += [i for i in items if i not in points]
+        if len(points) >= limit:
+            break
+    return points[:limit]
+
+
+def _strip_code(text: str) -> str:
+    return re.sub(r"```.*?(```|\Z)", "", text, flags=re.S)
+
+
+def _code_from(reports: list[Report]) -> tuple[str, str] | None:
+    for r in reports:
+        data = r.data if isinstance(r.data, dict) else {}
+        code = data.get("code")
+        if isinstance(code, str) and code.strip():
+            return str(data.get("language") or "python"), code
+    return None
+
+
+def compose(req: ModelRequest) -> str:
+    lang = req.language if req.language in _HEADINGS else detect_language(req.user_text)
+    h = _HEADINGS[lang]
+    persona = req.persona
+    reports = _reports(req.reports)
+    findings: list[Finding] = Report(tool="all", findings=[f for r in reports for f in r.findings]).ranked()
+    packet = req.packet or {}
+    lines = [f"## {h['diagnosis']} — {persona.name}"]
+    if packet:
+        lines.append(f"{h['received']} {packet.get('from_persona')}: {packet.get('reason')}")
+    if findings:
+        lines.append(f"{h['found'].format(n=len(findings))}: {findings[0].message}")
+    elif any(r.tool not in _GENERATORS for r in reports):
+        lines.append(h["clean"] + ".")
+    elif reports:
+        lines.append(h["generated"].format(tools=", ".join(r.tool for r in reports)))
+    elif packet.get("findings"):
+        top = packet["findings"][0]
+        lines.append(f"{top['code']}: {top['message']}")
+    else:
+        lines.append(h["no_data"] + ".")
+
+    if packet:
+        # The sender already showed the evidence: the receiver speaks to what it owns, from its playbook.
+        owned = [f for f in findings if f.handoff == persona.slug]
+        evidence = [f"- {f.code} [{f.severity}] {f.message}" for f in owned[:6]]
+        if not reports:
+            evidence += [f"- {f['code']} [{f['severity']}] {f['message']}" for f in packet.get("findings", [])[:6]]
+        steps = list(dict.fromkeys(f.suggestion for f in owned if f.suggestion))[:4]
+        steps += _section_points(persona, req.sections, limit=3)
+    else:
+        evidence = [f"- {r.tool}: {r.summary}" for r in reports if r.summary]
+        evidence += [f"- {f.code} [{f.severity}] {f.message}" + (f" ({f.location})" if f.location and str(f.location) else "")
+                     for f in findings[:6]]
+        steps = list(dict.fromkeys(f.suggestion for f in findings if f.suggestion))[:5]
+        if not steps:
+            steps = _section_points(persona, req.sections)
+    if evidence:
+        lines += ["", f"### {h['evidence']}", *evidence]
+    if not reports:
+        offered = [t["function"]["name"] for t in req.tools if not t["function"]["name"].startswith("transfer_to_")]
+        hints = [_EVIDENCE_HINTS[t][lang] for t in offered if t in _EVIDENCE_HINTS]
+        if hints:
+            steps.append(f"{h['ask_for']}: " + ", ".join(hints) + ".")
+    if steps:
+        lines += ["", f"### {h['next']}", *[f"{i}. {s}" for i, s in enumerate(steps, 1)]]
+
+    code = _code_from(reports)
+    if code is None and not reports and any(w in fold(req.user_text) for w in _CODE_WORDS):
+        block = next((b for s in req.sections for b in persona.code_blocks if b.section == s.section.title), None)
+        if block:
+            code = (block.language or "text", "\n".join(block.code.splitlines()[:60]))
+    if code:
+        lines += ["", f"### {h['code']}", f"```{code[0]}", code[1].rstrip(), "```"]
+
+    handoffs = _handoff_lines(req, findings, h)
+    if handoffs:
+        lines += ["", f"### {h['handoff']}", *handoffs]
+    if req.sections:
+        lines += ["", f"_{h['refs']}: " + "; ".join(s.title_path for s in req.sections) + "_"]
+    return "\n".join(lines)
+
+
+def _handoff_lines(req: ModelRequest, findings: list[Finding], h: dict[str, str]) -> list[str]:
+    """Partners named by findings (they own the fix), else partners whose collaboration fits the message."""
+    from agent.router import terms
+
+    names = {p.slug: p.role_label for p in req.partners}
+    out = []
+    for slug in dict.fromkeys(f.handoff for f in findings if f.handoff and f.handoff != req.persona.slug):
+        codes = ", ".join(f.code for f in findings if f.handoff == slug)
+        out.append(f"- {names.get(slug, slug)} ({slug}): {h['owner']} — {codes}")
+    if out:
+        return out
+    wanted = set(terms(req.user_text))
+    sender = (req.packet or {}).get("from_slug")
+    for p in req.partners:
+        if p.slug != sender and wanted & set(terms(p.collaboration)):
+            out.append(f"- {p.role_label} ({p.slug}): {h['collab']} — {p.collaboration}")
+    return out[:2]
+
+
+class OfflineModel:
+    """Deterministic stand-in for an LLM: tool calls first, then a composed answer."""
+
+    offline = True
+    model = "offline"
+
+    def complete(self, request: ModelRequest) -> ModelResponse:
+        last = request.messages[-1] if request.messages else {}
+        if last.get("role") != "tool":
+            offered = {t["function"]["name"] for t in request.tools}
+            path = getattr(request.persona, "path", None)
+            planned = plan_tool_calls(request.user_text, offered, persona_path=path)
+            if planned:
+                calls = [ToolCall(_call_id(name, args), name, json.dumps(args, ensure_ascii=False))
+                         for name, args in planned]
+                return ModelResponse("", calls, Usage(), self.model)
+        text = compose(request)
+        if request.on_token:
+            request.on_token(text)
+        return ModelResponse(text, [], Usage(), self.model)
+
+
+def _call_id(name: str, args: dict) -> str:
+    digest = hashlib.sha1(json.dumps([name, args], sort_keys=True).encode()).hexdigest()[:12]
+    return f"call_{digest}"

@@ -1,0 +1,43 @@
+"""Views of a conversation turn: the persona trail, the answer, tool calls and the cost ledger."""
+
+from __future__ import annotations
+
+from agent.render import console, findings_table
+
+
+def trail_text(result, names: dict[str, str]) -> str:
+    steps = []
+    for step in result.trail:
+        name = names.get(step.persona, step.persona)
+        steps.append(name if step.from_persona is None else f"→ {name} [dim]({step.by})[/]")
+    return " ".join(steps)
+
+
+def usage_text(usage) -> str:
+    usd = "unpriced" if usage.usd is None else f"${usage.usd:.4f}"
+    thread = "" if usage.thread_usd is None else f", conversation ${usage.thread_usd:.4f}"
+    per = ", ".join(f"{p} {'?' if v is None else f'${v:.4f}'}" for p, v in usage.by_persona.items())
+    return (f"{usage.prompt_tokens} in / {usage.completion_tokens} out tokens, {usd}{thread}"
+            + (f" ({per})" if per and len(usage.by_persona) > 1 else ""))
+
+
+def print_turn(result, names: dict[str, str], *, answer: bool = True) -> None:
+    """Rich view of a turn; ``answer=False`` when the answer was already streamed."""
+    from rich.markdown import Markdown
+    from rich.rule import Rule
+
+    con = console()
+    con.print(Rule(trail_text(result, names), style="cyan", align="left"))
+    if answer:
+        for seg in result.segments:
+            if len(result.segments) > 1:
+                con.print(f"[bold cyan]{names.get(seg.persona, seg.persona)}[/]")
+            con.print(Markdown(seg.text))
+    for notice in result.notices:
+        con.print(f"[yellow]{notice}[/]")
+    if result.findings:
+        con.print(findings_table(result.findings, title="findings"))
+    if result.tool_calls:
+        con.print("[dim]tools: " + ", ".join(f"{c.tool} ({c.persona}, {c.findings} findings)"
+                                              for c in result.tool_calls) + "[/]")
+    con.print(f"[dim]thread {result.thread_id} · {usage_text(result.usage)}[/]")
