@@ -25,6 +25,7 @@ COMMANDS = (
     "db",
     "profile",
     "traces",
+    "review",
 )
 
 

@@ -1,0 +1,97 @@
+"""`lmagent review`: review a diff or a git range for performance problems (CI and pull request bots)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from agent.commands._common import add_json_arg, add_personas_arg
+
+FORMATS = ("text", "json", "markdown", "sarif", "rdjsonl", "github")
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "review", help="review a diff or git range: line-anchored performance findings (+ optional LLM review)",
+        description="Review a change with the deterministic rules (N+1 queries, blocking calls in async, "
+                    "KEYS, missing timeouts/TTLs, SQL anti-patterns, secrets). With OPENAI_API_KEY or "
+                    "OPENAI_BASE_URL set (and no --offline), the routed persona adds a short written review.",
+    )
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--diff", metavar="FILE|-", help="unified or git diff to review ('-' reads stdin)")
+    source.add_argument("--base", metavar="REF", help="review `git diff BASE...HEAD` of the current checkout")
+    p.add_argument("--head", metavar="REF", help="head of the range with --base (default: HEAD)")
+    p.add_argument("--format", choices=FORMATS, default="text",
+                   help="text (default), json, markdown (PR comment), sarif (code scanning), "
+                        "rdjsonl (reviewdog), github (PR review JSON body)")
+    p.add_argument("--fail-on", choices=("error", "warning", "never"), default="error",
+                   help="exit 1 when a finding has at least this severity (default: error)")
+    p.add_argument("--offline", action="store_true", help="never call an LLM, even when one is configured")
+    p.add_argument("--config", metavar="FILE",
+                   help="pyproject.toml with [tool.lmagent.review] (default: pyproject.toml of the base ref "
+                        "with --base, so a change cannot switch its own review off; else ./pyproject.toml)")
+    p.add_argument("--budget", type=int, metavar="TOKENS",
+                   help="token budget of the diff excerpt sent to the LLM (default: 6000)")
+    add_personas_arg(p)
+    add_json_arg(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from agent.render import exit_code
+    from agent.review import DEFAULT_BUDGET, git_change, git_file, review, working_tree_files
+    from tools.codecheck.config import config_from_toml, load_config, parse_config
+    from tools.codecheck.diff import parse_diff
+    from tools.errors import InputError, read_text
+
+    if args.head and not args.base:
+        raise InputError("--head needs --base")
+    if args.budget is not None and args.budget < 0:
+        raise InputError("--budget must be zero or more tokens")
+    raw_config: dict = {}
+    if args.base:
+        head = args.head or "HEAD"
+        diff_text, files, root = git_change(args.base, head)
+        diffs = parse_diff(diff_text, source=f"git diff {args.base}...{head}")
+        source = {"base": args.base, "head": head}
+        if not args.config:
+            base_pyproject = git_file(args.base, "pyproject.toml", root)
+            if base_pyproject is not None:
+                raw_config = config_from_toml(base_pyproject, f"{args.base}:pyproject.toml")
+    else:
+        diff_text = read_text(args.diff)
+        diffs = parse_diff(diff_text, source=args.diff)
+        files = working_tree_files(diffs)
+        source = {"diff": args.diff}
+        if not args.config and os.path.isfile("pyproject.toml"):
+            raw_config = load_config("pyproject.toml")
+    if args.config:
+        raw_config = load_config(args.config)
+    result = review(diff_text, files, parse_config(raw_config, args.config or "pyproject.toml"),
+                    personas_dir=args.personas, offline=args.offline,
+                    budget=DEFAULT_BUDGET if args.budget is None else args.budget, source=source, diffs=diffs)
+    _render(result, "json" if args.json else args.format)
+    return exit_code(result.report, args.fail_on)
+
+
+def _render(result, fmt: str) -> None:
+    import json
+    import sys
+
+    from agent.render import print_json
+    from agent.render import review as views
+
+    if fmt == "text":
+        views.print_review(result)
+    elif fmt == "json":
+        print_json(result)
+    elif fmt == "markdown":
+        sys.stdout.write(views.review_markdown(result))
+    elif fmt == "sarif":
+        from agent.cli import _version
+
+        sys.stdout.write(json.dumps(views.review_sarif(result, _version()), ensure_ascii=False, indent=2) + "\n")
+    elif fmt == "rdjsonl":
+        sys.stdout.write(views.review_rdjsonl(result))
+    else:
+        sys.stdout.write(json.dumps(views.review_github(result), ensure_ascii=False, indent=2) + "\n")
