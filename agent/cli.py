@@ -23,6 +23,8 @@ COMMANDS = (
     "cache_pattern",
     "sql",
     "db",
+    "thresholds",
+    "loadtest",
     "profile",
     "traces",
     "review",
