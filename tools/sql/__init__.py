@@ -1,0 +1,111 @@
+"""SQL analysis: anti-pattern findings, an index advisor and query-log (N+1) analysis, on sqlglot.
+
+Public API (importing this package is cheap; sqlglot loads on first use):
+- ``sql_tool(SqlInput) -> Report`` (tool "sql"): findings SQL001..SQL014 for a file of statements.
+- ``query_log_tool(QueryLogInput) -> Report`` (tool "query_log"): LOG001..LOG004 for a query log.
+- ``analyze_sql(text, path, dialect, line_offset) -> list[Finding]``: the rules, for other tools.
+- ``fingerprint(sql) -> str``: pg_query-style query fingerprint.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field, model_validator
+
+from tools.errors import InputError
+from tools.findings import Finding, Report
+
+DIALECTS = (
+    "postgres", "mysql", "sqlite", "bigquery", "snowflake", "duckdb", "redshift", "oracle", "tsql",
+    "clickhouse", "spark", "trino", "presto", "hive", "databricks", "teradata", "athena", "doris",
+    "starrocks", "materialize", "risingwave",
+)
+
+
+class SqlInput(BaseModel):
+    sql: str = Field(description="SQL text: one or many statements separated by ';'")
+    path: str | None = Field(None, description="file name used in finding locations")
+    dialect: str = Field("postgres", description="sqlglot dialect: postgres, mysql, sqlite, ...")
+    suggest_indexes: bool = Field(False, description="also propose CREATE INDEX statements")
+    schema_sql: str | None = Field(None, description="DDL (CREATE TABLE/INDEX) of the tables, for the index advisor")
+
+
+class QueryLogInput(BaseModel):
+    log: str | None = Field(None, description="the log text (PostgreSQL log, JSON lines or one query per line)")
+    path: str | None = Field(None, description="path of a log file to stream instead of `log`")
+    dialect: str = "postgres"
+    top: int = Field(10, ge=1, description="how many fingerprints to list by total time")
+    n_plus_one_min: int = Field(10, ge=2, description="repeats of one fingerprint in a request/window that make an N+1 suspect")
+    window_ms: float = Field(1000.0, gt=0, description="burst window for logs without request ids (timestamps known)")
+    window_statements: int = Field(100, ge=2, description="burst window in statements when there are no timestamps")
+    slow_ms: float = Field(1000.0, gt=0, description="a single execution at least this slow is reported")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> QueryLogInput:
+        if (self.log is None) == (self.path is None):
+            raise ValueError("give exactly one of `log` (text) or `path` (file)")
+        return self
+
+
+def check_dialect(dialect: str) -> str:
+    if dialect not in DIALECTS:
+        raise InputError(f"unknown dialect {dialect!r} (one of: {', '.join(DIALECTS)})")
+    return dialect
+
+
+def sql_tool(inp: SqlInput) -> Report:
+    from tools.sql.indexes import schema_from_sql
+
+    schema = schema_from_sql(inp.schema_sql, check_dialect(inp.dialect)) if inp.schema_sql is not None else None
+    return analyze_text(inp.sql, inp.path, inp.dialect, suggest=inp.suggest_indexes, schema=schema)
+
+
+def analyze_text(text: str, path: str | None = None, dialect: str = "postgres", *, suggest: bool = False,
+                 schema=None) -> Report:
+    """sql_tool with an already loaded ``tools.sql.indexes.Schema`` (e.g. read from a live database)."""
+    from tools.sql.indexes import suggest_indexes
+    from tools.sql.rules import findings_for, parse_file
+
+    parsed = parse_file(text, check_dialect(dialect))
+    findings = findings_for(parsed, path)
+    data: dict = {"statements": len(parsed), "parse_errors": sum(p.tree is None for p in parsed)}
+    if suggest:
+        index_findings, data["indexes"] = suggest_indexes(parsed, schema, path)
+        findings += index_findings
+    return Report(tool="sql", findings=findings, data=data, summary=_summary(data, findings))
+
+
+def _summary(data: dict, findings: list[Finding]) -> str:
+    text = f"{data['statements']} statement(s), {len(findings)} finding(s)"
+    if data["parse_errors"]:
+        text += f", {data['parse_errors']} could not be parsed"
+    if "indexes" in data:
+        text += f", {len(data['indexes'])} index suggestion(s)"
+    return text
+
+
+def query_log_tool(inp: QueryLogInput, progress=None) -> Report:
+    """``progress(n_bytes)`` is called as a file is read (the CLI draws a bar with it)."""
+    from tools.sql.querylog import LogOptions, analyze_log, iter_lines_from_file
+
+    options = LogOptions(inp.dialect and check_dialect(inp.dialect), inp.top, inp.n_plus_one_min, inp.window_ms,
+                         inp.window_statements, inp.slow_ms)
+    lines = iter_lines_from_file(inp.path, progress) if inp.path is not None else inp.log.splitlines()
+    return analyze_log(lines, options, inp.path)
+
+
+def analyze_sql(text: str, path: str | None = None, dialect: str = "postgres", line_offset: int = 0) -> list[Finding]:
+    """Anti-pattern findings for ``text``; a finding on line k of it is reported at k + line_offset."""
+    from tools.sql.rules import analyze_sql as _analyze
+
+    return _analyze(text, path, check_dialect(dialect), line_offset)
+
+
+def fingerprint(sql: str, dialect: str = "postgres") -> str:
+    from tools.sql.fingerprint import fingerprint as _fingerprint
+
+    return _fingerprint(sql, dialect)
+
+
+__all__ = [
+    "QueryLogInput", "SqlInput", "analyze_sql", "fingerprint", "query_log_tool", "sql_tool",
+]
