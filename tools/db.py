@@ -1,0 +1,285 @@
+"""Live PostgreSQL tools (psycopg 3): EXPLAIN ANALYZE that never changes data, and a health check.
+
+Network and database access happen only here and only when a DSN is given.
+
+``db_explain_tool`` runs ``EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)`` inside a transaction that is
+always rolled back, with ``statement_timeout`` set for it. The transaction is READ ONLY unless
+``allow_writes``; a statement that writes (INSERT/UPDATE/DELETE/MERGE, SELECT … FOR UPDATE, a
+data-modifying CTE) is refused without it. Rolled back means rows and tables; sequences advanced
+by an INSERT stay advanced (PostgreSQL never rolls those back).
+
+``db_health_tool`` reads pg_stat_* and pg_index and reports DB001..DB006.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from pydantic import BaseModel, Field
+
+from tools.errors import InputError
+from tools.findings import Finding, Location, Report
+
+_EXPLAIN_PREFIX = re.compile(r"^\s*EXPLAIN\b(?:\s*\([^)]*\)|\s+(?:ANALYZE|ANALYSE|VERBOSE)\b)*", re.IGNORECASE)
+
+
+class DbExplainInput(BaseModel):
+    dsn: str = Field(description="PostgreSQL connection string, e.g. postgresql://user@host:5432/db")
+    sql: str = Field(description="one statement to EXPLAIN ANALYZE (without the EXPLAIN)")
+    allow_writes: bool = Field(False, description="allow INSERT/UPDATE/DELETE; they still run in a transaction that is rolled back")
+    timeout_ms: int = Field(30_000, ge=1, description="statement_timeout for the EXPLAIN ANALYZE")
+
+
+class DbHealthInput(BaseModel):
+    dsn: str = Field(description="PostgreSQL connection string")
+    schemas: list[str] | None = Field(None, description="only these schemas (default: every non-system schema)")
+    min_rows: int = Field(10_000, ge=0, description="tables smaller than this are never reported for sequential scans")
+
+
+def redact(dsn: str) -> str:
+    """The DSN without its password, for error messages."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    try:
+        params = conninfo_to_dict(dsn)
+    except Exception:  # noqa: BLE001 - an unparseable DSN is shown as a placeholder, never echoed
+        return "<dsn>"
+    params.pop("password", None)
+    return make_conninfo(**params)
+
+
+def connect(dsn: str, *, timeout_s: int = 5):
+    """An autocommit connection, or InputError with one line saying why not."""
+    import psycopg
+
+    try:
+        return psycopg.connect(dsn, autocommit=True, connect_timeout=timeout_s)
+    except (psycopg.Error, ValueError) as exc:
+        reason = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+        raise InputError(f"cannot connect to PostgreSQL ({redact(dsn)}): {reason}") from None
+
+
+# --- explain ---------------------------------------------------------------------------------
+
+
+def statement_writes(sql: str) -> str | None:
+    """Name of the write a statement performs ("DELETE", "SELECT FOR UPDATE"...), or None for a read.
+
+    A statement sqlglot cannot parse is not refused here: it runs in a READ ONLY transaction, where
+    PostgreSQL itself rejects any write.
+    """
+    from sqlglot import exp
+
+    from tools.sql.parse import SqlParseError, parse_statement
+
+    try:
+        tree = parse_statement(sql, "postgres")
+    except SqlParseError:
+        return None
+    writes = (exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.Create, exp.Drop, exp.Alter, exp.TruncateTable)
+    found = tree if isinstance(tree, writes) else tree.find(*writes)
+    if found is not None:
+        return found.key.upper()
+    if tree.find(exp.Lock) is not None:
+        return "SELECT FOR UPDATE/SHARE"
+    if isinstance(tree, exp.Command):
+        return str(tree.this).upper()
+    return None
+
+
+def _single_statement(sql: str) -> str:
+    from tools.sql.split import split_statements
+
+    statements = split_statements(_EXPLAIN_PREFIX.sub("", sql, count=1))
+    if not statements:
+        raise InputError("no SQL statement given")
+    if len(statements) > 1:
+        raise InputError(f"one statement at a time ({len(statements)} given)", line=statements[1].line)
+    return statements[0].text
+
+
+def run_explain(inp: DbExplainInput) -> list:
+    """The JSON plan of one EXPLAIN (ANALYZE, BUFFERS) run; the transaction is always rolled back."""
+    import psycopg
+
+    sql = _single_statement(inp.sql)
+    write = statement_writes(sql)
+    if write and not inp.allow_writes:
+        raise InputError(f"the statement writes ({write}); pass --allow-writes to run it inside a transaction "
+                         "that is rolled back")
+    conn = connect(inp.dsn)
+    try:
+        conn.execute("BEGIN READ WRITE" if inp.allow_writes else "BEGIN READ ONLY")
+        try:
+            conn.execute("SELECT set_config('statement_timeout', %s, true)", (str(inp.timeout_ms),))
+            conn.execute("SELECT set_config('lock_timeout', %s, true)", (str(inp.timeout_ms),))
+            row = conn.execute(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}").fetchone()
+        finally:
+            conn.execute("ROLLBACK")
+    except psycopg.errors.QueryCanceled:
+        raise InputError(f"statement cancelled after statement_timeout = {inp.timeout_ms} ms") from None
+    except psycopg.Error as exc:
+        diag = exc.diag
+        line = sql[: int(diag.statement_position) - 1].count("\n") + 1 if diag and diag.statement_position else None
+        raise InputError(f"PostgreSQL: {(diag.message_primary if diag else None) or exc}", line=line) from None
+    finally:
+        conn.close()
+    plan = row[0]
+    return json.loads(plan) if isinstance(plan, str) else plan
+
+
+def db_explain_tool(inp: DbExplainInput) -> Report:
+    from tools.explain import ExplainInput, explain_tool
+
+    plan = run_explain(inp)
+    analysis = explain_tool(ExplainInput(plan=json.dumps(plan)))
+    mode = "read-write, rolled back" if inp.allow_writes else "read-only, rolled back"
+    return Report(
+        tool="db_explain",
+        findings=analysis.findings,
+        data={"plan": plan, "analysis": analysis.data, "transaction": mode},
+        summary=f"{analysis.summary or 'plan analyzed'} ({mode})",
+    )
+
+
+# --- health ----------------------------------------------------------------------------------
+
+# Thresholds, each with its reason (also in docs/tools/db.md).
+CACHE_HIT_WARNING = 0.99  # OLTP working sets should live in shared_buffers
+CACHE_HIT_ERROR = 0.90
+CACHE_MIN_BLOCKS = 10_000  # below this the ratio says nothing yet
+CONNECTIONS_WARNING = 0.80  # headroom for bursts and for the reserved superuser slots
+CONNECTIONS_ERROR = 0.95
+
+_SCHEMA_FILTER = "(%(schemas)s::text[] IS NULL OR {col} = ANY(%(schemas)s::text[]))"
+
+
+def _health_finding(code, kind, severity, message, where, evidence, suggestion, handoff="data-engineer") -> Finding:
+    return Finding(code=code, kind=kind, severity=severity, message=message, location=Location(node=where),
+                   evidence=evidence, suggestion=suggestion, handoff=handoff)
+
+
+def db_health_tool(inp: DbHealthInput) -> Report:
+    params = {"schemas": inp.schemas}
+    with connect(inp.dsn) as conn:
+        tables = conn.execute(
+            "SELECT schemaname, relname, seq_scan, seq_tup_read, coalesce(idx_scan, 0), n_live_tup "
+            "FROM pg_stat_user_tables WHERE " + _SCHEMA_FILTER.format(col="schemaname"), params).fetchall()
+        indexes = conn.execute(
+            "SELECT s.schemaname, s.relname, s.indexrelname, s.idx_scan, i.indisunique, i.indisprimary, "
+            "i.indkey::text, i.indclass::text, coalesce(pg_get_expr(i.indexprs, i.indrelid), ''), "
+            "coalesce(pg_get_expr(i.indpred, i.indrelid), ''), pg_relation_size(s.indexrelid), "
+            "EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = s.indexrelid) "
+            "FROM pg_stat_user_indexes s JOIN pg_index i ON i.indexrelid = s.indexrelid WHERE "
+            + _SCHEMA_FILTER.format(col="s.schemaname"), params).fetchall()
+        hit, read, stats_reset = conn.execute(
+            "SELECT blks_hit, blks_read, stats_reset FROM pg_stat_database WHERE datname = current_database()").fetchone()
+        used, max_connections, reserved = conn.execute(
+            "SELECT (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'), "
+            "current_setting('max_connections')::int, current_setting('superuser_reserved_connections')::int").fetchone()
+    findings = _seq_scan_findings(tables, inp.min_rows) + _index_findings(indexes)
+    findings += _cache_findings(hit, read) + _connection_findings(used, max_connections, reserved)
+    total_blocks = hit + read
+    data = {
+        "cache_hit_ratio": round(hit / total_blocks, 5) if total_blocks else None,
+        "connections": used,
+        "max_connections": max_connections,
+        "superuser_reserved_connections": reserved,
+        "stats_reset": stats_reset.isoformat() if stats_reset else None,
+        "tables": len(tables),
+        "indexes": len(indexes),
+    }
+    return Report(tool="db_health", findings=findings, data=data,
+                  summary=f"{len(tables)} tables, {len(indexes)} indexes, {len(findings)} finding(s)")
+
+
+def _seq_scan_findings(tables, min_rows: int) -> list[Finding]:
+    out = []
+    for schema, table, seq_scan, seq_tup_read, idx_scan, live in tables:
+        if seq_scan > idx_scan and live >= min_rows and seq_scan:
+            per_scan = seq_tup_read / seq_scan
+            out.append(_health_finding(
+                "DB001", "seq_scan_heavy", "warning",
+                f"{schema}.{table}: {seq_scan} sequential scans vs {idx_scan} index scans, "
+                f"{per_scan:,.0f} rows read per scan ({live:,} live rows)",
+                f"{schema}.{table}",
+                {"seq_scan": seq_scan, "idx_scan": idx_scan, "seq_tup_read": seq_tup_read, "n_live_tup": live},
+                "find the queries that scan it (`lmagent sql --log`, pg_stat_statements) and index their predicates "
+                "(`lmagent sql --suggest-indexes --dsn …`)",
+            ))
+    return out
+
+
+def _index_findings(indexes) -> list[Finding]:
+    out = []
+    by_shape: dict[tuple, list] = {}
+    for row in indexes:
+        schema, table, name, scans, unique, primary, indkey, indclass, exprs, pred, size, constraint = row
+        if scans == 0 and not (unique or primary or constraint):
+            out.append(_health_finding(
+                "DB002", "unused_index", "warning",
+                f"{schema}.{name} on {table} has never been scanned since statistics were reset ({size / 1024:,.0f} kB)",
+                f"{schema}.{name}", {"idx_scan": scans, "size_bytes": size},
+                f"DROP INDEX CONCURRENTLY {schema}.{name}; (check replicas and rare jobs first: stats are per server)",
+            ))
+        by_shape.setdefault((schema, table, exprs, pred), []).append(row)
+    for (schema, table, exprs, _pred), rows in by_shape.items():
+        for row in rows:
+            name, unique, indkey, indclass = row[2], row[4] or row[5], row[6].split(), row[7].split()
+            for other in rows:
+                if other is row:
+                    continue
+                other_key, other_class = other[6].split(), other[7].split()
+                same = indkey == other_key and indclass == other_class
+                if same and (unique, name) < (other[4] or other[5], other[2]):
+                    out.append(_health_finding(
+                        "DB003", "duplicate_index", "warning",
+                        f"{schema}.{name} duplicates {schema}.{other[2]} on {table} (same columns, same operator classes)",
+                        f"{schema}.{name}", {"duplicate_of": other[2], "size_bytes": row[10]},
+                        f"DROP INDEX CONCURRENTLY {schema}.{name}; every write maintains both",
+                    ))
+                    break
+                prefix = len(indkey) < len(other_key) and other_key[: len(indkey)] == indkey \
+                    and other_class[: len(indclass)] == indclass and not exprs
+                if prefix and not unique:
+                    out.append(_health_finding(
+                        "DB004", "redundant_index", "info",
+                        f"{schema}.{name} on {table} is a leading prefix of {schema}.{other[2]}, which serves the same lookups",
+                        f"{schema}.{name}", {"covered_by": other[2], "size_bytes": row[10]},
+                        f"consider DROP INDEX CONCURRENTLY {schema}.{name} (keep it only if its smaller size matters)",
+                    ))
+                    break
+    return out
+
+
+def _cache_findings(hit: int, read: int) -> list[Finding]:
+    total = hit + read
+    if total < CACHE_MIN_BLOCKS:
+        return []
+    ratio = hit / total
+    if ratio >= CACHE_HIT_WARNING:
+        return []
+    return [_health_finding(
+        "DB005", "low_cache_hit_ratio", "error" if ratio < CACHE_HIT_ERROR else "warning",
+        f"buffer cache hit ratio {ratio:.2%} (< {CACHE_HIT_WARNING:.0%}) over {total:,} block reads",
+        "pg_stat_database", {"blks_hit": hit, "blks_read": read, "ratio": round(ratio, 5)},
+        "the working set does not fit in shared_buffers: raise shared_buffers (~25% of RAM) or cut the data "
+        "each query reads (indexes, narrower rows)",
+    )]
+
+
+def _connection_findings(used: int, max_connections: int, reserved: int) -> list[Finding]:
+    usable = max(max_connections - reserved, 1)
+    ratio = used / usable
+    if ratio < CONNECTIONS_WARNING:
+        return []
+    return [_health_finding(
+        "DB006", "connection_usage", "error" if ratio >= CONNECTIONS_ERROR else "warning",
+        f"{used} client connections of {usable} available ({ratio:.0%}; max_connections {max_connections}, "
+        f"{reserved} reserved)",
+        "pg_stat_activity", {"connections": used, "max_connections": max_connections, "reserved": reserved},
+        "put a pooler in front (PgBouncer in transaction mode) and size app pools so their sum stays below "
+        "max_connections",
+        handoff="backend-engineer",
+    )]
