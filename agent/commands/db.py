@@ -1,0 +1,85 @@
+"""`lmagent db explain|health --dsn DSN`: a live PostgreSQL, read-only unless told otherwise."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from agent.commands._common import add_json_arg
+from agent.commands.sql import add_fail_on_arg
+
+
+def register(sub) -> None:
+    p = sub.add_parser("db", help="EXPLAIN ANALYZE a query or check the health of a live PostgreSQL",
+                       description="Live PostgreSQL tools. Nothing here changes data.")
+    actions = p.add_subparsers(dest="db_command", metavar="ACTION")
+    actions.required = True
+
+    explain = actions.add_parser(
+        "explain", help="run EXPLAIN (ANALYZE, BUFFERS) in a rolled-back transaction and analyze the plan",
+        description="Runs EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) in a READ ONLY transaction with a "
+                    "statement_timeout, always rolled back. Writing statements are refused unless --allow-writes "
+                    "(still rolled back; sequences are not).",
+    )
+    explain.add_argument("sql", metavar="SQL|-", help="the statement (without EXPLAIN); - reads it from stdin")
+    _add_dsn(explain)
+    explain.add_argument("--allow-writes", action="store_true",
+                         help="allow INSERT/UPDATE/DELETE/MERGE; the transaction is rolled back anyway")
+    explain.add_argument("--timeout-ms", type=int, default=30_000, help="statement_timeout in ms (default 30000)")
+    add_fail_on_arg(explain)
+    add_json_arg(explain)
+    explain.set_defaults(func=run_explain)
+
+    health = actions.add_parser(
+        "health", help="seq-scan-heavy tables, unused/duplicate indexes, cache hit ratio, connection usage",
+        description="Reads pg_stat_user_tables, pg_stat_user_indexes, pg_index, pg_stat_database and "
+                    "pg_stat_activity and reports findings DB001-DB006.",
+    )
+    _add_dsn(health)
+    health.add_argument("--schema", action="append", dest="schemas", metavar="NAME",
+                        help="only this schema (repeatable; default: all non-system schemas)")
+    health.add_argument("--min-rows", type=int, default=10_000,
+                        help="ignore sequential scans on tables with fewer live rows (default 10000)")
+    add_fail_on_arg(health)
+    add_json_arg(health)
+    health.set_defaults(func=run_health)
+
+
+def _add_dsn(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dsn", default=os.environ.get("DATABASE_URL"),
+                        help="PostgreSQL connection string (default: $DATABASE_URL)")
+
+
+def _require_dsn(args: argparse.Namespace) -> str:
+    from tools.errors import InputError
+
+    if not args.dsn:
+        raise InputError("no database given: pass --dsn or set DATABASE_URL")
+    return args.dsn
+
+
+def _finish(args: argparse.Namespace, report) -> int:
+    from agent.render import exit_code, print_json, print_report
+
+    if args.json:
+        print_json(report)
+    else:
+        print_report(report, title=report.tool)
+    return exit_code(report, args.fail_on)
+
+
+def run_explain(args: argparse.Namespace) -> int:
+    from tools.db import DbExplainInput, db_explain_tool
+    from tools.errors import read_text
+
+    sql = read_text("-") if args.sql == "-" else args.sql
+    inp = DbExplainInput(dsn=_require_dsn(args), sql=sql, allow_writes=args.allow_writes,
+                         timeout_ms=max(args.timeout_ms, 1))
+    return _finish(args, db_explain_tool(inp))
+
+
+def run_health(args: argparse.Namespace) -> int:
+    from tools.db import DbHealthInput, db_health_tool
+
+    inp = DbHealthInput(dsn=_require_dsn(args), schemas=args.schemas, min_rows=max(args.min_rows, 0))
+    return _finish(args, db_health_tool(inp))
