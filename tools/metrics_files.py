@@ -155,8 +155,7 @@ def sample_measurements(latencies_ms: list[float], failed: list[bool] | None, *,
                                method=f"{errors} failed of {n} samples"))
     out.append(Measurement(
         metric="apdex", value=apdex(ok, n, apdex_t_ms), unit="", source=source, scope=scope,
-        method=f"Apdex spec, T = {apdex_t_ms:g} ms (satisfied <= T, tolerating <= 4T"
-               + (", failures frustrated)" if failed is not None else ")"),
+        method=f"Apdex, T = {apdex_t_ms:g} ms" + (", failures frustrated" if failed is not None else ""),
     ))
     return out
 
@@ -236,7 +235,7 @@ def _read_k6(metrics: dict[str, Any], path: str, handle_summary: bool):
                     key = percentile_key(pm.group(1))
                 if key:
                     out.append(Measurement(metric=key, value=_number(raw, path, f"{full_name} {stat}"), unit="ms",
-                                           source=path, scope=scope, method=f"{how} (k6 trend {stat})"))
+                                           source=path, scope=scope, method=f"{how} {stat}"))
         elif base == "http_req_failed":
             has_failed_metric = True
             out.append(Measurement(metric="error_rate", value=_k6_rate(values, path, full_name), unit="ratio",

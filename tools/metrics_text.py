@@ -25,6 +25,8 @@ for _unit, _factor, _spellings in (
     ("ms", 1.0, "ms msec msecs milisegundos milisegundo milliseconds millisecond"),
     ("ms", 1000.0, "s sec secs seg segs sg segundos segundo seconds second"),
     ("ms", 60000.0, "min mins minutos minuto minutes minute"),
+    ("ms", 3600000.0, "h hr hrs horas hora hours hour"),
+    ("ms", 86400000.0, "d dias dia days day"),
     ("ratio", 0.01, "% pct percent porciento"),
     ("req/s", 1.0, "rps req/s reqs/s requests/s qps"),
     ("B", 1.0, "b bytes"),
@@ -51,6 +53,11 @@ class Quantity:
     unit: str  # "ms", "ratio", "req/s", "B" or "" (a plain number)
 
 
+def scaled(value: float, factor: float) -> float:
+    """value * factor without binary noise: 70 % is 0.7, not 0.7000000000000001."""
+    return float(f"{value * factor:.12g}")
+
+
 def parse_number(text: str) -> float:
     if re.fullmatch(r"[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?", text):
         return float(text.replace(",", ""))
@@ -70,7 +77,7 @@ def parse_quantity(text: str) -> Quantity | None:
     if not m:
         return None
     unit, factor = unit_of(m.group("unit"))
-    return Quantity(parse_number(m.group("num")) * factor, unit)
+    return Quantity(scaled(parse_number(m.group("num")), factor), unit)
 
 
 # --- metric names -------------------------------------------------------------------------------
@@ -211,7 +218,7 @@ def _normalise(key: str, num: str, unit_text: str | None) -> tuple[float, str, s
     unit, factor = unit_of(unit_text)
     wanted = _DEFAULT_UNIT.get(key, "ms")
     if unit == wanted or (unit and wanted == ""):
-        return value * factor, unit if wanted else "", None
+        return scaled(value, factor), unit if wanted else "", None
     if wanted == "ratio" and not unit:
         # People state error rates in percent: "error rate 0.5" is 0.5 %, not half the requests.
         return value / 100, "ratio", "no unit given: read as a percentage"
@@ -219,7 +226,7 @@ def _normalise(key: str, num: str, unit_text: str | None) -> tuple[float, str, s
         return value, "ms", "no unit given: read as ms"
     if wanted == "" or not unit:
         return value, wanted, None
-    return value * factor, unit, f"unit {unit_text!r} is unusual for {key}"
+    return scaled(value, factor), unit, f"unit {unit_text!r} is unusual for {key}"
 
 
 def extract_metrics(text: str) -> list[TextMetric]:
@@ -259,7 +266,7 @@ def extract_metrics(text: str) -> list[TextMetric]:
     for m in _PERCENT_FIRST_RE.finditer(text):
         if any(s < m.end() and m.start() < e for s, e in taken):
             continue
-        found.append(TextMetric(metric="error_rate", value=parse_number(m.group("num")) / 100,
+        found.append(TextMetric(metric="error_rate", value=scaled(parse_number(m.group("num")), 0.01),
                                 unit="ratio", raw=m.group(0), start=m.start(), end=m.end()))
     return sorted(found, key=lambda t: t.start)
 

@@ -42,6 +42,7 @@ from tools.metrics_text import (
     metric_key,
     parse_number,
     percentile_of_key,
+    scaled,
     unit_of,
 )
 from tools.text import fold
@@ -106,15 +107,15 @@ def parse_bound(cell: str, metric: str = "") -> Bound | None:
         unit, factor = unit_of(m.group("unit"))
         op = m.group("op") or (">=" if metric in _HIGHER_IS_BETTER or any(w in metric for w in _HIGHER_WORDS)
                                else "<=")
-        return Bound(op=op, value=parse_number(m.group("num")) * factor, unit=unit)
+        return Bound(op=op, value=scaled(parse_number(m.group("num")), factor), unit=unit)
     m = _RANGE.match(text)
     if m:
         hi_unit, hi_factor = unit_of(m.group("unit"))
         lo_unit, lo_factor = unit_of(m.group("unit_lo")) if m.group("unit_lo") else (hi_unit, hi_factor)
         if lo_unit != hi_unit:
             raise ValueError(f"range {cell!r} mixes {lo_unit or 'plain numbers'} and {hi_unit or 'plain numbers'}")
-        return Bound(op="between", value=parse_number(m.group("num_lo")) * lo_factor,
-                     high=parse_number(m.group("num")) * hi_factor, unit=hi_unit)
+        return Bound(op="between", value=scaled(parse_number(m.group("num_lo")), lo_factor),
+                     high=scaled(parse_number(m.group("num")), hi_factor), unit=hi_unit)
     raise ValueError(f"cannot read the bound {cell!r}")
 
 
@@ -298,6 +299,9 @@ _HANDOFF = {"lcp": "frontend-engineer", "inp": "frontend-engineer", "cls": "fron
             "ttfb": "backend-engineer", "error_rate": "backend-engineer"}
 # Shown even without a persona rule; other computed values (p66, p98...) only when a rule asks for them.
 _HEADLINE = {"p50", "p90", "p95", "p99", "avg", "max", "error_rate", "throughput", "apdex", *WEB_VITALS}
+_DISPLAY_ORDER = {k: i for i, k in enumerate(
+    ["p50", "p90", "p95", "p99", "avg", "max", "error_rate", "apdex", "throughput", "lcp", "inp", "cls", "fcp",
+     "ttfb", "fid", "tbt"])}
 FID_NOTE = "FID was replaced by INP as a Core Web Vital in March 2024; it is still checked against its row"
 
 
@@ -359,6 +363,9 @@ def check(measurements: list[Measurement], sources: list[Source], targets: Targe
             location=_location(src, None, "FID"),
             suggestion="Report INP (Interaction to Next Paint) at p75 from field data or a k6 browser test.",
             handoff="frontend-engineer"))
+    source_rank = {src.path: i for i, src in enumerate(sources)}
+    data.checks.sort(key=lambda c: (source_rank.get(c.source, len(sources)), c.scope is not None, c.scope or "",
+                                    _DISPLAY_ORDER.get(c.metric, len(_DISPLAY_ORDER)), c.metric))
     measured = {c.metric for c in data.checks}
     data.unmeasured = [r.label for k, r in targets.rules.items() if k not in measured and r.bounds()]
     verdicts = {c.verdict for c in data.checks}
@@ -419,12 +426,12 @@ def resolve_apdex_t(inp_t: float | None, targets: Targets) -> tuple[float, str]:
         return inp_t, "--apdex-t"
     if targets.apdex_t_ms:
         return targets.apdex_t_ms, targets.apdex_t_origin or targets.persona
-    return DEFAULT_APDEX_T_MS, "default 500 ms (the persona states no Apdex T)"
+    return DEFAULT_APDEX_T_MS, "default: the persona states no Apdex T"
 
 
 def text_measurements(text: str) -> list[Measurement]:
     return [Measurement(metric=t.metric, value=t.value, unit=t.unit, before=t.before, source="message",
-                        method=f"stated in the message: {t.raw!r}", note=t.note)
+                        method=f"message: {t.raw!r}", note=t.note)
             for t in extract_metrics(text)]
 
 
