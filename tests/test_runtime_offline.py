@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from runtime_helpers import PLAN, make_team
 
 from agent.graph import GraphSettings
 from agent.language import detect_language
@@ -18,19 +18,6 @@ from agent.registry import Partner, Registry
 from agent.runtime import Runtime
 from agent.secrets import mask_secrets
 from tools.registry import TOOLS
-
-ROOT = Path(__file__).resolve().parent.parent
-TEAM = Path(__file__).resolve().parent / "data" / "runtime_team"
-
-PLAN = """Sort  (cost=1000.00..1100.00 rows=40000 width=64) (actual time=800.1..820.5 rows=40000 loops=1)
-  Sort Key: o.created_at
-  Sort Method: external merge  Disk: 54000kB
-  ->  Seq Scan on orders o  (cost=0.00..900.00 rows=40000 width=64) (actual time=0.01..300.2 rows=40000 loops=1)
-        Filter: (status = 'open'::text)
-        Rows Removed by Filter: 960000
-Planning Time: 0.2 ms
-Execution Time: 830.0 ms
-"""
 
 
 def _tool_ready(name: str) -> bool:
@@ -43,13 +30,7 @@ def _tool_ready(name: str) -> bool:
 
 @pytest.fixture
 def team_dir(tmp_path: Path) -> Path:
-    """The shipped seed persona plus small test partners (the shipped team may change under us)."""
-    team = tmp_path / "team"
-    team.mkdir()
-    shutil.copy(ROOT / "personas" / "performance-engineer.md", team)
-    for f in TEAM.glob("*.md"):
-        shutil.copy(f, team)
-    return team
+    return make_team(tmp_path / "team")
 
 
 def _runtime(team_dir: Path, checkpoint: str = "memory", **settings) -> Runtime:

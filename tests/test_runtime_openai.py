@@ -1,0 +1,183 @@
+"""The runtime on the OpenAI path: the real openai client against a scripted server over real sockets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from openai_server import ScriptedOpenAI, call, error, reply
+from runtime_helpers import PLAN, make_team
+
+from agent.graph import GraphSettings
+from agent.llm import LLMError, OpenAIChatModel
+from agent.registry import Registry
+from agent.runtime import Runtime
+
+MODEL = "scripted-model"
+
+
+@pytest.fixture
+def server():
+    with ScriptedOpenAI() as s:
+        yield s
+
+
+@pytest.fixture
+def team_dir(tmp_path: Path) -> Path:
+    return make_team(tmp_path / "team")
+
+
+def _runtime(server: ScriptedOpenAI, team_dir: Path, stream: bool = True, **settings) -> Runtime:
+    model = OpenAIChatModel(MODEL, api_key="test-key", base_url=server.base_url, max_retries=2, stream=stream, timeout=10)
+    return Runtime(Registry.from_dir(team_dir), model, checkpoint="memory", settings=GraphSettings(**settings))
+
+
+def _tool_messages(request: dict) -> list[dict]:
+    return [m for m in request["messages"] if m["role"] == "tool"]
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_tool_call_round_trip(server, team_dir, stream):
+    server.queue(reply(tool_calls=[call("explain", {"plan": PLAN}, "call_1")]),
+                 reply("The sort spills 52 MB to disk; add an index on orders(status, created_at)."))
+    with _runtime(server, team_dir, stream=stream, auto_handoff=False) as rt:
+        result = rt.ask("Why is this query slow?", persona="performance-engineer")
+    first, second = server.requests
+    assert "explain" in {t["function"]["name"] for t in first["tools"]}
+    assert bool(first.get("stream")) is stream
+    tool_msgs = _tool_messages(second)
+    assert [m["tool_call_id"] for m in tool_msgs] == ["call_1"]
+    report = json.loads(tool_msgs[0]["content"])
+    assert report["tool"] == "explain" and report["findings"]
+    assert second["messages"][-2]["tool_calls"][0]["function"]["name"] == "explain"
+    assert result.answer.startswith("The sort spills 52 MB")
+    assert [c.tool for c in result.tool_calls] == ["explain"]
+    assert result.usage.prompt_tokens == 200 and result.usage.completion_tokens == 40
+    assert [u.persona for u in result.usage.calls] == ["performance-engineer"] * 2
+
+
+def test_handoff_carries_the_summary_to_the_data_engineer(server, team_dir):
+    summary = "Seq Scan on orders discards 96% of 1M rows; sort spills 52 MB"
+    server.queue(
+        reply(tool_calls=[call("transfer_to_data-engineer", {
+            "reason": "index design", "summary": summary, "open_question": "Which index fixes it?"})]),
+        reply("CREATE INDEX CONCURRENTLY ON orders (status, created_at);"),
+    )
+    with _runtime(server, team_dir) as rt:
+        result = rt.ask("Our orders page got slow after the migration", persona="performance-engineer")
+    first, second = server.requests
+    assert "transfer_to_data-engineer" in {t["function"]["name"] for t in first["tools"]}
+    system = second["messages"][0]["content"]
+    assert system.startswith("You are the Data Engineer")
+    assert "Handoff from Performance Engineer" in system and summary in system
+    assert "Which index fixes it?" in system
+    assert second["messages"][-1] == {"role": "user", "content": "Our orders page got slow after the migration"}
+    assert [(s.persona, s.by) for s in result.trail] == [("performance-engineer", "forced"), ("data-engineer", "model")]
+    assert result.persona == "data-engineer"
+    assert set(result.usage.by_persona) == {"performance-engineer", "data-engineer"}
+
+
+def test_streaming_delivers_tokens_as_they_arrive(server, team_dir):
+    text = "Streaming answer: P95 is 1.8 s against a target of 300 ms, so look at the slowest span first."
+    server.queue(reply(text))
+    events: list[dict] = []
+    with _runtime(server, team_dir) as rt:
+        result = rt.ask("P95 is 1.8 s, why?", persona="performance-engineer", on_event=events.append)
+    tokens = [e["text"] for e in events if e["type"] == "token"]
+    assert len(tokens) > 5 and "".join(tokens) == text == result.answer
+
+
+def test_rate_limit_is_retried(server, team_dir):
+    server.queue(error(429, "slow down"), reply("answered after the retry"))
+    with _runtime(server, team_dir) as rt:
+        result = rt.ask("hola", persona="performance-engineer")
+    assert result.answer == "answered after the retry"
+    assert len(server.requests) == 2
+
+
+def test_server_error_three_times_is_a_clear_error(server, team_dir):
+    server.queue(error(500), error(500), error(500))
+    with _runtime(server, team_dir) as rt, pytest.raises(LLMError) as exc:
+        rt.ask("hola", persona="performance-engineer")
+    assert len(server.requests) == 3
+    message = str(exc.value)
+    assert "HTTP 500" in message and "3 attempt(s)" in message and "Performance Engineer" in message
+
+
+def test_cli_reports_a_failing_server_in_one_line(server, team_dir, run_cli, monkeypatch):
+    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    monkeypatch.setenv("LMAGENT_MAX_RETRIES", "2")
+    server.queue(error(503), error(503), error(503))
+    code, out, err = run_cli("ask", "hola", "--personas", str(team_dir), "--db", "memory")
+    assert code == 1
+    assert err.count("\n") == 1 and "HTTP 503" in err and "Traceback" not in err
+
+
+def test_malformed_tool_arguments_and_unknown_tool_do_not_break_the_turn(server, team_dir):
+    server.queue(
+        reply(tool_calls=[call("explain", '{"plan": "Seq Scan', "call_bad"), call("frobnicate", {}, "call_unknown")]),
+        reply("Recovered: please paste the full plan."),
+    )
+    with _runtime(server, team_dir) as rt:
+        result = rt.ask("Why is this slow?", persona="performance-engineer")
+    tool_msgs = {m["tool_call_id"]: m["content"] for m in _tool_messages(server.requests[1])}
+    assert tool_msgs["call_bad"].startswith("error: the arguments are not a JSON object")
+    assert tool_msgs["call_unknown"].startswith("error: unknown tool 'frobnicate'")
+    assert result.answer == "Recovered: please paste the full plan."
+
+
+def test_handoff_loop_is_stopped_by_the_runtime(server, team_dir):
+    server.queue(
+        reply(tool_calls=[call("transfer_to_data-engineer", {"reason": "database"})]),
+        reply(tool_calls=[call("transfer_to_performance-engineer", {"reason": "back to you"}, "call_back")]),
+        reply("I will answer myself: add the index."),
+    )
+    with _runtime(server, team_dir) as rt:
+        result = rt.ask("slow orders query", persona="performance-engineer")
+    refused = {m["tool_call_id"]: m["content"] for m in _tool_messages(server.requests[2])}
+    assert refused["call_back"].startswith("handoff refused: Handoff loop stopped")
+    assert [s.persona for s in result.trail] == ["performance-engineer", "data-engineer"]
+    assert any("performance-engineer → data-engineer → performance-engineer" in n for n in result.notices)
+    assert result.answer.startswith("I will answer myself")
+
+
+def test_prose_deferral_becomes_a_handoff(server, team_dir):
+    server.queue(reply("El plan muestra un Seq Scan enorme. Esto es para el Data Engineer, que diseña los índices."),
+                 reply("Índice compuesto en (status, created_at)."))
+    with _runtime(server, team_dir) as rt:
+        result = rt.ask("¿Por qué es lenta la consulta de pedidos?", persona="performance-engineer")
+    assert [(s.persona, s.by) for s in result.trail][1] == ("data-engineer", "text")
+    assert "Esto es para el Data Engineer" in server.requests[1]["messages"][0]["content"]
+    assert any(n.startswith("→ traspaso a Data Engineer") for n in result.notices)
+    assert [s.persona for s in result.segments] == ["performance-engineer", "data-engineer"]
+
+
+def test_cost_ledger_and_max_cost(server, team_dir, monkeypatch):
+    monkeypatch.setenv("LMAGENT_PRICES", json.dumps({MODEL: [1000.0, 2000.0]}))  # USD per million tokens
+    server.queue(reply("first answer", prompt_tokens=100, completion_tokens=50))
+    with _runtime(server, team_dir) as rt:
+        first = rt.ask("hola", persona="performance-engineer", thread_id="cost")
+        assert first.usage.usd == pytest.approx((100 * 1000 + 50 * 2000) / 1e6)
+        second = rt.ask("¿y ahora?", thread_id="cost", max_cost=first.usage.usd + 0.001)
+    assert len(server.requests) == 1  # stopped before the second call
+    assert second.segments == [] and any("--max-cost" in n for n in second.notices)
+
+
+def test_max_cost_needs_a_price(server, team_dir, monkeypatch):
+    from tools.errors import InputError
+
+    monkeypatch.delenv("LMAGENT_PRICES", raising=False)
+    with _runtime(server, team_dir) as rt, pytest.raises(InputError, match="LMAGENT_PRICES"):
+        rt.ask("hola", max_cost=0.01)
+
+
+def test_secrets_are_masked_before_the_model_sees_them(server, team_dir):
+    server.queue(reply("Rotate that key."))
+    key = "sk-proj-" + "a1b2c3d4" * 4
+    with _runtime(server, team_dir) as rt:
+        result = rt.ask(f"my config has OPENAI_API_KEY={key}, is the latency ok?", persona="performance-engineer")
+    sent = json.dumps(server.requests[0])
+    assert key not in sent and "[masked:openai_key]" in sent
+    assert any("Masked 1 secret(s) (openai_key)" in n for n in result.notices)
