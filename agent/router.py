@@ -1,16 +1,19 @@
 """Deterministic, offline router: which persona should answer this message?
 
-Every persona contributes terms from its activates_on triggers, expertise, name, role, aliases and
-(with a low weight) the headings and metric names of its body. Terms are accent-folded, mapped
-from Spanish to a shared English vocabulary and lightly stemmed, so "optimización", "optimize" and
-"optimization" meet, as do "consultas", "queries" and "query". Scoring walks an inverted index
-(term → personas), weighted by how rare a term is across the team, so routing cost grows with the
-message, not with the number of triggers. Explicit mentions (`/perf`, `@performance-engineer`)
-always win.
+Every persona contributes terms from its activates_on triggers, expertise, name, role and aliases,
+and, with low weights, from its body: headings and metric names, then the words of its prose,
+tables and code (the interaction table is skipped: it names other personas, not this one's work).
+Terms are accent-folded, mapped from Spanish to a shared English vocabulary and lightly stemmed, so
+"optimización", "optimize" and "optimization" meet, as do "consultas", "queries" and "query". A
+small domain vocabulary adds the concept a word implies ("p99" → latency, "hpa" → autoscale), at a
+reduced weight. Scoring walks an inverted index (term → personas) weighted by how rare a term is
+across the team, so routing cost grows with the message, not with the number of personas.
+Explicit mentions (`/perf`, `@performance-engineer`) always win.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 import os
 import re
@@ -24,9 +27,13 @@ from agent.persona import Persona
 from tools.text import fold
 
 # Field weights: a trigger is the persona's own claim; body words are weak evidence.
-WEIGHTS = {"alias": 3.0, "activates_on": 3.0, "expertise": 2.0, "name": 2.0, "role": 1.5, "body": 0.6}
-PHRASE_BONUS = 2.0  # every word of a multi-word trigger present
+WEIGHTS = {"alias": 3.0, "activates_on": 3.0, "expertise": 2.0, "name": 2.0, "role": 1.5,
+           "heading": 0.6, "body": 0.25}
+IMPLIED_WEIGHT = 0.7  # a concept the message implies counts less than a word it says
+PHRASE_BONUS = 2.0  # every word of a multi-word trigger or expertise entry present
+STRENGTH_SCALE = 3.0  # score at which strength reaches 1 - 1/e: a few body words, or part of one trigger
 DEFAULT_FLOOR = 0.25
+_STRONG_WEIGHT = WEIGHTS["role"]  # a term at this weight or above counts fully in document frequency
 
 # Multi-word Spanish/English expressions folded into one canonical term before tokenizing.
 PHRASES = {
@@ -38,7 +45,16 @@ PHRASES = {
     "core web vitals": "webvitals", "web vitals": "webvitals",
     "n+1": "nplus1", "n + 1": "nplus1",
     "tasa de error": "errorrate", "error rate": "errorrate",
-    "plan de ejecucion": "explain", "query plan": "explain", "execution plan": "explain",
+    "plan de ejecucion": "explain", "planes de ejecucion": "explain", "query plan": "explain",
+    "execution plan": "explain", "explain analyze": "explain",
+    "event loop": "eventloop", "error budget": "errorbudget", "burn rate": "burnrate",
+    "layout shift": "cls", "dead letter": "deadletter", "read replica": "replica",
+    "connection pool": "connpool", "pool de conexiones": "connpool", "pool of connections": "connpool",
+    "code splitting": "codesplit", "idle in transaction": "idletx", "transaction id": "xid",
+    "high availability": "highavailability", "alta disponibilidad": "highavailability",
+    "cache hit ratio": "hitratio", "hit ratio": "hitratio", "status code": "statuscode",
+    "codigo de estado": "statuscode", "max_connections": "maxconnections",
+    "too many connections": "maxconnections", "demasiadas conexiones": "maxconnections",
 }
 # Spanish (and spelling variants) → the shared vocabulary. Keys are folded, singular.
 SYNONYMS = {
@@ -62,6 +78,8 @@ SYNONYMS = {
     "endpoints": "endpoint", "vacio": "vacuum", "analisis": "analysis", "vistas": "view",
     "autoscaling": "autoscale", "autoescalado": "autoscale", "nube": "cloud", "red": "network",
     "transaccion": "transaction", "interbloqueo": "deadlock", "optimizacion": "optimize",
+    "fiabilidad": "reliability", "disco": "disk", "nodo": "node", "postgresql": "postgres", "pg": "postgres",
+    "k8s": "kubernetes", "reintento": "retry", "reintentar": "retry",
 }
 # Concepts a word implies: "slow" is a performance problem even if no trigger says "slow".
 IMPLIES = {
@@ -70,7 +88,25 @@ IMPLIES = {
     "p95": ("latency", "performance"), "p99": ("latency", "performance"),
     "bottleneck": ("performance",), "throughput": ("performance",), "apdex": ("performance",),
     "timeout": ("latency",),
+    # Tools and products → the concept a persona claims.
+    "asyncio": ("async",), "eventloop": ("async",), "await": ("async",), "coroutine": ("async",),
+    "statuscode": ("api",), "graphql": ("api",), "openapi": ("api",),
+    "kubectl": ("kubernetes",), "helm": ("kubernetes",), "pod": ("kubernetes",), "oomkilled": ("kubernetes",),
+    "hpa": ("autoscale",), "keda": ("autoscale",),
+    "psql": ("postgres",), "autovacuum": ("vacuum",), "pgbouncer": ("postgres",),
+    "webpack": ("bundle",), "vite": ("bundle",), "rollup": ("bundle",), "esbuild": ("bundle",),
+    "next.js": ("react", "ssr"), "nextjs": ("react", "ssr"),
+    "lcp": ("webvitals",), "inp": ("webvitals",), "cls": ("webvitals",), "fid": ("webvitals",),
+    "celery": ("queue", "worker"), "rabbitmq": ("queue",), "kafka": ("queue",), "sqs": ("queue",),
+    "sqlalchemy": ("orm",), "django": ("orm",), "hibernate": ("orm",), "activerecord": ("orm",),
+    "prisma": ("orm",),
 }
+# Words that say little on their own ("strategy" in "Caching strategies"): a fraction of their weight.
+WEAK_WORDS = (
+    "strategy", "pattern", "problem", "problema", "analysis", "management", "issue", "system",
+    "service", "code", "best", "practice", "high", "time", "work", "use", "new", "general", "basic",
+)
+WEAK_FACTOR = 0.3
 STOPWORDS = set(
     "a al algo como con cual cuando de del desde donde el ella en entre era es esa ese eso esta este esto "
     "estoy hay la las le lo los mas me mi mis muy no nos o para pero por porque que se si sin sobre su sus "
@@ -81,6 +117,7 @@ STOPWORDS = set(
 )
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.+#][a-z0-9]+)*")
 _MENTION = re.compile(r"(?:^|(?<=\s))[/@]([a-z][a-z0-9_-]*)")
+_INTERACTION_TITLES = ("interaccion con otros roles", "interaction with other roles", "handoffs")
 
 
 def _stem(word: str) -> str:
@@ -98,37 +135,62 @@ def _stem(word: str) -> str:
     for suffix in ("ing", "ed"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             return word[: -len(suffix)]
-    if word.endswith("s") and not word.endswith("ss") and len(word) > 4:
+    if word.endswith("ment") and len(word) > 7:
+        return word[:-4]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) > 3:
         word = word[:-1]
     if word.endswith("e") and len(word) > 4:
         word = word[:-1]
     return word
 
 
+WEAK_TERMS = frozenset(_stem(w) for w in WEAK_WORDS)
+# Keyed by stem, so "bottlenecks" implies what "bottleneck" does.
+_IMPLIED_BY_STEM = {_stem(word): tuple(_stem(c) for c in concepts) for word, concepts in IMPLIES.items()}
+
+
 @lru_cache(maxsize=8192)
-def _normalize_token(tok: str) -> tuple[str, ...]:
+def _normalize_token(tok: str) -> tuple[tuple[str, bool], ...]:
+    """(canonical term, implied?) pairs for one token."""
     base = SYNONYMS.get(tok)
     if base is None and tok.endswith("s"):
         base = SYNONYMS.get(tok[:-1]) or SYNONYMS.get(tok[:-2] if tok.endswith("es") else tok)
-    word = base or tok
-    out = [_stem(word)]
-    out += [_stem(w) for w in IMPLIES.get(word, ())]
-    return tuple(out)
+    stem = _stem(base or tok)
+    return ((stem, False), *((c, True) for c in _IMPLIED_BY_STEM.get(stem, ())))
 
 
 @lru_cache(maxsize=4096)
-def terms(text: str) -> tuple[str, ...]:
-    """Canonical terms of a text, in order, duplicates kept (callers dedupe when they need to)."""
+def _analyze(text: str) -> tuple[tuple[str, bool], ...]:
     folded = fold(text)
     for phrase, canon in PHRASES.items():
         if phrase in folded:
             folded = folded.replace(phrase, f" {canon} ")
-    out: list[str] = []
+    out: list[tuple[str, bool]] = []
     for tok in _TOKEN.findall(folded):
         if tok in STOPWORDS or len(tok) < 2:
             continue
         out.extend(_normalize_token(tok))
     return tuple(out)
+
+
+def terms(text: str) -> tuple[str, ...]:
+    """Canonical terms of a text, in order, duplicates kept (callers dedupe when they need to)."""
+    return tuple(t for t, _ in _analyze(text))
+
+
+def _said_terms(text: str) -> frozenset[str]:
+    """The terms a text states itself, without implied concepts: what a persona claims."""
+    return frozenset(t for t, implied in _analyze(text) if not implied)
+
+
+def message_terms(text: str) -> dict[str, float]:
+    """Each term of a message with its weight: 1 when said, IMPLIED_WEIGHT when only implied."""
+    out: dict[str, float] = {}
+    for t, implied in _analyze(text):
+        w = IMPLIED_WEIGHT if implied else 1.0
+        if w > out.get(t, 0.0):
+            out[t] = w
+    return out
 
 
 class Alternative(BaseModel):
@@ -146,11 +208,10 @@ class RouteResult(BaseModel):
     reason: str = ""
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Source:
     """One phrase of a persona (a trigger, an expertise entry...) that can explain a match."""
 
-    persona: int
     field: str
     text: str
     terms: frozenset[str]
@@ -162,8 +223,10 @@ class Router:
     floor: float = DEFAULT_FLOOR
     fallback: str | None = None
     _index: dict[str, list[tuple[int, float]]] = field(default_factory=dict, repr=False)
-    _sources_by_term: dict[str, list[int]] = field(default_factory=dict, repr=False)
-    _sources: list[_Source] = field(default_factory=list, repr=False)
+    _phrases_by_term: dict[str, list[int]] = field(default_factory=dict, repr=False)
+    _phrases: list[tuple[int, int]] = field(default_factory=list, repr=False)  # (persona, term count)
+    _sources: list[list[_Source]] = field(default_factory=list, repr=False)  # per persona
+    _body_terms: list[frozenset[str]] = field(default_factory=list, repr=False)  # per persona
     _aliases: dict[str, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -185,25 +248,34 @@ class Router:
             phrases += [("activates_on", t) for t in p.activates_on]
             phrases += [("expertise", e) for e in p.expertise]
             phrases += [("name", p.name), ("role", p.role)]
-            phrases += [("body", b) for b in _body_keys(p)]
+            phrases += [("heading", h) for h in _heading_keys(p)]
+            sources: list[_Source] = []
             for fld, text in phrases:
-                ts = frozenset(terms(text))
+                ts = _said_terms(text)
                 if not ts:
                     continue
-                src = len(self._sources)
-                self._sources.append(_Source(idx, fld, text, ts))
+                sources.append(_Source(fld, text, ts))
+                if len(ts) > 1 and fld not in ("heading", "body"):
+                    for t in ts:
+                        self._phrases_by_term.setdefault(t, []).append(len(self._phrases))
+                    self._phrases.append((idx, len(ts)))
                 for t in ts:
-                    key = (t, idx)
-                    weights[key] = max(weights.get(key, 0.0), WEIGHTS[fld])
-                    self._sources_by_term.setdefault(t, []).append(src)
+                    weights[(t, idx)] = max(weights.get((t, idx), 0.0), _weight(t, fld))
+            body = _said_terms(_body_text(p))
+            for t in body:
+                weights[(t, idx)] = max(weights.get((t, idx), 0.0), _weight(t, "body"))
+            self._sources.append(sources)
+            self._body_terms.append(body)
             for alias in [p.slug, *p.aliases, fold(p.name).replace(" ", "")]:
                 self._aliases[fold(alias)] = idx
+        # Document frequency where a weak (body) mention counts as a fraction of a persona, so a
+        # word one persona claims and others merely use stays distinctive.
         n = len(self.personas)
-        df: dict[str, int] = defaultdict(int)
-        for t, _ in weights:
-            df[t] += 1
+        df: dict[str, float] = defaultdict(float)
+        for (t, _), w in weights.items():
+            df[t] += min(1.0, w / _STRONG_WEIGHT)
         for (t, idx), w in weights.items():
-            idf = math.log(1.0 + n / df[t]) / math.log(2.0)  # 1.0 when every persona has the term
+            idf = math.log2(1.0 + n / max(df[t], 1.0))  # weak-only terms get no rarity boost
             self._index.setdefault(t, []).append((idx, w * idf))
 
     def resolve_mention(self, name: str) -> str | None:
@@ -211,12 +283,25 @@ class Router:
         name = fold(name)
         if name in self._aliases:
             return self.personas[self._aliases[name]].slug
-        hits = {
-            idx
-            for alias, idx in self._aliases.items()
-            if alias.startswith(name) or any(part.startswith(name) for part in alias.split("-")[:1])
-        }
+        hits = {idx for alias, idx in self._aliases.items() if alias.startswith(name)}
         return self.personas[hits.pop()].slug if len(hits) == 1 else None
+
+    def scores(self, message: str) -> dict[int, float]:
+        """Raw score per persona index (only personas with at least one matching term)."""
+        msg = message_terms(message)
+        scores: dict[int, float] = defaultdict(float)
+        for t, mw in msg.items():
+            for idx, w in self._index.get(t, ()):
+                scores[idx] += w * mw
+        hits: dict[int, int] = defaultdict(int)
+        for t in msg:
+            for phrase in self._phrases_by_term.get(t, ()):
+                hits[phrase] += 1
+        for phrase, count in hits.items():
+            idx, size = self._phrases[phrase]
+            if count == size:
+                scores[idx] += PHRASE_BONUS
+        return scores
 
     def route(self, message: str) -> RouteResult:
         for mention in _MENTION.findall(fold(message)):
@@ -224,51 +309,54 @@ class Router:
             if slug:
                 return RouteResult(persona=slug, confidence=1.0, matched=[f"mention: {mention}"],
                                    explicit=True, reason=f"explicit mention of {slug}")
-        msg_terms = set(terms(message))
-        scores: dict[int, float] = defaultdict(float)
-        for t in msg_terms:
-            for idx, w in self._index.get(t, ()):
-                scores[idx] += w
-        # Phrase bonus and explanations come from the phrases whose words the message contains.
-        hit_terms: dict[int, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-        for t in msg_terms:
-            for src in self._sources_by_term.get(t, ()):
-                s = self._sources[src]
-                hit_terms[src][s.text].add(t)
-        matched: dict[int, list[str]] = defaultdict(list)
-        for src, by_text in hit_terms.items():
-            s = self._sources[src]
-            got = by_text[s.text]
-            if len(s.terms) > 1 and got >= s.terms and s.field != "body":
-                scores[s.persona] += PHRASE_BONUS
-            label = f"{s.field}: {s.text}"
-            if s.field != "body" or len(matched[s.persona]) < 8:
-                matched[s.persona].append(label)
-        ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+        scores = self.scores(message)
+        ranked = heapq.nlargest(5, scores.items(), key=lambda kv: (kv[1], -kv[0]))
         alternatives = [Alternative(persona=self.personas[i].slug, score=round(sc, 3)) for i, sc in ranked]
         if not ranked or ranked[0][1] <= 0:
             return RouteResult(persona=self.fallback, confidence=0.0, alternatives=alternatives,
                                fallback=True, reason="no persona's triggers match this message")
         top, s1 = ranked[0]
         s2 = ranked[1][1] if len(ranked) > 1 else 0.0
-        strength = 1.0 - math.exp(-s1 / 3.0)
-        margin = s1 / (s1 + s2)
-        confidence = round(strength * margin, 3)
-        order = {"alias": 0, "activates_on": 1, "expertise": 2, "name": 3, "role": 4, "body": 5}
-        reasons = sorted(set(matched[top]), key=lambda m: (order[m.split(":")[0]], m))
+        strength = 1.0 - math.exp(-s1 / STRENGTH_SCALE)
+        lead = (s1 - s2) / s1  # 1 when nobody else matched, 0 on a tie
+        confidence = round(strength * lead, 3)
+        reasons = self._explain(top, message)
         slug = self.personas[top].slug
         if confidence < self.floor:
             return RouteResult(persona=self.fallback, confidence=confidence, matched=reasons,
-                               alternatives=alternatives[:5], fallback=True,
+                               alternatives=alternatives, fallback=True,
                                reason=f"best match {slug} is below the confidence floor {self.floor}")
         return RouteResult(persona=slug, confidence=confidence, matched=reasons,
-                           alternatives=alternatives[1:5], reason=f"matched {len(reasons)} terms of {slug}")
+                           alternatives=alternatives[1:], reason=f"matched {len(reasons)} terms of {slug}")
+
+    def _explain(self, idx: int, message: str) -> list[str]:
+        """The persona's phrases that share a term with the message, strongest field first."""
+        msg = message_terms(message)
+        out = [f"{s.field}: {s.text}" for s in self._sources[idx] if not s.terms.isdisjoint(msg)]
+        explained = set().union(*(s.terms for s in self._sources[idx]))
+        out += [f"body: {t}" for t in sorted(msg) if t in self._body_terms[idx] and t not in explained]
+        order = {f: i for i, f in enumerate(WEIGHTS)}
+        return sorted(dict.fromkeys(out), key=lambda m: order[m.split(":")[0]])[:12]
 
 
-def _body_keys(p: Persona) -> list[str]:
-    """Weak evidence from the body: section titles and the first column of its tables."""
-    keys = [s.title for s in p.walk_sections() if s.level >= 2]
+def _weight(term: str, fld: str) -> float:
+    return WEIGHTS[fld] * (WEAK_FACTOR if term in WEAK_TERMS else 1.0)
+
+
+def _interaction(title: str) -> bool:
+    return any(t in fold(title) for t in _INTERACTION_TITLES)
+
+
+def _heading_keys(p: Persona) -> list[str]:
+    """Section titles and the first column of tables (metric names), except the interaction table."""
+    keys = [s.title for s in p.walk_sections() if s.level >= 2 and not _interaction(s.title)]
     for table in p.tables:
-        first = table.headers[0] if table.headers else None
-        keys += [row.get(first, "") for row in table.rows] if first else []
+        if _interaction(table.section) or not table.headers:
+            continue
+        keys += [row.get(table.headers[0], "") for row in table.rows]
     return [k for k in keys if k]
+
+
+def _body_text(p: Persona) -> str:
+    """Prose, tables and code of every section except the interaction table."""
+    return "\n".join(s.text for s in p.walk_sections() if not _interaction(s.title))
