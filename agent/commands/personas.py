@@ -30,8 +30,12 @@ def register(sub) -> None:
     val.set_defaults(func=run_validate)
 
     graph = psub.add_parser("graph", help="print the handoff graph (rich tree, or Mermaid for docs)")
-    graph.add_argument("--format", choices=["tree", "mermaid"], default="tree")
+    graph.add_argument("--format", choices=["tree", "mermaid"], default="tree",
+                       help="tree: rich view for people; mermaid: a diagram to paste into docs")
+    graph.add_argument("--check", action="store_true",
+                       help="exit 1 when a role in an interaction table matches no persona")
     add_personas_arg(graph)
+    add_json_arg(graph)
     graph.set_defaults(func=run_graph)
 
 
@@ -112,11 +116,15 @@ def run_validate(args: argparse.Namespace) -> int:
 
 
 def run_graph(args: argparse.Namespace) -> int:
-    from agent.render.personas import mermaid_graph, print_graph
+    from agent.render.personas import graph_data, mermaid_graph, print_graph
 
     reg = load_registry(args)
-    if args.format == "mermaid":
+    if args.json:
+        from agent.render import print_json
+
+        print_json(graph_data(reg))
+    elif args.format == "mermaid":
         print(mermaid_graph(reg))
     else:
         print_graph(reg)
-    return 0
+    return 1 if args.check and reg.unresolved else 0

@@ -44,32 +44,61 @@ def print_persona(persona, partners) -> None:
     con.print(f"[dim]{len(persona.tables)} tables, {len(persona.code_blocks)} code blocks[/]")
 
 
+def graph_data(reg) -> dict:
+    """The handoff graph as plain data: nodes, directed edges, and role labels that match nobody."""
+    return {
+        "nodes": [{"slug": p.slug, "name": p.name, "role": p.role} for p in reg],
+        "edges": [
+            {"from": p.slug, "to": x.slug, "role_label": x.role_label, "collaboration": x.collaboration}
+            for p in reg for x in reg.partners[p.slug]
+        ],
+        "unresolved": reg.unresolved,
+    }
+
+
 def print_graph(reg) -> None:
+    from rich.markup import escape
     from rich.tree import Tree
 
     tree = Tree("[bold]handoff graph[/]")
+    edges = {(p.slug, x.slug) for p in reg for x in reg.partners[p.slug]}
     for p in reg:
-        node = tree.add(f"[bold]{p.slug}[/] [dim]{p.name}[/]")
+        node = tree.add(f"[bold]{p.slug}[/] [dim]{escape(p.name)} — {escape(p.role)}[/]")
         for partner in reg.partners[p.slug]:
-            node.add(f"→ {partner.slug} [dim]{partner.collaboration}[/]")
+            arrow = "⇄" if (partner.slug, p.slug) in edges else "→"
+            named = reg.personas[partner.slug].name
+            alias = f" [dim](as “{escape(partner.role_label)}”)[/]" if partner.role_label != named else ""
+            node.add(f"{arrow} [cyan]{partner.slug}[/]{alias}  {escape(partner.collaboration)}")
         for label in reg.unresolved.get(p.slug, []):
-            node.add(f"[yellow]→ {label} (no persona)[/]")
-    console().print(tree)
+            node.add(f"[yellow]→ {escape(label)} (no persona)[/]")
+    con = console()
+    con.print(tree)
+    missing = sum(len(v) for v in reg.unresolved.values())
+    status = "[green]every role resolves[/]" if not missing else f"[yellow]{missing} role(s) match no persona[/]"
+    con.print(f"[dim]{len(reg)} personas, {len(edges)} handoffs (⇄ both ways);[/] {status}")
+
+
+# Words a Mermaid flowchart reserves: a node id equal to one of them breaks the diagram.
+_MERMAID_RESERVED = {"end", "graph", "subgraph", "flowchart", "style", "class", "classdef", "click", "linkstyle"}
 
 
 def mermaid_graph(reg) -> str:
     lines = ["graph LR"]
     for p in reg:
-        lines.append(f'    {_node(p.slug)}["{p.name}"]')
+        lines.append(f'    {_node(p.slug)}["{_mermaid_text(p.name)}"]')
     for p in reg:
         for partner in reg.partners[p.slug]:
-            label = partner.collaboration.replace('"', "'")
-            lines.append(f'    {_node(p.slug)} -->|"{label}"| {_node(partner.slug)}')
+            lines.append(f'    {_node(p.slug)} -->|"{_mermaid_text(partner.collaboration)}"| {_node(partner.slug)}')
     return "\n".join(lines)
 
 
+def _mermaid_text(text: str) -> str:
+    return text.replace('"', "'").replace("|", "/")
+
+
 def _node(slug: str) -> str:
-    return slug.replace("-", "_")
+    node = slug.replace("-", "_")
+    return f"{node}_" if node in _MERMAID_RESERVED else node
 
 
 def print_route(result) -> None:
