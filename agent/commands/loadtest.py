@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from agent.commands._common import add_json_arg
-from agent.commands.thresholds import add_persona_args, persona_path
+from agent.commands.thresholds import add_persona_args, persona_path, validated
 
 
 def register(sub) -> None:
@@ -35,8 +35,8 @@ def register(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     from tools.loadtest import LoadtestInput, loadtest_tool, parse_stages
 
-    inp = LoadtestInput(
-        url=args.url, vus=args.vus, duration=args.duration, scenario=args.scenario, sleep_s=args.sleep,
+    inp = validated(
+        LoadtestInput, url=args.url, vus=args.vus, duration=args.duration, scenario=args.scenario, sleep_s=args.sleep,
         stages=parse_stages(args.stages) if args.stages else None, script_only=args.script_only,
         persona_path=persona_path(args), apdex_t_ms=args.apdex_t, allow_remote=args.allow_remote)
     if args.script_only:

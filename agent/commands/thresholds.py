@@ -49,15 +49,29 @@ def persona_path(args: argparse.Namespace) -> str | None:
     return load_registry(args).get(choice or "performance-engineer").path
 
 
+def validated(model, **fields):
+    """The tool's input model, with a bad value reported as one usage line instead of a traceback."""
+    from pydantic import ValidationError
+
+    from tools.errors import InputError
+
+    try:
+        return model(**fields)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise InputError(f"{where}: {first['msg']}") from None
+
+
 def run(args: argparse.Namespace) -> int:
     from tools.errors import InputError
     from tools.thresholds import ThresholdsInput, thresholds_tool
 
     if not args.files and args.text is None:
         raise InputError("give at least one FILE or --text MESSAGE")
-    report = thresholds_tool(ThresholdsInput(
-        paths=args.files, text=args.text, persona_path=persona_path(args), apdex_t_ms=args.apdex_t,
-        percentile_method=args.percentile_method))
+    report = thresholds_tool(validated(
+        ThresholdsInput, paths=args.files, text=args.text, persona_path=persona_path(args),
+        apdex_t_ms=args.apdex_t, percentile_method=args.percentile_method))
     if args.json:
         from agent.render import print_json
 

@@ -1,0 +1,368 @@
+"""Threshold checker: persona tables, sample statistics, file formats, free text, CLI."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import shutil
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tools.errors import InputError
+from tools.metrics_files import apdex, percentile, read_metrics_file
+from tools.metrics_text import extract_metrics, metric_key, parse_quantity
+from tools.thresholds import (
+    ThresholdsInput,
+    default_personas_dir,
+    load_targets,
+    parse_bound,
+    thresholds_tool,
+)
+
+DATA = Path(__file__).resolve().parent / "data" / "thresholds"
+SEED = default_personas_dir() / "performance-engineer.md"
+EXPECTED = yaml.safe_load((DATA / "expected.yaml").read_text())
+
+
+# --- bounds and persona tables -------------------------------------------------------------------
+
+@pytest.mark.parametrize(("cell", "op", "value", "high", "unit"), [
+    ("< 100ms", "<", 100, None, "ms"),
+    ("> 0.9", ">", 0.9, None, ""),
+    ("< 0.1%", "<", 0.001, None, "ratio"),
+    ("2.5s - 4s", "between", 2500, 4000, "ms"),
+    ("100-300ms", "between", 100, 300, "ms"),
+    ("≤ 1,5 s", "<=", 1500, None, "ms"),
+    ("**< 70%**", "<", 0.7, None, "ratio"),
+    ("< 2h", "<", 7_200_000, None, "ms"),
+    ("< 170 KB", "<", 170_000, None, "B"),
+])
+def test_parse_bound_reads_the_persona_cell_forms(cell, op, value, high, unit):
+    bound = parse_bound(cell)
+    assert (bound.op, bound.unit) == (op, unit)
+    assert bound.value == pytest.approx(value)
+    assert bound.high == (pytest.approx(high) if high is not None else None)
+
+
+@pytest.mark.parametrize("cell", ["Variable", "-", "—", "", "N/A"])
+def test_parse_bound_no_bound_cells(cell):
+    assert parse_bound(cell) is None
+
+
+def test_bare_number_takes_the_metric_direction():
+    assert parse_bound("0.9", "apdex").op == ">="
+    assert parse_bound("300ms", "p95").op == "<="
+    with pytest.raises(ValueError):
+        parse_bound("depends on the day")
+
+
+def test_seed_tables_become_rules():
+    targets = load_targets(SEED)
+    p95 = targets.rules["p95"]
+    assert (p95.target.op, p95.target.value, p95.critical.value) == ("<", 300, 500)
+    assert targets.rules["error_rate"].critical.value == pytest.approx(0.01)
+    assert targets.rules["apdex"].target.op == ">"
+    assert targets.rules["throughput"].bounds() == []
+    lcp = targets.rules["lcp"]
+    assert lcp.shape == "good-poor" and lcp.middle_text == "2.5s - 4s"
+    assert lcp.origin.endswith(f"performance-engineer.md:{_line_of(SEED, '| LCP |')}")
+
+
+def _line_of(path: Path, needle: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if line.startswith(needle))
+
+
+@pytest.mark.parametrize(("value", "verdict"), [(250, "pass"), (300, "warn"), (499, "warn"), (500, "fail")])
+def test_target_critical_verdicts_at_the_edges(value, verdict):
+    assert load_targets(SEED).rules["p95"].verdict(value) == verdict
+
+
+@pytest.mark.parametrize(("value", "verdict"), [(2400, "pass"), (2500, "warn"), (4000, "warn"), (4001, "fail")])
+def test_good_poor_verdicts_follow_the_table_literally(value, verdict):
+    assert load_targets(SEED).rules["lcp"].verdict(value) == verdict
+
+
+def test_editing_the_persona_table_changes_the_check(tmp_path):
+    persona = tmp_path / "performance-engineer.md"
+    shutil.copy(SEED, persona)
+    inp = {"text": "P95 de 450 ms"}
+    before = thresholds_tool(ThresholdsInput(**inp, persona_path=str(persona)))
+    assert before.data.checks[0].verdict == "warn"
+    text = persona.read_text().replace("| P95 Latency | < 300ms | < 500ms |", "| P95 Latency | < 200ms | < 400ms |")
+    persona.write_text(text)
+    after = thresholds_tool(ThresholdsInput(**inp, persona_path=str(persona)))
+    assert after.data.checks[0].verdict == "fail"
+    assert after.data.checks[0].critical == "< 400ms"
+    assert [f.code for f in after.findings] == ["THR002"]
+
+
+def test_every_fitting_table_of_another_persona_is_read(tmp_path):
+    persona = tmp_path / "data.md"
+    persona.write_text(
+        "---\nname: Data\n---\n## Metas\n\n| Métrica | Objetivo | Crítico |\n|---|---|---|\n"
+        "| Cache Hit Ratio | > 99% | > 95% |\n| Replication Lag | < 1s | < 30s |\n| Apdex T | 300ms | - |\n\n"
+        "| Metric | Good | Needs Improvement | Poor |\n|---|---|---|---|\n| INP | < 150ms | 150ms - 400ms | > 400ms |\n"
+    )
+    targets = load_targets(persona)
+    assert set(targets.rules) == {"cache_hit_ratio", "replication_lag", "inp"}
+    assert targets.apdex_t_ms == 300
+    report = thresholds_tool(ThresholdsInput(
+        metrics={"cache_hit_ratio": 0.97, "replication_lag_s": 45, "inp": 300}, persona_path=str(persona)))
+    verdicts = {c.metric: c.verdict for c in report.data.checks}
+    assert verdicts == {"cache_hit_ratio": "warn", "replication_lag": "fail", "inp": "warn"}
+    assert report.data.apdex_t_ms == 300
+    assert {f.code for f in report.findings} == {"THR030", "THR011"}
+
+
+def test_unreadable_bound_is_reported_not_guessed(tmp_path):
+    persona = tmp_path / "p.md"
+    persona.write_text("| Metric | Target | Critical |\n|---|---|---|\n| P95 Latency | rápido | < 500ms |\n")
+    rule = load_targets(persona).rules["p95"]
+    assert rule.target is None and rule.critical.value == 500
+    assert "cannot read the bound 'rápido'" in rule.notes[0]
+
+
+# --- statistics ---------------------------------------------------------------------------------
+
+def test_nearest_rank_percentiles_by_definition():
+    values = [float(v) for v in range(1, 101)]
+    assert [percentile(values, p) for p in (50, 95, 99, 100)] == [50, 95, 99, 100]
+    assert percentile(values, Fraction("99.9")) == 100
+    assert percentile([7.0], 1) == 7.0
+    assert percentile(values, 95, "linear") == pytest.approx(95.05)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(min_value=0, max_value=1e6, allow_nan=False), min_size=1, max_size=300),
+       st.sampled_from([50, 75, 90, 95, 99, 99.9]))
+def test_nearest_rank_is_the_smallest_value_covering_p_percent(values, p):
+    ordered = sorted(values)
+    got = percentile(ordered, p)
+    at_or_below = sum(v <= got for v in ordered)
+    assert at_or_below * 100 >= p * len(ordered)
+    assert sum(v < got for v in ordered) * 100 < p * len(ordered)
+
+
+def test_apdex_bands_per_the_spec():
+    t = 100.0
+    ok = sorted([50, 100, 101, 400, 401, 1000])  # satisfied 2 (<= T), tolerating 2 (<= 4T), frustrated 2
+    assert apdex(ok, len(ok), t) == pytest.approx((2 + 2 / 2) / 6)
+    assert apdex(ok, len(ok) + 2, t) == pytest.approx((2 + 2 / 2) / 8)  # two failures: frustrated
+
+
+def test_sample_file_statistics_and_histogram(tmp_path):
+    rng = random.Random(7)
+    values = [rng.lognormvariate(4.5, 0.6) for _ in range(500)]
+    path = tmp_path / "lat.txt"
+    path.write_text("# unit: s\n" + "\n".join(f"{v / 1000:.6f}" for v in values) + "\n")
+    found, source = read_metrics_file(str(path), path.read_text(), apdex_t_ms=100)
+    got = {m.metric: m.value for m in found}
+    ordered = sorted(round(v / 1000, 6) * 1000 for v in values)
+    assert got["p95"] == pytest.approx(ordered[math.ceil(0.95 * 500) - 1])
+    assert got["apdex"] == pytest.approx(
+        (sum(v <= 100 for v in ordered) + sum(100 < v <= 400 for v in ordered) / 2) / 500)
+    assert sum(b.count for b in source.histogram) == 500
+    assert source.histogram[-1].upper_ms == pytest.approx(ordered[-1])
+
+
+# --- file formats against hand-written fixtures --------------------------------------------------
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_fixture_verdicts(name):
+    want = EXPECTED[name]
+    report = thresholds_tool(ThresholdsInput(paths=[str(DATA / name)], persona_path=str(SEED)))
+    data = report.data
+    assert data.sources[0].format == want["format"]
+    verdicts = {c.metric: c.verdict for c in data.checks if c.metric in want["checks"]}
+    assert verdicts == want["checks"]
+    values = {c.metric: c.value for c in data.checks}
+    for metric, value in want.get("values", {}).items():
+        assert values[metric] == pytest.approx(value), metric
+    assert data.verdict == want["verdict"]
+    if "k6_crossed" in want:
+        assert [t.expression for t in data.sources[0].k6_thresholds if not t.ok] == want["k6_crossed"]
+    worst = {"fail": "error", "warn": "warning", "pass": None}[want["verdict"]]
+    assert report.worst() in ({worst, "info"} if worst is None else {worst})
+
+
+def test_fid_is_accepted_with_a_note_and_inp_checked():
+    report = thresholds_tool(ThresholdsInput(paths=[str(DATA / "pagespeed.json")]))
+    info = [f for f in report.findings if f.code == "THR020"]
+    assert len(info) == 1 and "March 2024" in info[0].message and "INP is checked too" in info[0].message
+    inp = next(c for c in report.data.checks if c.metric == "inp")
+    assert inp.rule_origin == "web.dev default"
+
+
+def test_locust_csv_rows_are_scoped(tmp_path):
+    csv = tmp_path / "run_stats.csv"
+    header = ("Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,Min Response Time,"
+              "Max Response Time,Average Content Size,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,"
+              "99.99%,100%")
+    csv.write_text("\n".join([
+        header,
+        "GET,/fast,200,0,12,14.1,3,40,12,20.0,0.0,12,13,14,15,18,21,30,35,40,40,40",
+        "GET,/slow,100,3,610,640.5,600,900,12,10.0,0.3,610,620,630,640,700,720,800,850,900,900,900",
+        ",Aggregated,300,3,20,222.9,3,900,12,30.0,0.3,20,40,600,610,640,700,720,800,900,900,900",
+    ]) + "\n")
+    report = thresholds_tool(ThresholdsInput(paths=[str(csv)]))
+    by = {(c.scope, c.metric): c for c in report.data.checks}
+    assert by[("GET /slow", "p95")].verdict == "fail" and by[("GET /fast", "p95")].verdict == "pass"
+    assert by[(None, "error_rate")].value == pytest.approx(0.01)
+    assert ("GET /fast", "p66") not in by  # no persona row asks for p66
+    assert report.data.sources[0].samples == 300
+
+
+@pytest.mark.parametrize(("content", "line", "message"), [
+    ("120ms\n130ms\nfast\n", 3, "not a latency sample"),
+    ('{"metrics": {"p95": "fast"}}', None, "not a number or a quantity"),
+    ("p95: 300ms\nerror_rate: 2\n", 2, "not a ratio"),
+    ("p95: 2%\n", 1, "expected ms"),
+    ("{broken", 1, "invalid JSON"),
+    ("", None, "empty file"),
+    ("just words here\n", 1, "not a recognised metrics file"),
+])
+def test_bad_files_raise_input_error_with_line(tmp_path, content, line, message):
+    path = tmp_path / "bad"
+    path.write_text(content)
+    with pytest.raises(InputError) as exc:
+        thresholds_tool(ThresholdsInput(paths=[str(path)]))
+    assert message in exc.value.message
+    assert exc.value.path == str(path) and exc.value.line == line
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("0123456789 .,:%-#msuµ\n\t{}[]\"'abcdefhklnprtvxyzAPTHS|")),
+               max_size=200))
+def test_fuzz_metric_files_only_raise_input_error(text):
+    try:
+        found, _ = read_metrics_file("fuzz", text, apdex_t_ms=500)
+    except InputError:
+        return
+    assert all(math.isfinite(m.value) and m.value >= 0 for m in found)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.floats(min_value=0, max_value=1e5, allow_nan=False, allow_infinity=False),
+                          st.sampled_from(["ms", " ms", "s", " s", "us", ""]),
+                          st.sampled_from(["", " 200", " 503", " ok", " error"])), min_size=1, max_size=50))
+def test_fuzz_sample_files_parse_every_written_sample(rows):
+    text = "\n".join(f"{v:.3f}{u}{s}" for v, u, s in rows)
+    found, source = read_metrics_file("fuzz", text, apdex_t_ms=500)
+    assert source.format == "samples" and source.samples == len(rows)
+    factor = {"ms": 1, " ms": 1, "s": 1000, " s": 1000, "us": 0.001, "": 1}
+    expected_max = max(float(f"{v:.3f}") * factor[u] for v, u, _ in rows)
+    assert {m.metric: m.value for m in found}["max"] == pytest.approx(expected_max)
+
+
+# --- free text ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("P95 de 1.8 segundos", [("p95", 1800, None)]),
+    ("p99 went from 300ms to 2s", [("p99", 2000, 300)]),
+    ("error rate 2%", [("error_rate", 0.02, None)]),
+    ("tasa de error del 2 %", [("error_rate", 0.02, None)]),
+    ("Apdex 0.72", [("apdex", 0.72, None)]),
+    ("LCP 4.2s", [("lcp", 4200, None)]),
+    ("TTFB 900 ms", [("ttfb", 900, None)]),
+    ("el p95 pasó de 300 a 2000 ms y la tasa de errores subió al 5%",
+     [("p95", 2000, 300), ("error_rate", 0.05, None)]),
+    ("we see 5% errors and p(95)=812ms", [("error_rate", 0.05, None), ("p95", 812, None)]),
+    ("CLS de 0,25; INP 350ms", [("cls", 0.25, None), ("inp", 350, None)]),
+    ("percentil 99 de 1,2 s", [("p99", 1200, None)]),
+    ("the 95th percentile is 1,800 ms", [("p95", 1800, None)]),
+    ("p95 is slow since 10:30", []),
+    ("nothing to see here", []),
+])
+def test_extract_metrics_examples(text, expected):
+    got = [(m.metric, m.value, m.before) for m in extract_metrics(text)]
+    assert [(k, pytest.approx(v), b if b is None else pytest.approx(b)) for k, v, b in expected] == got
+
+
+def test_unitless_values_say_what_was_assumed():
+    (p95,) = extract_metrics("p95 de 450")
+    assert (p95.value, p95.note) == (450, "no unit given: read as ms")
+    (err,) = extract_metrics("error rate 0.5")
+    assert err.value == pytest.approx(0.005) and "percentage" in err.note
+
+
+_NAMES = {"p95": ["P95", "p95", "percentil 95", "95th percentile"], "p99": ["P99", "p(99)"],
+          "error_rate": ["error rate", "tasa de error", "tasa de errores"], "lcp": ["LCP"], "ttfb": ["TTFB"]}
+_UNITS = {"ms": 1, " ms": 1, "s": 1000, " segundos": 1000, " seconds": 1000}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(sorted(_NAMES)), st.data(), st.integers(min_value=0, max_value=99999),
+       st.sampled_from(["", " de", " is", ":", " =", " went from 1ms to"]), st.text(max_size=30))
+def test_fuzz_extract_metrics_round_trip(key, data, number, connector, noise):
+    name = data.draw(st.sampled_from(_NAMES[key]))
+    value = number / 100
+    if key == "error_rate":
+        unit, expected = "%", value / 100
+    else:
+        unit = data.draw(st.sampled_from(sorted(_UNITS)))
+        expected = value * _UNITS[unit]
+    text = f"{noise.replace(chr(10), ' ')} {name}{connector} {value:g}{unit}. "
+    got = [m for m in extract_metrics(text) if m.metric == key and m.raw.startswith(name)]
+    assert got and got[-1].value == pytest.approx(expected)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(max_size=300))
+def test_fuzz_extract_metrics_never_raises(text):
+    for m in extract_metrics(text):
+        assert math.isfinite(m.value) and m.value >= 0
+        assert text[m.start:m.end] == m.raw
+
+
+def test_metric_names_meet_on_one_key():
+    assert {metric_key(n) for n in ("P95 Latency", "p95", "p(95)", "Percentil 95", "95th percentile")} == {"p95"}
+    assert metric_key("Largest Contentful Paint (LCP)") == "lcp"
+    assert metric_key("Tasa de errores") == "error_rate"
+    assert parse_quantity("1,8 s").value == 1800
+
+
+# --- the command ---------------------------------------------------------------------------------
+
+def test_cli_exit_codes(run_cli):
+    code, out, _ = run_cli("thresholds", str(DATA / "metrics.yaml"))
+    assert code == 0 and "PASS" in out
+    code, out, _ = run_cli("thresholds", str(DATA / "k6-handle-summary.json"))
+    assert code == 0 and "WARN" in out  # warnings do not fail a build
+    code, out, _ = run_cli("thresholds", str(DATA / "samples.txt"))
+    assert code == 1 and "latency histogram" in out and "THR003" in out
+    code, _, err = run_cli("thresholds", str(DATA / "bad-samples.txt"))
+    assert code == 2 and err.strip() == f"{DATA / 'bad-samples.txt'}:3: not a latency sample " \
+                                        "(expected e.g. '123ms' or '0.5 s 200'): 'fast'"
+    code, _, err = run_cli("thresholds", str(DATA / "missing.json"))
+    assert code == 2 and "missing.json" in err and "Traceback" not in err
+
+
+def test_cli_json_and_stdin_and_text(run_cli):
+    code, out, _ = run_cli("thresholds", "-", "--json", stdin=(DATA / "vegeta.json").read_text())
+    doc = json.loads(out)
+    assert code == 1 and doc["tool"] == "thresholds" and doc["data"]["verdict"] == "fail"
+    assert {"metric", "value", "target", "critical", "verdict", "method"} <= set(doc["data"]["checks"][0])
+    assert doc["data"]["percentile_method"] == "nearest-rank"
+    code, out, _ = run_cli("thresholds", "--text", "Apdex 0.85 y P50 de 80 ms", "--json")
+    verdicts = {c["metric"]: c["verdict"] for c in json.loads(out)["data"]["checks"]}
+    assert code == 0 and verdicts == {"p50": "pass", "apdex": "warn"}
+
+
+def test_cli_persona_slug_and_apdex_t(run_cli, tmp_path):
+    samples = tmp_path / "s.txt"
+    samples.write_text("\n".join(["50ms"] * 8 + ["150ms", "900ms"]) + "\n")
+    _, out, _ = run_cli("thresholds", str(samples), "--apdex-t", "100", "--json")
+    checks = {c["metric"]: c for c in json.loads(out)["data"]["checks"]}
+    assert checks["apdex"]["value"] == pytest.approx((8 + 1 / 2) / 10)
+    _, out, _ = run_cli("thresholds", str(samples), "--persona", "backend-engineer", "--json")
+    doc = json.loads(out)
+    assert doc["data"]["persona"].endswith("backend-engineer.md")
+    assert {c["metric"]: c.get("critical") for c in doc["data"]["checks"]}["p95"] == "< 400ms"
+    code, _, err = run_cli("thresholds", str(samples), "--persona", "nobody")
+    assert code == 2 and "unknown persona 'nobody'" in err
