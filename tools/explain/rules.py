@@ -34,7 +34,8 @@ HEAP_FETCH_MIN_SHARE = 0.1  # heap fetches over rows returned
 CACHE_HIT_MIN_RATIO = 0.9
 CACHE_MIN_READ_BLOCKS = 1_000  # 8 MB read from outside shared_buffers
 PLANNING_MIN_MS = 5.0
-ESCALATE_SHARE = 0.5  # a warning costing this share of execution time becomes an error
+ESCALATE_SHARE = 0.5  # a warning costing this share of execution time becomes an error...
+ESCALATE_MIN_MS = 100.0  # ...when that time is noticeable
 
 _BLOCK_KB = 8
 
@@ -197,10 +198,33 @@ def hashagg_spill(plan: ExplainPlan) -> Iterator[Finding]:
         )
 
 
+def _cut_short(plan: ExplainPlan) -> set[int]:
+    """Nodes whose consumer may stop reading early (LIMIT, EXISTS, semi/anti and merge joins):
+    fewer actual rows than planned is expected there, not a misestimate."""
+    cut: set[int] = set()
+    stack = [(plan.plan, False)]
+    while stack:
+        node, early = stack.pop()
+        if early:
+            cut.add(node.id)
+        blocking = node.node_type in ("Sort", "Hash") or (
+            node.node_type == "Aggregate" and node.strategy in ("Plain", "Hashed", "Mixed")
+        )
+        for index, child in enumerate(node.children):
+            child_early = (early and not blocking) or node.node_type == "Limit"
+            child_early |= child.parent_relationship in ("SubPlan", "InitPlan")
+            child_early |= node.node_type == "Merge Join" or (
+                node.join_type in ("Semi", "Anti") and index == 1
+            )
+            stack.append((child, child_early))
+    return cut
+
+
 def row_misestimate(plan: ExplainPlan) -> Iterator[Finding]:
     """Report the lowest node of each chain of bad estimates: errors propagate upwards."""
+    cut_short = _cut_short(plan)
     for node in plan.plan.walk():
-        if not _misestimated(node):
+        if not _misestimated(node) or (node.estimate_direction == "over" and node.id in cut_short):
             continue
         if any(_misestimated(child) and child.estimate_direction == node.estimate_direction for child in node.children):
             continue
@@ -451,7 +475,8 @@ def find_problems(plan: ExplainPlan) -> list[Finding]:
     findings: list[Finding] = []
     for rule in RULES:
         for finding in rule(plan):
-            if finding.severity == "warning" and total and (finding.cost_ms or 0) / total >= ESCALATE_SHARE:
+            cost = finding.cost_ms or 0.0
+            if finding.severity == "warning" and total and cost >= ESCALATE_MIN_MS and cost / total >= ESCALATE_SHARE:
                 finding.severity = "error"
             findings.append(finding)
     findings.sort(key=lambda f: -(f.cost_ms or 0.0))

@@ -76,6 +76,11 @@ _INT_KEYS = frozenset(
         "Heap Fetches", "Workers Planned", "Workers Launched", "Index Searches", "Disabled Nodes",
     }
 )
+_REMOVED_BY = {
+    "Filter": "Rows Removed by Filter",
+    "Join Filter": "Rows Removed by Join Filter",
+    "Recheck Cond": "Rows Removed by Index Recheck",
+}
 _BUFFER_FIELDS = {"hit": "Hit", "read": "Read", "dirtied": "Dirtied", "written": "Written"}
 _BUFFER_KEYS = tuple(
     [f"{scope} {field} Blocks" for scope in ("Shared", "Local") for field in _BUFFER_FIELDS.values()]
@@ -453,6 +458,13 @@ def _node_from_match(match: re.Match[str]) -> dict[str, Any]:
         node["Plan Width"] = int(match["pw"])
     if match["al"] is not None or match["never"]:
         _actuals(node, match)
+    # Attributes TEXT prints only when they differ from the default; FORMAT JSON always has them.
+    if node["Node Type"] == "Aggregate":
+        node.setdefault("Partial Mode", "Simple")
+        if node.get("Strategy") in ("Hashed", "Mixed") and "Total Cost" in node:
+            node.setdefault("Planned Partitions", 0)
+    elif node["Node Type"] == "Gather":
+        node.setdefault("Single Copy", False)
     return node
 
 
@@ -509,6 +521,8 @@ def _property(node: dict[str, Any], text: str, path: str | None, number: int) ->
     if match is None:
         raise InputError(f"not a plan line: {text[:60]!r}", path=path, line=number)
     key, value = match["key"].strip(), match["value"]
+    if key in _REMOVED_BY and "Actual Loops" in node:
+        node.setdefault(_REMOVED_BY[key], 0)  # TEXT omits a zero count that FORMAT JSON reports
     handler = _HANDLERS.get(key)
     if handler is not None:
         handler(node, value)
@@ -607,8 +621,6 @@ def _hash_or_hashagg(node: dict[str, Any], first_key: str, value: str) -> None:
         elif key == "Batches":
             node["HashAgg Batches"] = _scalar(number)
             node.setdefault("Disk Usage", 0)  # TEXT omits a zero disk usage
-            if node.get("Node Type") == "Aggregate":
-                node.setdefault("Planned Partitions", 0)
         elif key == "Memory Usage":
             node["Peak Memory Usage"] = _kb(raw)
         elif key == "Disk Usage":
