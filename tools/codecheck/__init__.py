@@ -29,6 +29,7 @@ __all__ = ["CodecheckInput", "codecheck_tool", "run_codecheck", "parse_diff", "F
 
 _SUPPRESS = re.compile(r"(?:#|--)\s*lmagent:\s*ignore(?:\[([^\]]*)\])?", re.I)
 MAX_CALL_SPAN = 50  # lines of a multi-line call checked against the added lines
+MAX_REPAIRS = 40  # parse attempts when rebuilding a Python file from its hunks
 
 
 class CodecheckInput(BaseModel):
@@ -83,7 +84,9 @@ def run_codecheck(diffs: list[FileDiff] | None, files: dict[str, str], config: R
             result.skipped = "excluded by [tool.lmagent.review] exclude"
             continue
         findings += _check_file(fd, files.get(fd.path), config, result, data)
-    findings.sort(key=lambda f: (f.location.path or "", f.location.line or 0, f.code))
+    # A call chain (`session.query(X).filter(...).first()`) starts every call at the same spot: one finding.
+    unique = {(f.code, f.location.path, f.location.line, f.location.column): f for f in reversed(findings)}
+    findings = sorted(unique.values(), key=lambda f: (f.location.path or "", f.location.line or 0, f.code))
     _number_fingerprints(findings)
     return Report(tool="codecheck", findings=findings, data=data, summary=_summary(findings, data))
 
@@ -110,7 +113,7 @@ def _check_file(fd: FileDiff, content: str | None, config: ReviewConfig, result:
                 out += _sql_in_python(mod, fd, config, data)
     elif fd.path.endswith(".sql") and data.sql_rules:
         result.checked.append("sql")
-        text = content if content is not None else _sparse_text(fd.new_side)
+        text = content if content is not None else "\n".join(_sparse_rows(fd.new_side))
         out += _sql_findings(text, fd, 0, config, data)
     kept = []
     for f in out:
@@ -237,21 +240,32 @@ def _matches_diff(content: str, fd: FileDiff) -> bool:
                for n, text in fd.added.items())
 
 
-def _sparse_text(numbered: dict[int, str]) -> str:
+def _sparse_rows(numbered: dict[int, str]) -> list[str]:
     """Lines at their own numbers, blanks elsewhere (so finding lines are file lines)."""
-    if not numbered:
-        return ""
-    rows = [""] * max(numbered)
+    rows = [""] * (max(numbered) if numbered else 0)
     for n, text in numbered.items():
         rows[n - 1] = text
-    return "\n".join(rows)
+    return rows
 
 
 def _rebuilt_modules(fd: FileDiff) -> list[Module]:
-    """Without the new file: the hunks in place; if that does not parse, each hunk dedented on its own."""
-    whole = _parse(_sparse_text(fd.new_side), fd.path)
-    if whole is not None:
-        return [whole]
+    """Without the new file: the hunks at their own line numbers, repaired until they parse.
+
+    A hunk usually starts inside a function, so its first line is indented with nothing above it.
+    When the unknown lines above are free, `if True:` openers (one per indentation level the hunk
+    uses) are put there, which keeps the hunk's loops and `async def`s around the changed lines;
+    a line that still does not fit is blanked. Last resort: each hunk dedented on its own.
+    """
+    rows = _sparse_rows(fd.new_side)
+    for _ in range(MAX_REPAIRS):
+        try:
+            return [Module.parse("\n".join(rows), fd.path)]
+        except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+            line = getattr(exc, "lineno", None)
+            if not line or line > len(rows) or not rows[line - 1].strip():
+                break
+            if not _open_blocks_above(rows, line, fd.new_side):
+                rows[line - 1] = ""
     out = []
     for first, last in fd.hunks:
         body = textwrap.dedent("\n".join(fd.new_side.get(n, "") for n in range(first, last + 1)))
@@ -259,6 +273,32 @@ def _rebuilt_modules(fd: FileDiff) -> list[Module]:
         if mod is not None:
             out.append(mod)
     return out
+
+
+def _open_blocks_above(rows: list[str], line: int, known: dict[int, str]) -> bool:
+    """Write `if True:` openers into the unknown lines right above an unexpectedly indented line."""
+    indent = _indent(rows[line - 1])
+    if indent == 0:
+        return False
+    levels = {0}
+    for text in rows[line:]:
+        if text.strip():
+            if _indent(text) == 0:
+                break
+            if _indent(text) < indent:
+                levels.add(_indent(text))
+    free = 0
+    while line - 1 - free >= 1 and (line - 1 - free) not in known and not rows[line - 2 - free].strip():
+        free += 1
+    if free < len(levels):
+        return False
+    for i, level in enumerate(sorted(levels, reverse=True)):
+        rows[line - 2 - i] = " " * level + "if True:"
+    return True
+
+
+def _indent(text: str) -> int:
+    return len(text) - len(text.lstrip(" \t"))
 
 
 def _parse(source: str, path: str) -> Module | None:
