@@ -194,7 +194,7 @@ def detect_profile(data: str | bytes) -> str | None:
     if stripped.startswith("{"):
         head = stripped[:4096]
         return "speedscope" if "speedscope" in head or ('"profiles"' in head and '"shared"' in head) else None
-    lines = [ln for ln in data.splitlines() if ln.strip()]
+    lines = [ln for ln in data.split("\n") if ln.strip()]
     if lines and any(";" in ln for ln in lines) and all(_COLLAPSED_LINE.match(ln) for ln in lines):
         return "collapsed"
     return None
@@ -288,7 +288,7 @@ def _collapsed(text: str, where: str) -> Profile:
     keys: dict[str, FuncKey] = {}
     skipped = 0
     first_bad = None
-    for lineno, line in enumerate(text.splitlines(), 1):
+    for lineno, line in enumerate(text.split("\n"), 1):  # not splitlines(): \x1e etc. are not line ends here
         if not line.strip():
             continue
         m = _COLLAPSED_LINE.match(line)

@@ -273,9 +273,7 @@ class _Classifier:
     """Turns a span's attributes into (category, key, label), fingerprinting SQL with the SQL tool."""
 
     def __init__(self, intern: _Interner) -> None:
-        from tools.sql.fingerprint import FingerprintCache
-
-        self._fingerprint = FingerprintCache()
+        self._fingerprint = _sql_fingerprinter()
         self._intern = intern
 
     def __call__(self, name: str, kind: str, attrs: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
@@ -300,6 +298,18 @@ class _Classifier:
         if kind in EXIT_KINDS:
             return "client", self._intern(f"client:{name}"), name
         return None, None, None
+
+
+def _sql_fingerprinter() -> Callable[[str], str]:
+    """The SQL tool's pg_query-style fingerprint (cached); literal stripping until that tool is installed."""
+    try:
+        from tools.sql.fingerprint import FingerprintCache
+    except ImportError:
+        return lambda sql: _SQL_LITERALS.sub("?", " ".join(sql.lower().split()))
+    return FingerprintCache()
+
+
+_SQL_LITERALS = re.compile(r"'(?:[^']|'')*'|\b\d+(?:\.\d+)?\b|\$\d+|%s|\?")
 
 
 def _short(text: str, limit: int = 200) -> str:

@@ -73,8 +73,9 @@ def _is_command(target: list[str]) -> bool:
 def run_under_cprofile(command: list[str], out: str) -> int:
     """Run ``python script.py args`` as `python -m cProfile -o OUT script.py args`.
 
-    The script's stdout goes to our stderr so that stdout stays the report (and valid --json).
-    A script that fails still leaves a profile (cProfile writes it on the way out).
+    The script's stdout is relayed to our stderr so that stdout stays the report (and valid --json).
+    A script that raises still leaves a profile (cProfile writes it on the way out); note that
+    cProfile swallows ``sys.exit``, so an exit status set that way is not seen here.
     """
     exe = os.path.basename(command[0])
     if exe.startswith("python"):
@@ -85,10 +86,13 @@ def run_under_cprofile(command: list[str], out: str) -> int:
         raise InputError("only Python programs can run under cProfile: start the command with python or a .py file",
                          path=command[0])
     try:
-        proc = subprocess.Popen(argv, stdout=sys.stderr.fileno() if _has_fileno(sys.stderr) else None)
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE)
     except OSError as exc:
         raise InputError(exc.strerror or str(exc), path=command[0]) from None
     try:
+        for line in proc.stdout:
+            sys.stderr.write(line.decode("utf-8", "replace"))
+            sys.stderr.flush()
         returncode = proc.wait()
     except KeyboardInterrupt:
         # Ctrl-C reached the script too; cProfile still writes what it recorded.
@@ -97,14 +101,6 @@ def run_under_cprofile(command: list[str], out: str) -> int:
         raise InputError(f"the command exited with status {returncode} before cProfile wrote a profile",
                          path=command[0])
     return returncode
-
-
-def _has_fileno(stream) -> bool:
-    try:
-        stream.fileno()
-    except (AttributeError, OSError, ValueError):
-        return False
-    return True
 
 
 def _write_flamegraph(profile, out: str, title: str) -> None:

@@ -1,0 +1,353 @@
+"""tools.profile on real cProfile dumps of real workloads, plus speedscope/collapsed input and bad input."""
+
+from __future__ import annotations
+
+import cProfile
+import json
+import re
+import sys
+import textwrap
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tools.errors import InputError
+from tools.profile import ProfileInput, detect_profile, load_profile, parse_profile, profile_tool
+
+
+def _profiled(tmp_path, fn, *args, name="run.prof"):
+    """Run fn under cProfile and dump the stats the way `python -m cProfile -o` does."""
+    prof = cProfile.Profile()
+    prof.enable()
+    fn(*args)
+    prof.disable()
+    path = tmp_path / name
+    prof.dump_stats(path)
+    return str(path)
+
+
+def _codes(report):
+    return {f.code for f in report.findings}
+
+
+def _by_code(report, code):
+    return [f for f in report.findings if f.code == code]
+
+
+# --- the workloads ------------------------------------------------------------------------
+
+
+def close_enough(a, b):
+    return abs(a - b) < 2
+
+
+def pairs_quadratic(values):
+    """Deliberately O(n²): compares every value with every other one."""
+    return [(a, b) for a in values for b in values if close_enough(a, b)]
+
+
+def wait_for_io():
+    for _ in range(6):
+        time.sleep(0.015)
+
+
+def match_emails(lines):
+    """Builds a new pattern string per line: more patterns than re's cache holds, so it recompiles."""
+    return sum(1 for i, line in enumerate(lines) if re.search(r"(\w+)@(\w+)\.com" + str(i % 600), line))
+
+
+def fib(n):
+    return n if n < 2 else fib(n - 1) + fib(n - 2)
+
+
+def small_queries(conn, table, n):
+    for i in range(n):
+        conn.execute(f"SELECT v FROM {table} WHERE id = %s", (i % 10,)).fetchone()
+
+
+# --- findings on real profiles ------------------------------------------------------------
+
+
+def test_quadratic_helper_is_many_cheap_calls_from_a_nested_loop(tmp_path):
+    path = _profiled(tmp_path, pairs_quadratic, list(range(400)))
+    report = profile_tool(ProfileInput(path=path))
+    hits = _by_code(report, "PROF001")
+    assert len(hits) == 1
+    hit = hits[0]
+    assert hit.location.node == "close_enough"
+    assert hit.evidence["calls"] == 400 * 400
+    assert hit.evidence["calls_per_caller_call"] == 400 * 400  # one listcomp call made them all
+    assert "O(n²)" in hit.suggestion
+    assert "PROF002" not in _codes(report)
+    names = [f.name for f in report.data.hot_path]
+    assert any(n.startswith("pairs_quadratic") for n in names)
+    assert report.data.top_self[0].name.split(" ")[0] in ("<listcomp>", "close_enough")
+
+
+def test_sleep_bound_profile_is_io_wait_not_cpu(tmp_path):
+    path = _profiled(tmp_path, wait_for_io)
+    report = profile_tool(ProfileInput(path=path))
+    [hit] = _by_code(report, "PROF002")
+    assert hit.evidence["wait_pct"] > 80
+    assert "<built-in method time.sleep>" in hit.evidence["wait_functions"]
+    assert report.data.hot_path[-1].name == "<built-in method time.sleep>"
+    assert "PROF001" not in _codes(report)
+
+
+def test_regex_heavy_profile_points_at_regex_and_recompilation(tmp_path):
+    lines = [f"user{i}@example.com" for i in range(2500)]
+    path = _profiled(tmp_path, match_emails, lines)
+    report = profile_tool(ProfileInput(path=path))
+    regex = [f for f in _by_code(report, "PROF004") if f.evidence["category"] == "regex"]
+    assert len(regex) == 1
+    assert regex[0].evidence["pct"] > 50
+    assert regex[0].evidence["pattern_compilations"] >= 600
+    assert "compile each pattern once" in regex[0].suggestion
+
+
+def test_exponential_recursion_is_a_memoization_candidate(tmp_path):
+    path = _profiled(tmp_path, fib, 20)
+    report = profile_tool(ProfileInput(path=path))
+    [hit] = _by_code(report, "PROF003")
+    assert hit.location.node == "fib"
+    assert hit.evidence["primitive_calls"] == 1
+    assert hit.evidence["calls"] > 10_000
+    assert "PROF001" not in _codes(report)  # per-call time of a recursive function means nothing
+
+
+@pytest.mark.postgres
+def test_time_in_the_postgres_driver_hands_off_to_data_engineer(tmp_path, pg_conn):
+    table = "prof_items"
+    pg_conn.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, v text)")
+    pg_conn.execute(f"INSERT INTO {table} SELECT g, 'v' || g FROM generate_series(0, 9) g")
+    path = _profiled(tmp_path, small_queries, pg_conn, table, 300)
+    report = profile_tool(ProfileInput(path=path))
+    [hit] = _by_code(report, "PROF005")
+    assert hit.handoff == "data-engineer"
+    assert "lmagent sql --log" in hit.suggestion
+    assert hit.evidence["execute_calls"] >= 300
+
+
+def test_top_lists_are_sorted_and_bounded(tmp_path):
+    path = _profiled(tmp_path, pairs_quadratic, list(range(100)))
+    data = profile_tool(ProfileInput(path=path, top=5)).data
+    assert len(data.top_self) == 5 and len(data.top_cumulative) == 5
+    assert [r.self_time for r in data.top_self] == sorted((r.self_time for r in data.top_self), reverse=True)
+    assert [r.cum_time for r in data.top_cumulative] == sorted((r.cum_time for r in data.top_cumulative),
+                                                               reverse=True)
+    assert data.functions >= 5
+
+
+# --- other formats --------------------------------------------------------------------------
+
+PYSPY_COLLAPSED = textwrap.dedent("""\
+    <module> (app.py:40);main (app.py:30);handle (app.py:20);select (selectors.py:468) 700
+    <module> (app.py:40);main (app.py:30);handle (app.py:20);render (app.py:12) 200
+    <module> (app.py:40);main (app.py:30);load (app.py:8) 100
+""")
+
+
+def test_collapsed_stacks_hot_path_and_wait():
+    report = profile_tool(ProfileInput(text=PYSPY_COLLAPSED))
+    data = report.data
+    assert (data.format, data.unit, data.total) == ("collapsed", "samples", 1000)
+    assert [f.name for f in data.hot_path] == [
+        "<module> (app.py:40)", "main (app.py:30)", "handle (app.py:20)", "select (selectors.py:468)",
+    ]
+    assert data.hot_path[2].pct == pytest.approx(90.0)
+    [wait] = _by_code(report, "PROF002")
+    assert wait.evidence["wait_pct"] == pytest.approx(70.0)
+
+
+def test_collapsed_lines_without_counts_are_skipped_and_reported():
+    text = PYSPY_COLLAPSED + "this line has no count\n"
+    data = profile_tool(ProfileInput(text=text)).data
+    assert data.total == 1000
+    assert data.skipped and "line 4" in data.skipped[0]
+
+
+def _speedscope(profiles, frames):
+    return json.dumps({"$schema": "https://www.speedscope.app/file-format-schema.json",
+                       "shared": {"frames": frames}, "profiles": profiles})
+
+
+def test_speedscope_sampled_profile_in_seconds():
+    frames = [{"name": "main", "file": "app.py", "line": 1}, {"name": "parse", "file": "/usr/lib/python3.11/json/decoder.py", "line": 5},
+              {"name": "work", "file": "app.py", "line": 9}]
+    doc = _speedscope([{"type": "sampled", "name": "MainThread", "unit": "seconds", "startValue": 0, "endValue": 1,
+                        "samples": [[0, 1], [0, 1], [0, 2]], "weights": [0.01, 0.01, 0.01]}], frames)
+    report = profile_tool(ProfileInput(text=doc))
+    assert report.data.unit == "seconds"
+    assert report.data.total == pytest.approx(0.03)
+    [json_hit] = [f for f in _by_code(report, "PROF004") if f.evidence["category"] == "json"]
+    assert json_hit.evidence["pct"] == pytest.approx(66.7, abs=0.1)
+
+
+def test_speedscope_evented_profile_counts_calls():
+    frames = [{"name": "main"}, {"name": "step"}]
+    events = [{"type": "O", "frame": 0, "at": 0}]
+    for i in range(3):
+        events += [{"type": "O", "frame": 1, "at": 10 + 20 * i}, {"type": "C", "frame": 1, "at": 20 + 20 * i}]
+    events.append({"type": "C", "frame": 0, "at": 100})
+    doc = _speedscope([{"type": "evented", "name": "t", "unit": "milliseconds", "startValue": 0, "endValue": 100,
+                        "events": events}], frames)
+    data = profile_tool(ProfileInput(text=doc)).data
+    step = next(r for r in data.top_self if r.name == "step")
+    assert step.calls == 3
+    assert step.self_time == pytest.approx(0.030)
+    assert data.total == pytest.approx(0.100)
+
+
+def test_detect_profile_tells_formats_apart(tmp_path):
+    pstats_bytes = Path(_profiled(tmp_path, fib, 5)).read_bytes()
+    assert detect_profile(pstats_bytes) == "pstats"
+    assert detect_profile(PYSPY_COLLAPSED) == "collapsed"
+    assert detect_profile(_speedscope([], [])) == "speedscope"
+    assert detect_profile('{"resourceSpans": []}') is None
+    assert detect_profile("the p95 went from 300ms to 2s, why?") is None
+    assert detect_profile("SELECT * FROM t;") is None
+
+
+# --- bad input ------------------------------------------------------------------------------
+
+
+def test_truncated_speedscope_json_names_the_line():
+    doc = _speedscope([{"type": "sampled", "name": "t", "unit": "none", "samples": [[0]], "weights": [1]}],
+                      [{"name": "a"}])
+    with pytest.raises(InputError, match="invalid JSON") as err:
+        parse_profile(doc[: len(doc) // 2])
+    assert err.value.line == 1
+
+
+def test_empty_and_garbage_profiles_are_input_errors(tmp_path):
+    empty = tmp_path / "empty.prof"
+    empty.write_bytes(b"")
+    with pytest.raises(InputError, match="empty profile"):
+        load_profile(str(empty))
+    cut = tmp_path / "cut.prof"
+    cut.write_bytes(Path(_profiled(tmp_path, fib, 5)).read_bytes()[:40])
+    with pytest.raises(InputError, match="pstats"):
+        load_profile(str(cut))
+    with pytest.raises(InputError, match="empty profile"):
+        parse_profile(_speedscope([{"type": "sampled", "name": "t", "samples": [], "weights": []}], []))
+    with pytest.raises(InputError, match="frame that does not exist"):
+        parse_profile(_speedscope([{"type": "sampled", "name": "t", "samples": [[3]], "weights": [1]}], []))
+    with pytest.raises(InputError, match="collapsed"):
+        parse_profile("just some words\nand more")
+    with pytest.raises(InputError):
+        load_profile(str(tmp_path / "missing.prof"))
+
+
+def test_pstats_with_a_wrong_structure_is_rejected(tmp_path):
+    import marshal
+
+    bad = tmp_path / "bad.prof"
+    bad.write_bytes(marshal.dumps({("a.py", 1, "f"): (1, 1, 0.1)}))
+    with pytest.raises(InputError, match="bad entry"):
+        load_profile(str(bad))
+
+
+# Frame names as profilers write them: printable, no spaces or `;`; a stack never starts with `{` (JSON).
+_frame = st.text(st.characters(whitelist_categories=("L", "N", "P", "S"), blacklist_characters=";"),
+                 min_size=1, max_size=12).filter(lambda f: not f.startswith("{"))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=400))
+def test_fuzz_profile_text_only_raises_input_error(text):
+    try:
+        report = profile_tool(ProfileInput(text=text))
+    except InputError:
+        return
+    assert report.data.total > 0
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.lists(_frame, min_size=1, max_size=6), st.integers(1, 1000)), min_size=1, max_size=20))
+def test_fuzz_collapsed_totals_and_hot_path(stacks):
+    text = "\n".join(f"{';'.join(frames)} {count}" for frames, count in stacks)
+    data = profile_tool(ProfileInput(text=text)).data
+    assert data.total == sum(count for _, count in stacks)
+    for frame in data.hot_path:
+        assert 0 < frame.pct <= 100.0 + 1e-9
+    pcts = [f.pct for f in data.hot_path]
+    assert pcts == sorted(pcts, reverse=True)  # a child never carries more than its parent
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=300))
+def test_fuzz_binary_profile_only_raises_input_error(blob):
+    try:
+        profile = parse_profile(blob, "fuzz.prof")
+    except InputError:
+        return
+    assert profile.format == "pstats" and profile.funcs
+
+
+# --- CLI ------------------------------------------------------------------------------------
+
+
+def test_cli_json_and_flamegraph_svg(tmp_path, run_cli):
+    path = _profiled(tmp_path, pairs_quadratic, list(range(300)))
+    svg = tmp_path / "flame.svg"
+    code, out, err = run_cli("profile", path, "--json", "--flamegraph", str(svg))
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["tool"] == "profile"
+    assert any(f["code"] == "PROF001" for f in doc["findings"])
+    tree = ET.parse(svg)
+    titles = [t.text for t in tree.iter("{http://www.w3.org/2000/svg}title")]
+    assert any(t.startswith("close_enough") for t in titles)
+    assert any(t.startswith("pairs_quadratic") for t in titles)
+
+
+def test_cli_flamegraph_html_and_rich_output(tmp_path, run_cli):
+    path = _profiled(tmp_path, wait_for_io)
+    html = tmp_path / "flame.html"
+    code, out, _ = run_cli("profile", path, "--flamegraph", str(html))
+    assert code == 0
+    assert "hot path" in out and "PROF002" in out
+    page = html.read_text()
+    assert page.startswith("<!doctype html>") and "<svg" in page and "time.sleep" in page
+
+
+def test_cli_runs_a_script_under_cprofile(tmp_path, run_cli):
+    script = tmp_path / "slow.py"
+    script.write_text(textwrap.dedent("""\
+        import sys, time
+        def nap():
+            time.sleep(0.05)
+        print("script output must not reach stdout")
+        nap()
+        if sys.argv[1] == "fail":
+            raise RuntimeError("the script failed after its work")
+    """))
+    code, out, err = run_cli("profile", "--json", "--", sys.executable, str(script), "ok")
+    assert code == 0, err
+    assert "script output must not reach stdout" in err
+    doc = json.loads(out)
+    assert any(f["code"] == "PROF002" for f in doc["findings"])
+    assert any("nap" in frame["name"] for frame in doc["data"]["hot_path"])
+    code, out, err = run_cli("profile", "--json", "--", sys.executable, str(script), "fail")
+    assert code == 0 and "exited with status 1" in err
+    assert json.loads(out)["tool"] == "profile"
+
+
+def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, run_cli):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"shared": {"frames": [')
+    code, out, err = run_cli("profile", str(bad))
+    assert code == 2
+    assert err.strip().count("\n") == 0 and err.startswith(f"{bad}:1: invalid JSON")
+    code, _, err = run_cli("profile", "--", "ruby", "x.rb")
+    assert code == 2 and "only Python programs" in err
+
+
+def test_cli_reads_collapsed_stacks_from_stdin(run_cli):
+    code, out, _ = run_cli("profile", "-", "--json", stdin=PYSPY_COLLAPSED)
+    assert code == 0
+    assert json.loads(out)["data"]["format"] == "collapsed"
