@@ -1,0 +1,45 @@
+"""Commands that need no LLM never import LangGraph or the openai client (start-up time)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from runtime_helpers import PLAN, ROOT
+
+HEAVY = ("langgraph", "openai", "langchain_core")
+
+
+def _imported_modules(args: list[str], stdin: str | None = None) -> set[str]:
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "agent.cli", *args], cwd=ROOT,
+                          input=stdin, capture_output=True, text=True, timeout=60)
+    assert proc.returncode in (0, 1), proc.stderr[-2000:]
+    modules = set()
+    for line in proc.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            modules.add(line.rsplit("|", 1)[1].strip().split(".")[0])
+    assert modules, "python -X importtime printed nothing"
+    return modules
+
+
+@pytest.mark.parametrize("args", [
+    ["route", "¿por qué mi endpoint tiene un P95 de 2 segundos?"],
+    ["personas", "list"],
+    ["--help"],
+])
+def test_light_commands_do_not_import_the_llm_stack(args):
+    modules = _imported_modules(args)
+    assert "agent" in modules
+    assert not modules & set(HEAVY), f"heavy modules imported: {modules & set(HEAVY)}"
+
+
+def test_explain_command_does_not_import_the_llm_stack(tmp_path):
+    plan = tmp_path / "plan.txt"
+    plan.write_text(PLAN)
+    assert not _imported_modules(["explain", str(plan)]) & set(HEAVY)
+
+
+def test_ask_does_import_the_runtime():
+    """The check above can fail: `ask` really loads LangGraph."""
+    assert "langgraph" in _imported_modules(["ask", "hola", "--offline", "--db", "none", "--json"])
