@@ -19,6 +19,7 @@ COMMANDS = (
     "personas",
     "route",
     "ask",
+    "chat",
     "explain",
     "cache_pattern",
     "sql",

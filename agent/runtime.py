@@ -183,6 +183,7 @@ class Runtime:
         # thread stays at the previous turn, consistent; "sync" trades speed for mid-turn resumes.
         self.durability = durability or os.environ.get("LMAGENT_DURABILITY", "exit")
         self.names = {p.slug: p.name for p in registry}
+        self._router = None
 
     @classmethod
     def from_dir(cls, personas_dir: str | Path | None = None, *, offline: bool | None = None,
@@ -218,6 +219,23 @@ class Runtime:
             return []
         snapshot = self.graph.get_state({"configurable": {"thread_id": thread_id}})
         return list(snapshot.values.get("messages", []))
+
+    @property
+    def router(self):
+        from agent.router import Router
+
+        if self._router is None:
+            self._router = Router(list(self.registry))
+        return self._router
+
+    def thread_usage(self, thread_id: str) -> dict[str, Any]:
+        """Tokens and USD over the whole conversation (``usd`` None when a call was unpriced)."""
+        usage = []
+        if self.checkpointer is not None:
+            usage = self.graph.get_state({"configurable": {"thread_id": thread_id}}).values.get("usage", [])
+        return {"calls": len(usage), "prompt_tokens": sum(u["prompt_tokens"] for u in usage),
+                "completion_tokens": sum(u["completion_tokens"] for u in usage),
+                "usd": _sum_usd([u["usd"] for u in usage])}
 
     def close(self) -> None:
         self._stack.close()

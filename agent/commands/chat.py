@@ -1,0 +1,177 @@
+"""`lmagent chat`: a REPL with the persona team. The prompt appears at once; LangGraph, the openai
+client and the team load in a background thread while the user types the first message."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+
+from agent.commands.ask import add_runtime_args
+
+HELP = """commands:
+  /<persona>         answer with that persona from now on (e.g. /perf, /data); /auto to route again
+  /<persona> TEXT    ask that persona once
+  /reset             start a new conversation      /history   show this conversation
+  /personas          list the team                 /cost      cost of this conversation
+  /help              this help                     /exit      leave (also Ctrl-D)"""
+
+
+def register(sub) -> None:
+    p = sub.add_parser("chat", help="talk with the persona team (streamed answers, handoffs, /persona commands)",
+                       description="Interactive conversation with the persona team. " + HELP.replace("\n", " "),
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_runtime_args(p)
+    p.set_defaults(func=run)
+
+
+class _Background:
+    """Builds the Runtime off the main thread; ``get()`` waits for it (and re-raises its error)."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.value = None
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._load, name="lmagent-load", daemon=True)
+        self.thread.start()
+
+    def _load(self) -> None:
+        try:
+            from agent.commands.ask import open_runtime
+
+            self.value = open_runtime(self.args)
+        except BaseException as exc:  # surfaced on the main thread by get()
+            self.error = exc
+
+    def get(self):
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
+def run(args: argparse.Namespace) -> int:
+    import uuid
+
+    loader = _Background(args)
+    sys.stdout.write("lmagent chat — /help for commands, /exit to leave\n")
+    sys.stdout.flush()
+    try:
+        import readline  # noqa: F401  (line editing and history for input())
+    except ImportError:
+        pass
+    thread_id = args.thread or uuid.uuid4().hex[:12]
+    forced: str | None = args.persona
+    active: str | None = None
+    try:
+        while True:
+            try:
+                line = input(f"[{forced or active or 'auto'}] › ").strip()
+            except EOFError:
+                sys.stdout.write("\n")
+                break
+            if not line:
+                continue
+            message, once = line, None
+            if line.startswith("/"):
+                head, _, rest = line[1:].partition(" ")
+                head = head.lower()
+                if head in ("exit", "quit", "q"):
+                    break
+                if head == "help":
+                    print(HELP)
+                    continue
+                runtime = loader.get()
+                if head == "reset":
+                    thread_id, forced, active = uuid.uuid4().hex[:12], args.persona, None
+                    print(f"new conversation {thread_id}")
+                    continue
+                if head == "history":
+                    _print_history(runtime, thread_id)
+                    continue
+                if head == "personas":
+                    print("  ".join(f"/{slug}" for slug in runtime.names))
+                    continue
+                if head == "cost":
+                    _print_cost(runtime, thread_id)
+                    continue
+                if head == "auto":
+                    forced = None
+                    continue
+                slug = runtime.router.resolve_mention(head)
+                if slug is None:
+                    print(f"unknown command or persona '/{head}' (/help, /personas)")
+                    continue
+                if not rest.strip():
+                    forced = slug
+                    print(f"now talking to {runtime.names[slug]}")
+                    continue
+                message, once = rest.strip(), slug
+            runtime = loader.get()
+            active = _turn(runtime, message, thread_id, once or forced, args.max_cost) or active
+    except KeyboardInterrupt:
+        sys.stdout.write("\n")
+    finally:
+        if loader.thread.is_alive() or loader.value is not None:
+            try:
+                loader.get().close()
+            except Exception:  # a failed background load was already reported (or never needed)
+                pass
+    return 0
+
+
+def _turn(runtime, message: str, thread_id: str, persona: str | None, max_cost: float | None) -> str | None:
+    from agent.llm import LLMError
+    from agent.render import console
+    from agent.render.runtime import print_turn
+
+    con = console()
+    speaking: list[str] = []
+
+    def on_event(event: dict) -> None:
+        kind = event.get("type")
+        if kind == "token":
+            if not speaking or speaking[-1] != event["persona"]:
+                if speaking:
+                    sys.stdout.write("\n")
+                con.print(f"[bold cyan]{runtime.names.get(event['persona'], event['persona'])}[/]")
+                speaking.append(event["persona"])
+            sys.stdout.write(event["text"])
+            sys.stdout.flush()
+        elif kind == "handoff":
+            sys.stdout.write("\n")
+            con.print(f"[magenta]→ {runtime.names.get(event['to'], event['to'])}[/] [dim]({event['by']}: {event['reason']})[/]")
+            speaking.append("")
+        elif kind == "tools":
+            con.print(f"[dim]… {', '.join(event['calls'])}[/]")
+
+    try:
+        result = runtime.ask(message, thread_id=thread_id, persona=persona, max_cost=max_cost, on_event=on_event)
+    except LLMError as exc:
+        con.print(f"[red]{exc}[/]")
+        return None
+    except KeyboardInterrupt:
+        con.print("\n[yellow]interrupted: this turn is not saved[/]")
+        return None
+    if speaking:
+        sys.stdout.write("\n")
+    print_turn(result, runtime.names, answer=not speaking)
+    return result.persona
+
+
+def _print_history(runtime, thread_id: str) -> None:
+    from agent.render import console
+
+    con = console()
+    messages = runtime.history(thread_id)
+    if not messages:
+        con.print("[dim](empty)[/]")
+    for m in messages:
+        who = "you" if m["role"] == "user" else runtime.names.get(m.get("name", ""), m.get("name", "assistant"))
+        con.print(f"[bold]{who}:[/] {m['content']}")
+
+
+def _print_cost(runtime, thread_id: str) -> None:
+    usage = runtime.thread_usage(thread_id)
+    usd = "unpriced" if usage["usd"] is None else f"${usage['usd']:.4f}"
+    print(f"{usage['prompt_tokens']} in / {usage['completion_tokens']} out tokens, {usd} over {usage['calls']} model call(s)")
