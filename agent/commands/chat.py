@@ -4,6 +4,7 @@ client and the team load in a background thread while the user types the first m
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import threading
 
@@ -56,10 +57,8 @@ def run(args: argparse.Namespace) -> int:
     loader = _Background(args)
     sys.stdout.write("lmagent chat — /help for commands, /exit to leave\n")
     sys.stdout.flush()
-    try:
+    with contextlib.suppress(ImportError):
         import readline  # noqa: F401  (line editing and history for input())
-    except ImportError:
-        pass
     thread_id = args.thread or uuid.uuid4().hex[:12]
     forced: str | None = args.persona
     active: str | None = None
@@ -112,11 +111,9 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         sys.stdout.write("\n")
     finally:
-        if loader.thread.is_alive() or loader.value is not None:
-            try:
-                loader.get().close()
-            except Exception:  # a failed background load was already reported (or never needed)
-                pass
+        # A failed background load was already reported (or never needed): nothing to close then.
+        with contextlib.suppress(Exception):
+            loader.get().close()
     return 0
 
 
