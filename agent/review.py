@@ -68,7 +68,7 @@ class ReviewResult(BaseModel):
     report: Report
     personas: list[str]
     routing: Routing
-    excerpt: Excerpt
+    excerpt: Excerpt | None = None  # only built when an LLM is asked (tiktoken takes ~1 s to load)
     llm_status: str  # "offline", "not configured", "ok", "failed"
     llm: LlmReview | None = None
     source: dict[str, str] = Field(default_factory=dict)
@@ -174,14 +174,14 @@ def review(diff_text: str, files: dict[str, str], config: ReviewConfig, *, perso
     report = report.model_copy(update={"tool": "review"})
     registry = Registry.from_dir(personas_dir)
     routing, personas = route_change(diffs, report, registry)
-    excerpt = build_excerpt(diffs, report.findings, budget)
-    result = ReviewResult(report=report, personas=personas, routing=routing, excerpt=excerpt,
+    result = ReviewResult(report=report, personas=personas, routing=routing,
                           llm_status="offline" if offline else "not configured", source=source or {},
                           diffs=diffs)
     if offline or not llm_configured():
         return result
     persona = registry.get(routing.persona)
     model = os.environ.get("LMAGENT_MODEL") or DEFAULT_MODEL
+    result.excerpt = excerpt = build_excerpt(diffs, report.findings, budget)
     system, user = review_prompt(persona, report.findings, excerpt)
     try:
         text = ask_llm(system, user, model)

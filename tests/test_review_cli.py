@@ -263,3 +263,15 @@ def test_large_change_is_prioritized_and_bounded_by_the_token_budget(run_cli, ll
     user = llm.requests[0]["messages"][1]["content"]
     assert "docs/f149.md" in user.split("</diff>")[1]  # omitted files are listed, not sent
     assert data["llm"]["text"].startswith("- app/cache.py:7")
+
+
+def test_offline_review_imports_no_llm_stack(tmp_path):
+    """`lmagent review --offline` must stay cheap to start in CI: no openai, LangGraph or tiktoken."""
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "agent.cli", "review", "--diff",
+                           fixture("perf101_query_in_loop"), "--offline", "--format", "sarif"],
+                          cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    modules = {line.rsplit("|", 1)[1].strip().split(".")[0] for line in proc.stderr.splitlines()
+               if line.startswith("import time:") and "|" in line}
+    assert "tools" in modules and not modules & {"openai", "langgraph", "langchain_core", "tiktoken"}

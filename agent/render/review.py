@@ -35,7 +35,7 @@ def print_review(result) -> None:
         con.print(f"[yellow]LLM review unavailable:[/] {result.llm.error}", markup=True, highlight=False)
     else:
         con.print(f"[dim]LLM review: {result.llm_status}[/]")
-    if result.excerpt.omitted and result.llm:
+    if result.excerpt and result.excerpt.omitted:
         con.print(f"[dim]not sent to the LLM (token budget {result.excerpt.budget}): "
                   f"{', '.join(result.excerpt.omitted[:20])}{' …' if len(result.excerpt.omitted) > 20 else ''}[/]")
 
@@ -56,7 +56,7 @@ def review_markdown(result) -> str:
     ]
     if result.llm and result.llm.status == "ok":
         lines += ["", f"### Review by `{result.llm.persona}`", "", _quote(_defuse_mentions(result.llm.text))]
-        if result.excerpt.omitted:
+        if result.excerpt and result.excerpt.omitted:
             lines += ["", f"<details><summary>{len(result.excerpt.omitted)} files not shown to the model "
                       f"(token budget {result.excerpt.budget})</summary>", "",
                       *[f"- `{p}`" for p in result.excerpt.omitted], "", "</details>"]
