@@ -83,7 +83,7 @@ def _summary(plan: ExplainPlan, findings: list) -> str:
         parts.append(f"planning {stats.planning_ms:,.3f} ms")
     if not stats.analyzed:
         parts.append("no ANALYZE: estimates only")
-    hot = max(plan.plan.walk(), key=lambda n: n.exclusive_ms or 0.0)
+    hot = max(plan.nodes(), key=lambda n: n.exclusive_ms or 0.0)
     if hot.exclusive_ms:
         parts.append(f"slowest node #{hot.id} {hot.label} ({hot.exclusive_ms:,.1f} ms)")
     parts.append(f"{len(findings)} finding{'s' if len(findings) != 1 else ''}")

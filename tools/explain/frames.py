@@ -15,6 +15,7 @@ _RIGHT_BORDERS = "|│║"
 # A rule line: only box-drawing/dash characters (and spaces, '+' joints), at least three dashes.
 _RULE = re.compile(r"^[\s+|│║┌┐└┘├┤╞╡╔╗╚╝╟╢╠╣┬┴┼╪╫═─\-]*$")
 _RULE_CHARS = re.compile(r"[-─═]{3}")
+_RULE_START = frozenset("+|│║┌└├╞╔╚╟╠═─-")
 _HEADER = re.compile(r"^\s*[|│║]?\s*QUERY PLAN\s*[|│║]?\s*$")
 _FOOTER = re.compile(r"^\(\d+ [^\s()]+\)$")  # "(9 rows)", "(1 row)", "(8 lignes)"
 _NEWLINE_MARK = re.compile(r"\s*[+↵]$")
@@ -34,10 +35,11 @@ def unframe(text: str) -> list[str]:
     out: list[str] = []
     for raw in lines:
         line = raw.rstrip("\r")
-        if _is_rule(line):
-            continue
         stripped = line.strip()
-        if _FOOTER.match(stripped) or _PSQL_TIMING.match(stripped):
+        first = stripped[:1]
+        if first in _RULE_START and _is_rule(line):
+            continue
+        if (first == "(" and _FOOTER.match(stripped)) or (first in "TZ" and _PSQL_TIMING.match(stripped)):
             continue
         if left:
             line = line.lstrip()

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from tools.errors import InputError
 
@@ -186,9 +186,13 @@ class ExplainPlan(BaseModel):
     settings: dict[str, Any] | None = None
     query_identifier: int | str | None = None
     extras: dict[str, Any] | None = None  # any other statement-level key
+    _nodes: list[PlanNode] | None = PrivateAttr(default=None)
 
     def nodes(self) -> list[PlanNode]:
-        return list(self.plan.walk())
+        """Every node, pre-order (computed once: rules and views walk the plan many times)."""
+        if self._nodes is None:
+            self._nodes = list(self.plan.walk())
+        return self._nodes
 
     def to_pg_json(self) -> dict[str, Any]:
         """The plan under FORMAT JSON names, e.g. to paste a TEXT plan into tools that want JSON."""
@@ -244,16 +248,24 @@ _NUM_FIELDS = (
     ("Workers Planned", "workers_planned", int),
     ("Workers Launched", "workers_launched", int),
 )
-_CORE_KEYS = frozenset(
-    {"Node Type", "Plans", "Parallel Aware", "Async Capable"}
-    | {k for k, _ in _STR_FIELDS}
-    | {k for k, _, _ in _NUM_FIELDS}
-    | set(_BUFFER_KEYS)
-    | _IGNORED_KEYS
-)
+
+_BUFFER = object()  # markers in _FIELD_SPEC
+_SKIP = object()
+_FIELD_SPEC: dict[str, tuple[str, Any]] = {
+    **{key: (attr, str) for key, attr in _STR_FIELDS},
+    **{key: (attr, kind) for key, attr, kind in _NUM_FIELDS},
+    **{key: (attr, _BUFFER) for key, attr in _BUFFER_KEYS.items()},
+    "Parallel Aware": ("parallel_aware", bool),
+    "Async Capable": ("async_capable", bool),
+    "Node Type": ("", _SKIP),
+    "Plans": ("", _SKIP),
+    **{key: ("", _SKIP) for key in _IGNORED_KEYS},
+}
+_IO_KEYS = {**{k: True for k in _IO_READ_KEYS}, **{k: False for k in _IO_WRITE_KEYS}}
 
 
 def _node(raw: Any, counter: list[int]) -> PlanNode:
+    """One pass over the node's keys: typed fields, buffers, and the rest into extras."""
     if not isinstance(raw, dict):
         raise InputError(f"plan node #{counter[0]} is not an object")
     node_type = raw.get("Node Type")
@@ -262,34 +274,46 @@ def _node(raw: Any, counter: list[int]) -> PlanNode:
     where = f"node #{counter[0]} ({node_type})"
     node = PlanNode(id=counter[0], node_type=node_type)
     counter[0] += 1
-    for key, attr in _STR_FIELDS:
-        value = raw.get(key)
-        if value is not None:
-            setattr(node, attr, str(value))
-    for key, attr, kind in _NUM_FIELDS:
-        if key in raw:
-            setattr(node, attr, _number(raw, key, kind, where))
-    node.parallel_aware = raw.get("Parallel Aware") is True
-    node.async_capable = raw.get("Async Capable") is True
-    if "Shared Hit Blocks" in raw or "Local Hit Blocks" in raw or "Temp Read Blocks" in raw:
-        buffers = Buffers()
-        for key, attr in _BUFFER_KEYS.items():
-            if key in raw:
-                setattr(buffers, attr, _number(raw, key, int, where) or 0)
-        node.buffers = buffers
-    extras = {k: v for k, v in raw.items() if k not in _CORE_KEYS}
+    extras: dict[str, Any] = {}
+    buffers = None
+    io_read = io_write = None
+    for key, value in raw.items():
+        spec = _FIELD_SPEC.get(key)
+        if spec is None:
+            extras[key] = value
+            if key in _IO_KEYS and type(value) in (int, float):
+                if _IO_KEYS[key]:
+                    io_read = (io_read or 0.0) + value
+                else:
+                    io_write = (io_write or 0.0) + value
+            continue
+        attr, kind = spec
+        if kind is _SKIP or value is None:
+            continue
+        if kind is _BUFFER:
+            if buffers is None:
+                buffers = Buffers()
+            setattr(buffers, attr, value if type(value) is int else _number(raw, key, int, where) or 0)
+        elif kind is str:
+            setattr(node, attr, value if type(value) is str else str(value))
+        elif kind is bool:
+            setattr(node, attr, value is True)
+        elif kind is float:  # keep ints as given: TEXT and JSON then agree on "rows=10" vs 10
+            setattr(node, attr, value if type(value) in (int, float) else _number(raw, key, float, where))
+        else:
+            setattr(node, attr, value if type(value) is int else _number(raw, key, int, where))
     node.extras = extras
-    reads = [extras[k] for k in _IO_READ_KEYS if isinstance(extras.get(k), (int, float))]
-    writes = [extras[k] for k in _IO_WRITE_KEYS if isinstance(extras.get(k), (int, float))]
-    if reads or writes:
-        if node.buffers is None:
-            node.buffers = Buffers()
-        node.buffers.io_read_ms = float(sum(reads))
-        node.buffers.io_write_ms = float(sum(writes))
-    children = raw.get("Plans") or []
-    if not isinstance(children, list):
-        raise InputError(f'{where}: "Plans" is not a list')
-    node.children = [_node(child, counter) for child in children]
+    if io_read is not None or io_write is not None:
+        if buffers is None:
+            buffers = Buffers()
+        buffers.io_read_ms = io_read or 0.0
+        buffers.io_write_ms = io_write or 0.0
+    node.buffers = buffers
+    children = raw.get("Plans")
+    if children:
+        if not isinstance(children, list):
+            raise InputError(f'{where}: "Plans" is not a list')
+        node.children = [_node(child, counter) for child in children]
     return node
 
 
@@ -314,7 +338,7 @@ def build_plan(raw: dict[str, Any], fmt: str = "json", path: str | None = None) 
     for node in nodes:
         if node.exclusive_ms is not None and total_ms:
             node.share = min(1.0, node.exclusive_ms / total_ms)
-    _mark_hot_path(root)
+    _mark_hot_path(nodes)
     triggers = raw.get("Triggers") if isinstance(raw.get("Triggers"), list) else None
     jit = raw.get("JIT") if isinstance(raw.get("JIT"), dict) else None
     trigger_ms = sum(t.get("Time", 0) for t in triggers if isinstance(t, dict)) if triggers else None
@@ -334,7 +358,7 @@ def build_plan(raw: dict[str, Any], fmt: str = "json", path: str | None = None) 
         analyzed=root.actual_loops is not None,
         format=fmt,
     )
-    return ExplainPlan.model_construct(
+    plan = ExplainPlan.model_construct(
         plan=root,
         stats=stats,
         planning=raw.get("Planning") if isinstance(raw.get("Planning"), dict) else None,
@@ -344,6 +368,8 @@ def build_plan(raw: dict[str, Any], fmt: str = "json", path: str | None = None) 
         query_identifier=raw.get("Query Identifier"),
         extras={k: v for k, v in raw.items() if k not in known} or None,
     )
+    plan._nodes = nodes
+    return plan
 
 
 def _fill_missing_buffers(nodes: list[PlanNode]) -> None:
@@ -441,11 +467,11 @@ def _estimate(node: PlanNode) -> None:
         node.estimate_factor, node.estimate_direction = 1.0, "none"
 
 
-def _mark_hot_path(root: PlanNode) -> None:
+def _mark_hot_path(nodes: list[PlanNode]) -> None:
     """Root → the node with the largest exclusive time: where the time goes."""
     parents: dict[int, PlanNode] = {}
     hottest = None
-    for node in root.walk():
+    for node in nodes:
         for child in node.children:
             parents[child.id] = node
         if node.exclusive_ms is not None and (hottest is None or node.exclusive_ms > hottest.exclusive_ms):

@@ -79,7 +79,7 @@ def filter_columns(expression: str) -> list[str]:
 
 
 def seq_scan_large_filter(plan: ExplainPlan) -> Iterator[Finding]:
-    for node in plan.plan.walk():
+    for node in plan.nodes():
         if node.node_type != "Seq Scan" or "Filter" not in node.extras:
             continue
         removed = _removed_total(node)
@@ -122,7 +122,7 @@ def _sort_disk_kb(node: PlanNode) -> float:
 
 def disk_sort(plan: ExplainPlan) -> Iterator[Finding]:
     work_mem = (plan.settings or {}).get("work_mem")
-    for node in plan.plan.walk():
+    for node in plan.nodes():
         if "Sort" not in node.node_type:
             continue
         kb = _sort_disk_kb(node)
@@ -149,7 +149,7 @@ def disk_sort(plan: ExplainPlan) -> Iterator[Finding]:
 
 
 def hash_batches(plan: ExplainPlan) -> Iterator[Finding]:
-    for node in plan.plan.walk():
+    for node in plan.nodes():
         if node.node_type != "Hash":
             continue
         batches = _int(node.extras.get("Hash Batches"))
@@ -177,7 +177,7 @@ def hash_batches(plan: ExplainPlan) -> Iterator[Finding]:
 
 
 def hashagg_spill(plan: ExplainPlan) -> Iterator[Finding]:
-    for node in plan.plan.walk():
+    for node in plan.nodes():
         if node.node_type != "Aggregate" or node.strategy not in ("Hashed", "Mixed"):
             continue
         batches = _int(node.extras.get("HashAgg Batches"))
@@ -223,7 +223,7 @@ def _cut_short(plan: ExplainPlan) -> set[int]:
 def row_misestimate(plan: ExplainPlan) -> Iterator[Finding]:
     """Report the lowest node of each chain of bad estimates: errors propagate upwards."""
     cut_short = _cut_short(plan)
-    for node in plan.plan.walk():
+    for node in plan.nodes():
         if not _misestimated(node) or (node.estimate_direction == "over" and node.id in cut_short):
             continue
         if any(_misestimated(child) and child.estimate_direction == node.estimate_direction for child in node.children):
@@ -260,7 +260,7 @@ def _misestimated(node: PlanNode) -> bool:
 
 
 def lossy_bitmap(plan: ExplainPlan) -> Iterator[Finding]:
-    for node in plan.plan.walk():
+    for node in plan.nodes():
         lossy = _int(node.extras.get("Lossy Heap Blocks"))
         if node.node_type != "Bitmap Heap Scan" or lossy <= 0:
             continue
@@ -284,7 +284,7 @@ def lossy_bitmap(plan: ExplainPlan) -> Iterator[Finding]:
 
 def nested_loop_many_loops(plan: ExplainPlan) -> Iterator[Finding]:
     total = plan.stats.total_ms or 0.0
-    for node in plan.plan.walk():
+    for node in plan.nodes():
         if node.node_type != "Nested Loop" or len(node.children) < 2:
             continue
         inner = next((c for c in node.children if c.parent_relationship == "Inner"), node.children[1])
@@ -315,7 +315,7 @@ def nested_loop_many_loops(plan: ExplainPlan) -> Iterator[Finding]:
 
 
 def workers_not_launched(plan: ExplainPlan) -> Iterator[Finding]:
-    for node in plan.plan.walk():
+    for node in plan.nodes():
         planned, launched = node.workers_planned, node.workers_launched
         if planned is None or launched is None or launched >= planned:
             continue
@@ -357,11 +357,11 @@ def jit_overhead(plan: ExplainPlan) -> Iterator[Finding]:
 
 def repeated_subplan_filter(plan: ExplainPlan) -> Iterator[Finding]:
     in_subplan: set[int] = set()
-    for node in plan.plan.walk():
+    for node in plan.nodes():
         if node.parent_relationship == "SubPlan" or node.id in in_subplan:
             in_subplan.update(child.id for child in node.children)
             in_subplan.add(node.id)
-    for node in plan.plan.walk():
+    for node in plan.nodes():
         if node.node_type != "CTE Scan" and node.id not in in_subplan:
             continue
         loops = node.actual_loops or 0
@@ -387,7 +387,7 @@ def repeated_subplan_filter(plan: ExplainPlan) -> Iterator[Finding]:
 
 
 def heap_fetches(plan: ExplainPlan) -> Iterator[Finding]:
-    for node in plan.plan.walk():
+    for node in plan.nodes():
         fetches = _int(node.extras.get("Heap Fetches"))
         if node.node_type != "Index Only Scan" or fetches < HEAP_FETCH_MIN:
             continue

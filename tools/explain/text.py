@@ -9,6 +9,7 @@ deeper than their parent; SubPlan/InitPlan/CTE headers group the sub-plans below
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -20,18 +21,15 @@ _ACTUAL = (
     rf"\((?:actual\s+(?:time=(?P<ast>{_NUM})\.\.(?P<att>{_NUM})\s+)?rows=(?P<ar>{_NUM})\s+loops=(?P<al>\d+)"
     r"|(?P<never>never\s+executed))\)"
 )
-_NODE = re.compile(
-    rf"^(?P<indent>\s*)(?P<arrow>->\s*)?(?P<name>\S.*?)\s*(?:{_COST})?\s*(?:{_ACTUAL})?\s*$",
-    re.IGNORECASE,
-)
-_HAS_ESTIMATES = re.compile(r"\((?:cost=|actual |never executed)")
+_COST_RE = re.compile(_COST)
+_ACTUAL_RE = re.compile(_ACTUAL)
 _SUBPLAN = re.compile(r"^(?P<indent>\s*)(?P<kind>SubPlan|InitPlan)\b(?P<rest>.*)$")
 _CTE = re.compile(r"^(?P<indent>\s*)CTE\s+(?P<name>\S+)\s*$")
 _WORKER = re.compile(
     rf"^(?P<indent>\s*)Worker\s+(?P<num>\d+):\s*(?:actual\s+(?:time=(?P<ast>{_NUM})\.\.(?P<att>{_NUM})\s+)?"
     rf"rows=(?P<ar>{_NUM})\s+loops=(?P<al>\d+)|(?P<never>never\s+executed))?\s*(?P<rest>.*?)\s*$"
 )
-_PROPERTY = re.compile(r"^(?P<indent>\s*)(?P<key>[A-Za-z][A-Za-z0-9 /()_-]*?):\s*(?P<value>.*?)\s*$")
+_PROPERTY = re.compile(r"\s*(?P<key>[A-Za-z][A-Za-z0-9 /()_-]*?):(?:\s|$)")
 _TIME = re.compile(rf"^\s*(?P<what>Planning|Execution|Total)\s+(?:time|runtime):\s*(?P<ms>{_NUM})\s*ms\s*$", re.I)
 _TRIGGER = re.compile(
     rf"^\s*Trigger\s+(?P<name>.+?)(?:\s+for\s+constraint\s+(?P<constraint>.+?))?(?:\s+on\s+(?P<rel>\S+))?"
@@ -105,6 +103,8 @@ def _scalar(text: str) -> Any:
 
 def split_top_level(text: str) -> list[str]:
     """Split ``a, f(b, c), 'x,y'`` at commas outside parentheses, brackets and quotes."""
+    if not any(ch in text for ch in "([{'\""):
+        return [p for p in (part.strip() for part in text.split(",")) if p]
     parts, depth, quote, start = [], 0, "", 0
     for i, ch in enumerate(text):
         if quote:
@@ -125,6 +125,11 @@ def split_top_level(text: str) -> list[str]:
 
 def _ident(text: str) -> str:
     return text[1:-1].replace('""', '"') if len(text) >= 2 and text[0] == text[-1] == '"' else text
+
+
+@functools.lru_cache(maxsize=4096)
+def _describe_cached(name: str) -> dict[str, Any]:
+    return describe_node(name)  # callers copy: plans repeat the same node names
 
 
 def describe_node(name: str) -> dict[str, Any]:
@@ -251,6 +256,8 @@ def _starts_element(line: str) -> bool:
 def _paren_depth(line: str) -> int:
     if "(" not in line:
         return 0
+    if "'" not in line:
+        return line.count("(") - line.count(")")
     depth, quote = 0, ""
     for ch in line:
         if quote:
@@ -277,9 +284,20 @@ def parse_text(lines: list[str], path: str | None = None) -> dict[str, Any]:
         stripped = line.strip()
         if stripped.startswith(("#", "--")) or stripped in ("BEGIN", "COMMIT", "ROLLBACK", "EXPLAIN"):
             continue
-        if root.get("Plan") is None and _PROPERTY.match(line) and not _HAS_ESTIMATES.search(line) and not _TIME.match(line):
+        if root.get("Plan") is None and _PROPERTY.match(stripped) and not _has_estimates(stripped) and not _TIME.match(line):
             continue  # psql noise before the plan ("Timing is on.", prompts...) never looks like a node
         indent = len(line) - len(line.lstrip())
+        if (
+            indent > base_indent
+            and section is None
+            and stack
+            and not stripped.startswith("->")
+            and _SPECIAL.match(stripped) is None
+            and not _has_estimates(stripped)
+        ):
+            # The common case, a node property: skip every other line kind's regex.
+            last = _place_property(stack, last, indent, stripped, path, number)
+            continue
 
         if (match := _TIME.match(line)) is not None:
             key = {"planning": "Planning Time", "execution": "Execution Time"}.get(match["what"].lower(), "Total Runtime")
@@ -298,7 +316,7 @@ def parse_text(lines: list[str], path: str | None = None) -> dict[str, Any]:
             root.setdefault("Triggers", []).append(trigger)
             stack.clear()
             continue
-        if stack and section is None and (match := _SUBPLAN.match(line)) and not _HAS_ESTIMATES.search(line):
+        if stack and section is None and (match := _SUBPLAN.match(line)) and not _has_estimates(stripped):
             _pop(stack, indent)
             owner = _owner(stack)
             if owner is not None:
@@ -313,18 +331,15 @@ def parse_text(lines: list[str], path: str | None = None) -> dict[str, Any]:
                 group = {"Parent Relationship": "InitPlan", "Subplan Name": f"CTE {match['name']}"}
                 stack.append(_Frame(indent, "group", group, owner))
                 continue
-        node_match = _NODE.match(line)
-        is_node = node_match is not None and (
-            node_match["arrow"] or (root.get("Plan") is None and not _PROPERTY.match(line)) or _HAS_ESTIMATES.search(line)
-        )
-        if is_node and section is not None and not node_match["arrow"]:
-            is_node = False
+        arrow = stripped.startswith("->")
+        is_node = arrow or (section is None and (_has_estimates(stripped) or (
+            root.get("Plan") is None and not _PROPERTY.match(stripped))))
         if is_node:
             section = None
-            node = _node_from_match(node_match)
-            depth = len(node_match["indent"])
+            node = _node_from_line(stripped[2:].lstrip() if arrow else stripped)
+            depth = indent
             if root.get("Plan") is None:
-                if not _HAS_ESTIMATES.search(line) and node["Node Type"] not in KNOWN_NODE_TYPES:
+                if not _has_estimates(stripped) and node["Node Type"] not in KNOWN_NODE_TYPES:
                     continue  # text before the plan that is not a node (COSTS OFF roots must be known types)
                 root["Plan"] = node
                 base_indent = depth  # psql indents everything by one space
@@ -376,21 +391,40 @@ def parse_text(lines: list[str], path: str | None = None) -> dict[str, Any]:
             if root.get("Plan") is None:
                 continue
             raise InputError(f"cannot place this line in the plan: {stripped[:60]!r}", path=path, line=number)
-        if _PROPERTY.match(stripped) is None and last is not None:
-            _continue_property(last, stripped)  # a value with an embedded newline (e.g. Output)
-            continue
-        _pop(stack, indent)
-        target = stack[-1].data if stack and stack[-1].kind != "group" else _owner(stack)
-        if target is None:
-            raise InputError(f"cannot place this line in the plan: {stripped[:60]!r}", path=path, line=number)
-        _property(target, stripped, path, number)
-        last = (target, _PROPERTY.match(stripped)["key"].strip())
+        last = _place_property(stack, last, indent, stripped, path, number)
     if root.get("Plan") is None:
         raise InputError("no plan found: expected EXPLAIN output (text or JSON)", path=path, line=1)
     return root
 
 
 _TOP_LEVEL_ONLY = ("Settings:", "Query Identifier:", "Serialization:")
+_SPECIAL = re.compile(
+    r"(?:Planning|Execution|Total runtime|Trigger\s|SubPlan|InitPlan|CTE\s|Worker\s|JIT:|Settings:"
+    r"|Query Identifier:|Serialization:)"
+)
+
+
+def _has_estimates(stripped: str) -> bool:
+    return "(cost=" in stripped or "(actual" in stripped or "(never executed)" in stripped
+
+
+def _place_property(
+    stack: list[_Frame], last: tuple[dict[str, Any], str] | None, indent: int, stripped: str,
+    path: str | None, number: int,
+) -> tuple[dict[str, Any], str] | None:
+    """Attach a property line to the node (or worker) it is indented under; returns where it went."""
+    match = _PROPERTY.match(stripped)
+    if match is None:
+        if last is None:
+            raise InputError(f"not a plan line: {stripped[:60]!r}", path=path, line=number)
+        _continue_property(last, stripped)  # a value with an embedded newline (e.g. Output)
+        return last
+    _pop(stack, indent)
+    target = stack[-1].data if stack[-1].kind != "group" else _owner(stack)
+    if target is None:
+        raise InputError(f"cannot place this line in the plan: {stripped[:60]!r}", path=path, line=number)
+    _apply_property(target, match)
+    return target, match["key"].strip()
 _MEMBER_PARENTS = frozenset({"Append", "Merge Append", "BitmapAnd", "BitmapOr", "Recursive Union"})
 
 
@@ -449,15 +483,23 @@ def _actuals(target: dict[str, Any], match: re.Match[str]) -> None:
     target["Actual Loops"] = int(match["al"])
 
 
-def _node_from_match(match: re.Match[str]) -> dict[str, Any]:
-    node = describe_node(match["name"])
-    if match["sc"] is not None:
-        node["Startup Cost"] = _num(match["sc"])
-        node["Total Cost"] = _num(match["tc"])
-        node["Plan Rows"] = _num(match["pr"])
-        node["Plan Width"] = int(match["pw"])
-    if match["al"] is not None or match["never"]:
-        _actuals(node, match)
+def _node_from_line(text: str) -> dict[str, Any]:
+    """``Seq Scan on t  (cost=0.00..1.00 rows=1 width=4) (actual time=... rows=1 loops=1)``."""
+    cut = len(text)
+    for marker in ("(cost=", "(actual", "(never executed)"):
+        at = text.find(marker)
+        if 0 <= at < cut:
+            cut = at
+    node = dict(_describe_cached(text[:cut].rstrip()))
+    if cut < len(text):
+        rest = text[cut:]
+        if (match := _COST_RE.search(rest)) is not None:
+            node["Startup Cost"] = _num(match["sc"])
+            node["Total Cost"] = _num(match["tc"])
+            node["Plan Rows"] = _num(match["pr"])
+            node["Plan Width"] = int(match["pw"])
+        if (match := _ACTUAL_RE.search(rest)) is not None:
+            _actuals(node, match)
     # Attributes TEXT prints only when they differ from the default; FORMAT JSON always has them.
     if node["Node Type"] == "Aggregate":
         node.setdefault("Partial Mode", "Simple")
@@ -520,7 +562,11 @@ def _property(node: dict[str, Any], text: str, path: str | None, number: int) ->
     match = _PROPERTY.match(text)
     if match is None:
         raise InputError(f"not a plan line: {text[:60]!r}", path=path, line=number)
-    key, value = match["key"].strip(), match["value"]
+    _apply_property(node, match)
+
+
+def _apply_property(node: dict[str, Any], match: re.Match[str]) -> None:
+    key, value = match["key"].strip(), match.string[match.end() :].strip()
     if key in _REMOVED_BY and "Actual Loops" in node:
         node.setdefault(_REMOVED_BY[key], 0)  # TEXT omits a zero count that FORMAT JSON reports
     handler = _HANDLERS.get(key)
@@ -534,18 +580,28 @@ def _property(node: dict[str, Any], text: str, path: str | None, number: int) ->
         node[key] = _scalar(value)
 
 
+_ZERO_BUFFERS = dict.fromkeys(_BUFFER_KEYS, 0)
+
+
 def _buffers(node: dict[str, Any], value: str) -> None:
-    # TEXT prints only the non-zero counters; FORMAT JSON reports all of them.
-    for key in _BUFFER_KEYS:
-        node.setdefault(key, 0)
-    for part in split_top_level(value):
-        scope, _, counters = part.partition(" ")
-        scope = scope.capitalize()
+    """``shared hit=1 read=2, local written=3, temp read=4 written=5``."""
+    counts = dict(_ZERO_BUFFERS)  # TEXT prints only the non-zero counters; FORMAT JSON reports all
+    for part in value.split(","):
+        words = part.split()
+        if not words:
+            continue
+        scope = words[0].capitalize()
         if scope not in ("Shared", "Local", "Temp"):
             continue
-        for name, count in _KV.findall(counters):
-            if name in _BUFFER_FIELDS and count.isdigit():
-                node[f"{scope} {_BUFFER_FIELDS[name]} Blocks"] = int(count)
+        for word in words[1:]:
+            name, _, count = word.partition("=")
+            field = _BUFFER_FIELDS.get(name)
+            if field is not None and count.isdigit():
+                counts[f"{scope} {field} Blocks"] = int(count)
+    for key, count in counts.items():
+        node.setdefault(key, count)
+        if count:
+            node[key] = count
 
 
 def _io_timings(node: dict[str, Any], value: str) -> None:
