@@ -161,6 +161,8 @@ _STDLIB = (
 )  # fmt: skip
 _FROM_IMPORTS = (("collections.abc", "Callable"), ("typing", "Any"))
 _FIELD_ROOT = re.compile(r"[^.\[]*")
+_QUALIFIER = re.compile(r"(?<![\w.])([A-Za-z_]\w*)\.")
+_WORD = re.compile(r"\w+")
 _UNSAFE_KEY_CHARS = re.compile(r"[\x00-\x1f\x7f\"'\\]")
 
 
@@ -215,10 +217,11 @@ def _example_name(template: str, fields: list[str]) -> str:
 
 
 def _imports(body: str, use_async: bool, serializer: str) -> str:
-    stdlib = [f"import {m}" for m in _STDLIB if re.search(rf"(?<![\w.]){m}\.", body)]
-    from_imports = [
-        f"from {module} import {name}" for module, name in _FROM_IMPORTS if re.search(rf"\b{name}\b", body)
-    ]
+    # One pass over the body: the names used as `name.attr` (not `x.name.attr`), and all words.
+    qualifiers = set(_QUALIFIER.findall(body))
+    words = set(_WORD.findall(body))
+    stdlib = [f"import {m}" for m in _STDLIB if m in qualifiers]
+    from_imports = [f"from {module} import {name}" for module, name in _FROM_IMPORTS if name in words]
     third_party = ["import msgpack"] if serializer == "msgpack" else []
     third_party.append("import redis.asyncio" if use_async else "import redis")
     return "\n".join(
