@@ -683,21 +683,22 @@ def critical_path(trace: _Trace, root: Span) -> dict[str, int]:
         if hi > lo:
             critical[span.span_id] = critical.get(span.span_id, 0) + hi - lo
 
-    # Frames of [span, cursor, children latest-finishing first]
-    frames: list[list[Any]] = [[root, root.end, iter(_by_end(trace.children.get(root.span_id, ())))]]
+    # Frames of [span, cursor, children latest-finishing first, floor]: a child is clipped to the part
+    # of its parent's interval that is still open, so the path never counts time twice.
+    frames: list[list[Any]] = [[root, root.end, iter(_by_end(trace.children.get(root.span_id, ()))), root.start]]
     while frames:
         frame = frames[-1]
-        span, cursor, kids = frame
+        span, cursor, kids, floor = frame
         for kid in kids:
-            kid_end = min(kid.end, cursor)
-            if kid.start >= kid_end:
-                continue  # entirely after the cursor: ran concurrently with something later
+            kid_start, kid_end = max(kid.start, floor), min(kid.end, cursor)
+            if kid_start >= kid_end:
+                continue  # outside what is left: ran concurrently with something later
             add(span, kid_end, cursor)
-            frame[1] = max(kid.start, span.start)
-            frames.append([kid, kid_end, iter(_by_end(trace.children.get(kid.span_id, ())))])
+            frame[1] = kid_start
+            frames.append([kid, kid_end, iter(_by_end(trace.children.get(kid.span_id, ()))), kid_start])
             break
         else:
-            add(span, span.start, cursor)
+            add(span, floor, cursor)
             frames.pop()
     return critical
 
@@ -922,7 +923,7 @@ class _Analysis:
             ordered = sorted(samples)
             stats.append(SpanStat(
                 service=service, name=name, count=len(ordered), p50_ms=_rank(ordered, 50),
-                p95_ms=_rank(ordered, 95), p99_ms=_rank(ordered, 99), max_ms=ordered[-1],
+                p95_ms=_rank(ordered, 95), p99_ms=_rank(ordered, 99), max_ms=_rank(ordered, 100),
                 errors=self.errors.get((service, name), 0),
             ))
         stats.sort(key=lambda s: -s.p95_ms)
