@@ -393,13 +393,14 @@ _SAMPLE_LINE = re.compile(
     rf"^\s*(?P<q>{QUANTITY_RE.pattern})\s*(?:[,;\s]\s*(?P<status>\d{{3}}|ok|error|err|fail|failed|true|false))?\s*$",
     re.IGNORECASE,
 )
-_UNIT_HEADER = re.compile(r"^\s*#\s*unit\s*[:=]\s*(\S+)", re.IGNORECASE)
+_UNIT_HEADER = re.compile(r"^[ \t]*#[ \t]*unit[ \t]*[:=][ \t]*(\S+)", re.IGNORECASE | re.MULTILINE)
 
 
 def _content_lines(text: str):
     for lineno, line in enumerate(text.splitlines(), start=1):
-        if line.strip() and not line.lstrip().startswith("#"):
-            yield lineno, line
+        stripped = line.strip()
+        if stripped and stripped[0] != "#":
+            yield lineno, stripped
 
 
 def _looks_like_samples(text: str) -> bool:
@@ -409,36 +410,45 @@ def _looks_like_samples(text: str) -> bool:
 
 def _read_samples(text: str, path: str, apdex_t_ms: float, method: PercentileMethod):
     default_unit: tuple[str, float] | None = None
-    for line in text.splitlines():
-        header = _UNIT_HEADER.match(line)
-        if header:
-            default_unit = unit_of(header.group(1))
-            if default_unit[0] != "ms":
-                raise InputError(f"unit {header.group(1)!r} is not a time unit", path=path)
+    for header in _UNIT_HEADER.finditer(text):
+        default_unit = unit_of(header.group(1))
+        if default_unit[0] != "ms":
+            raise InputError(f"unit {header.group(1)!r} is not a time unit", path=path)
+    bare_factor = default_unit[1] if default_unit else 1.0
     values: list[float] = []
     failed: list[bool] = []
     has_status = False
     unitless = 0
     for lineno, line in _content_lines(text):
+        try:
+            # Fast path: most sample files are bare numbers, and float() is 20x cheaper than the regex.
+            value = float(line)
+        except ValueError:
+            value = None
+        if value is not None and math.isfinite(value) and value >= 0:
+            values.append(value * bare_factor)
+            failed.append(False)
+            unitless += default_unit is None
+            continue
         m = _SAMPLE_LINE.match(line)
         if not m:
             raise InputError(f"not a latency sample (expected e.g. '123ms' or '0.5 s 200'): {line.strip()[:60]!r}",
                              path=path, line=lineno)
-        unit, factor = unit_of(m.group("unit"))
-        if not m.group("unit"):
-            unit, factor = default_unit or ("ms", 1.0)
-            unitless += default_unit is None
+        unit, factor = unit_of(m.group("unit")) if m.group("unit") else (default_unit or ("ms", 1.0))
+        unitless += not m.group("unit") and default_unit is None
         if unit != "ms":
             raise InputError(f"{m.group('q')!r} is not a duration", path=path, line=lineno)
         values.append(parse_number(m.group("num")) * factor)
         status = (m.group("status") or "").lower()
         has_status = has_status or bool(status)
         failed.append(status in ("error", "err", "fail", "failed", "true") or (status.isdigit() and int(status) >= 400))
-    source = Source(path=path, format="samples", samples=len(values), histogram=histogram(sorted(values)))
+    ordered = sorted(values)
+    source = Source(path=path, format="samples", samples=len(values), histogram=histogram(ordered))
     if unitless:
         source.notes.append(f"{unitless} sample(s) without a unit read as ms (add '# unit: s' to change)")
-    out = sample_measurements(values, failed if has_status else None, source=path, apdex_t_ms=apdex_t_ms,
-                              method=method)
+    # Without statuses the order does not matter, and sorting sorted input again is linear.
+    out = sample_measurements(values if has_status else ordered, failed if has_status else None, source=path,
+                              apdex_t_ms=apdex_t_ms, method=method)
     return out, source
 
 

@@ -14,6 +14,7 @@ import math
 import re
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 
 from tools.text import fold
 
@@ -64,6 +65,7 @@ def parse_number(text: str) -> float:
     return float(text.replace(",", "."))
 
 
+@lru_cache(maxsize=1024)
 def unit_of(spelling: str | None) -> tuple[str, float]:
     if not spelling:
         return "", 1.0
