@@ -257,3 +257,37 @@ def test_cli_help_lists_the_patterns(run_cli):
     code, out, _ = run_cli("cache-pattern", "--help")
     assert code == 0
     assert all(name in out.replace("\n", " ") for name in PATTERN_NAMES)
+
+
+def test_the_offline_persona_runtime_plans_this_tool_for_a_caching_request():
+    """Requirement 3 of the issue: asking for caching code (offline) calls this generator."""
+    from agent.offline import plan_tool_calls
+
+    calls = plan_tool_calls("dame el código de caché para get_user por user_id, 10 minutos", {"cache_pattern"})
+    assert calls == [("cache_pattern", {"pattern": "cache-aside", "key": "user:{user_id}", "ttl": 600,
+                                        "use_async": False, "serializer": "json"})]
+    report = get("cache_pattern").call(calls[0][1])
+    assert '@cache_aside("user:{user_id}", ttl=600)' in report.data.code
+
+
+@settings(max_examples=150, deadline=None)
+@given(key=st.text(max_size=30), ttl=st.integers(min_value=-10, max_value=10**9),
+       pattern=st.sampled_from([*PATTERN_NAMES, "lru", ""]))
+def test_fuzz_cli_arguments_exit_0_or_2_without_traceback(key, ttl, pattern):
+    import contextlib
+    import io
+
+    from agent.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(["cache-pattern", pattern, f"--key={key}", f"--ttl={ttl}", "--json"])
+        except SystemExit as exc:  # argparse usage errors
+            code = exc.code
+    assert code in (0, 2)
+    if code == 0:
+        compile(json.loads(out.getvalue())["data"]["code"], "m.py", "exec")
+    else:
+        assert err.getvalue().count("\n") <= 1 or "usage:" in err.getvalue()
+        assert "Traceback" not in err.getvalue()

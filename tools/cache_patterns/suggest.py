@@ -28,7 +28,7 @@ _PATTERN_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("negative-cache", ("negative", "negativ", "not found", "no encontrad", "no existe", "inexistent",
                         "404", "penetration", "penetracion")),
 )
-_CACHE_WORDS = ("cache", "caching", "redis", "memoiz", "memoriz", "ttl")
+_CACHE_WORDS = ("cache", "caching", "memcache", "redis", "memoiz", "memoriz", "ttl")
 
 
 def _starts_a_word(words: tuple[str, ...]) -> re.Pattern[str]:
