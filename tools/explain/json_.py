@@ -20,6 +20,8 @@ def parse_json(text: str, path: str | None = None) -> dict[str, Any]:
     """The first statement's ``{"Plan": ..., "Planning Time": ...}`` object."""
     try:
         document = json.loads(text)
+    except RecursionError:
+        raise InputError("JSON nested too deeply to be a plan", path=path) from None
     except ValueError as exc:
         document = _retry_pgadmin(text)
         if document is None:

@@ -39,6 +39,9 @@ _BUFFER_KEYS = {
 }
 _IO_READ_KEYS = ("I/O Read Time", "Shared I/O Read Time", "Local I/O Read Time", "Temp I/O Read Time")
 _IO_WRITE_KEYS = ("I/O Write Time", "Shared I/O Write Time", "Local I/O Write Time", "Temp I/O Write Time")
+# Deeper plans are refused: real plans stay far below, and every consumer (JSON, terminal tree)
+# walks the tree recursively.
+MAX_DEPTH = 200
 # PEV2's text parser invents these two; PostgreSQL never reports temp hits or dirtied temp blocks.
 _IGNORED_KEYS = frozenset({"Temp Hit Blocks", "Temp Dirtied Blocks"})
 
@@ -264,8 +267,10 @@ _FIELD_SPEC: dict[str, tuple[str, Any]] = {
 _IO_KEYS = {**{k: True for k in _IO_READ_KEYS}, **{k: False for k in _IO_WRITE_KEYS}}
 
 
-def _node(raw: Any, counter: list[int]) -> PlanNode:
+def _node(raw: Any, counter: list[int], depth: int = 0) -> PlanNode:
     """One pass over the node's keys: typed fields, buffers, and the rest into extras."""
+    if depth > MAX_DEPTH:
+        raise InputError(f"plan nested deeper than {MAX_DEPTH} levels")
     if not isinstance(raw, dict):
         raise InputError(f"plan node #{counter[0]} is not an object")
     node_type = raw.get("Node Type")
@@ -313,20 +318,25 @@ def _node(raw: Any, counter: list[int]) -> PlanNode:
     if children:
         if not isinstance(children, list):
             raise InputError(f'{where}: "Plans" is not a list')
-        node.children = [_node(child, counter) for child in children]
+        kids = node.children
+        for child in children:  # a loop, not a comprehension: one stack frame per plan level
+            kids.append(_node(child, counter, depth + 1))
     return node
 
 
 def build_plan(raw: dict[str, Any], fmt: str = "json", path: str | None = None) -> ExplainPlan:
     """Typed, measured plan from a FORMAT JSON shaped dict (the output of either parser)."""
-    counter = [0]
     try:
-        root = _node(raw["Plan"], counter)
+        return _build(raw, fmt)
     except RecursionError:
         raise InputError("plan is nested too deeply to analyze", path=path) from None
     except InputError as exc:
         exc.path = exc.path or path
         raise
+
+
+def _build(raw: dict[str, Any], fmt: str) -> ExplainPlan:
+    root = _node(raw["Plan"], [0])
     planning_ms = _number(raw, "Planning Time", float, "plan")
     execution_ms = _number(raw, "Execution Time", float, "plan")
     if execution_ms is None:

@@ -62,15 +62,18 @@ def _removed_total(node: PlanNode, key: str = "Rows Removed by Filter") -> float
 
 
 _COLUMN = re.compile(
-    r"\(*(?:[a-z_][\w$]*\.)?\"?([a-z_][\w$ ]*?)\"?\)?(?:::[\w ]+)?\s*(?:=|<>|!=|<=|>=|<|>|~~\*?|!~~\*?|~\*?|IS\b|@>|<@|&&)",
+    r"\(*(?:[a-z_][\w$]*\.)?\"?([a-z_][\w$ ]*?)\"?\)*\s*(?:=|<>|!=|<=|>=|<|>|~~\*?|!~~\*?|~\*?|IS\b|@>|<@|&&)",
     re.IGNORECASE,
 )
+_LITERAL = re.compile(r"'(?:[^']|'')*'")
+_CAST = re.compile(r"::[\w\" ]+(?:\[\])?")
 _NOT_COLUMNS = {"and", "or", "not", "any", "all", "null", "true", "false", "select"}
 
 
 def filter_columns(expression: str) -> list[str]:
     """Column names compared in a Filter, in order: ``((status = 'x') AND (age > 3))`` → status, age."""
     seen: list[str] = []
+    expression = _CAST.sub("", _LITERAL.sub("''", expression))
     for match in _COLUMN.finditer(expression):
         name = match[1].strip()
         if name and name.lower() not in _NOT_COLUMNS and not name[0].isdigit() and name not in seen:
