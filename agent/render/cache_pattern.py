@@ -25,6 +25,7 @@ def print_generated(report, written_to: str | None = None) -> None:
     from rich.syntax import Syntax
 
     from agent.render import finding_line
+    from tools.cache_patterns.generator import install_command_args
 
     data = report.data
     con = console()
@@ -39,7 +40,7 @@ def print_generated(report, written_to: str | None = None) -> None:
         con.print(f"[yellow]▲ {escape(finding_line(finding))}[/]")
     if written_to:
         con.print(f"[green]✔[/] wrote {written_to} ({data.code.count(chr(10))} lines); "
-                  f"install: pip install {' '.join(data.requirements)}")
+                  f"install: pip install {install_command_args(data.serializer)}")
         con.print(Syntax(textwrap.dedent(data.usage).rstrip(), "python", theme="ansi_dark",
                          background_color="default", word_wrap=True))
         return
