@@ -28,12 +28,12 @@ from pydantic import BaseModel, Field
 
 from tools.errors import InputError
 from tools.metrics_text import (
-    QUANTITY_RE,
     metric_key,
     metric_unit,
     parse_number,
     parse_quantity,
     percentile_key,
+    quantity_pattern,
     unit_of,
 )
 
@@ -390,7 +390,7 @@ def _read_locust(text: str, path: str):
 # --- plain sample files ----------------------------------------------------------------------------
 
 _SAMPLE_LINE = re.compile(
-    rf"^\s*(?P<q>{QUANTITY_RE.pattern})\s*(?:[,;\s]\s*(?P<status>\d{{3}}|ok|error|err|fail|failed|true|false))?\s*$",
+    rf"^\s*(?P<q>{quantity_pattern()})\s*(?:[,;\s]\s*(?P<status>\d{{3}}|ok|error|err|fail|failed|true|false))?\s*$",
     re.IGNORECASE,
 )
 _UNIT_HEADER = re.compile(r"^[ \t]*#[ \t]*unit[ \t]*[:=][ \t]*(\S+)", re.IGNORECASE | re.MULTILINE)

@@ -42,10 +42,15 @@ _UNIT_RE = "|".join(re.escape(u) for u in sorted(_UNITS, key=len, reverse=True))
 
 # "1,800" (English thousands) but "0,250" and "1,8" (Spanish decimal comma).
 _NUMBER_RE = r"(?:[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?)"
-QUANTITY_RE = re.compile(
-    rf"(?<![\w.,:])(?P<num>{_NUMBER_RE})(?:\s*(?P<unit>{_UNIT_RE}))?(?![\w/]|:\d)",
-    re.IGNORECASE,
-)
+
+
+def quantity_pattern(suffix: str = "") -> str:
+    """A number with an optional unit, as groups ``num<suffix>`` and ``unit<suffix>``; not part of a
+    word, a clock time (10:30) or a longer number."""
+    return rf"(?<![\w.,:])(?P<num{suffix}>{_NUMBER_RE})(?:\s*(?P<unit{suffix}>{_UNIT_RE}))?(?![\w/]|:\d)"
+
+
+QUANTITY_RE = re.compile(quantity_pattern(), re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ from tools.metrics_text import (
     metric_key,
     parse_number,
     percentile_of_key,
+    quantity_pattern,
     scaled,
     unit_of,
 )
@@ -87,10 +88,8 @@ class Bound(BaseModel):
 
 _NO_BOUND = {"", "-", "—", "–", "variable", "n/a", "na", "tbd", "varies", "depende", "ninguno", "none"}
 _OPS = {"≤": "<=", "≥": ">=", "=<": "<=", "=>": ">=", "&lt;": "<", "&gt;": ">", "&lt;=": "<=", "&gt;=": ">="}
-_QTY = QUANTITY_RE.pattern
-_SINGLE = re.compile(rf"^(?P<op><=|>=|<|>)?\s*(?P<q>{_QTY})$", re.IGNORECASE)
-_RANGE = re.compile(rf"^(?P<lo>{_QTY})\s*(?:-|–|—|to|a|\.\.)\s*(?P<hi>{_QTY})$".replace("(?P<num>", "(?P<num_lo>", 1)
-                    .replace("(?P<unit>", "(?P<unit_lo>", 1), re.IGNORECASE)
+_SINGLE = re.compile(rf"^(?P<op><=|>=|<|>)?\s*{quantity_pattern()}$", re.IGNORECASE)
+_RANGE = re.compile(rf"^{quantity_pattern('_lo')}\s*(?:-|–|—|to|a|\.\.)\s*{quantity_pattern()}$", re.IGNORECASE)
 _HIGHER_IS_BETTER = {"apdex", "throughput", "lighthouse_performance"}
 _HIGHER_WORDS = ("hit", "uptime", "availability", "disponibilidad", "score", "coverage", "cobertura")
 
@@ -187,7 +186,7 @@ def default_personas_dir() -> Path:
 
 
 _APDEX_T_LABEL = re.compile(r"^(?:apdex\s*\(?\s*(?:t|threshold|umbral)\b|(?:umbral|t)\s+(?:de\s+)?apdex\b)")
-_APDEX_T_TEXT = re.compile(rf"apdex[^\n|]{{0,40}}?\bT\s*(?:=|:)\s*(?P<q>{_QTY})", re.IGNORECASE)
+_APDEX_T_TEXT = re.compile(rf"apdex[^\n|]{{0,40}}?\bT\s*(?:=|:)\s*{quantity_pattern()}", re.IGNORECASE)
 
 
 def load_targets(path: str | Path | None = None) -> Targets:

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from tools.errors import InputError
 from tools.findings import Report
 from tools.loadtest.k6 import find_k6, run_k6
-from tools.loadtest.script import Scenario, Stage, build_script, duration_seconds, parse_stages
+from tools.loadtest.script import Scenario, Stage, build_script, parse_stages
 from tools.metrics_files import read_metrics_file
 from tools.thresholds import ThresholdsData, check, load_targets, resolve_apdex_t
 
@@ -73,7 +73,6 @@ def require_loopback(url: str) -> None:
 def loadtest_tool(inp: LoadtestInput) -> Report:
     targets = load_targets(inp.persona_path)
     apdex_t, apdex_source = resolve_apdex_t(inp.apdex_t_ms, targets)
-    duration_seconds(inp.duration)
     script, planned = build_script(inp.url, targets, apdex_t_ms=apdex_t, vus=inp.vus, duration=inp.duration,
                                    stages=inp.stages, scenario=inp.scenario, sleep_s=inp.sleep_s)
     data = LoadtestData(url=inp.url, script=script, planned_seconds=planned)
@@ -85,7 +84,7 @@ def loadtest_tool(inp: LoadtestInput) -> Report:
         script_path, summary_path = Path(tmp) / "load-test.js", Path(tmp) / "summary.json"
         script_path.write_text(script, encoding="utf-8")
         # Generous grace: k6 waits for in-flight iterations (gracefulStop 30s) after the last stage.
-        data.command, data.k6_exit_code, _ = run_k6(script_path, summary_path, timeout_s=planned + 60)
+        data.command, data.k6_exit_code = run_k6(script_path, summary_path, timeout_s=planned + 60)
         label = f"k6 run against {inp.url}"
         measurements, source = read_metrics_file(label, summary_path.read_text(encoding="utf-8"),
                                                  apdex_t_ms=apdex_t)

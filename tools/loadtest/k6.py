@@ -34,8 +34,8 @@ def find_k6() -> str | None:
     return shutil.which("k6")
 
 
-def run_k6(script: Path, summary: Path, timeout_s: float) -> tuple[list[str], int, str]:
-    """Run `k6 run` writing --summary-export; returns (command, exit code, stderr tail).
+def run_k6(script: Path, summary: Path, timeout_s: float) -> tuple[list[str], int]:
+    """Run `k6 run` writing --summary-export; returns (command, exit code).
 
     Exit 99 means k6's own thresholds were crossed, which is a result, not a failure to run.
     """
@@ -52,7 +52,7 @@ def run_k6(script: Path, summary: Path, timeout_s: float) -> tuple[list[str], in
         raise InputError(f"{MISSING_K6} (not found: {binary})") from None
     except subprocess.TimeoutExpired:
         raise InputError(f"k6 did not finish within {timeout_s:.0f} s; it was stopped") from None
-    tail = "\n".join(proc.stderr.strip().splitlines()[-5:])
     if proc.returncode not in (0, 99) or not summary.exists():
+        tail = "\n".join(proc.stderr.strip().splitlines()[-5:])
         raise InputError(f"k6 failed (exit {proc.returncode}): {tail or 'no output'}", path=str(script))
-    return command, proc.returncode, tail
+    return command, proc.returncode

@@ -126,7 +126,8 @@ def build_script(url: str, targets: Targets, *, apdex_t_ms: float, vus: int, dur
     thresholds = k6_thresholds(targets)
     options["thresholds"] = thresholds
     p95 = targets.rules.get("p95")
-    check_ms = _failing_bound(p95).value if p95 is not None and _failing_bound(p95) is not None else None
+    p95_bound = _failing_bound(p95) if p95 is not None else None
+    check_ms = p95_bound.value if p95_bound is not None and p95_bound.op in ("<", "<=") else None
     checks = ["    'status is 2xx': (r) => r.status >= 200 && r.status < 300,"]
     if check_ms is not None:
         checks.append(f"    'response time < {check_ms:g}ms': (r) => r.timings.duration < {check_ms:g},")
