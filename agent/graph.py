@@ -26,6 +26,7 @@ from typing import Annotated, Any, TypedDict
 
 from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import get_runtime
 from langgraph.types import Command
 
 from agent.language import detect_language, say
@@ -54,6 +55,25 @@ class ConversationState(TypedDict, total=False):
     packet: dict[str, Any] | None  # handoff packet the active persona received
     reports: list[dict[str, Any]]  # this turn's tool results: tool, persona, hop, arguments, report
     notices: list[str]  # sentences for the user from the runtime itself (handoffs, limits)
+
+
+@dataclass
+class RunContext:
+    """Per-run context (not checkpointed): where streamed tokens and handoff events go.
+
+    Without it (LangGraph Server), events go to LangGraph's "custom" stream. The Runtime passes a
+    callback instead because asking for the "custom" stream makes LangGraph run every step on a
+    thread pool, which costs more per turn than the rest of the runtime together.
+    """
+
+    on_event: Callable[[dict[str, Any]], None] | None = None
+
+
+def _emitter() -> Callable[[dict[str, Any]], None]:
+    context = get_runtime().context
+    if context is not None and context.on_event is not None:
+        return context.on_event
+    return get_stream_writer()
 
 
 @dataclass
@@ -121,7 +141,7 @@ class _GraphBuilder:
         self.names = {p.slug: p.name for p in registry}
 
     def compile(self, checkpointer):
-        graph = StateGraph(ConversationState)
+        graph = StateGraph(ConversationState, context_schema=RunContext)
         slugs = tuple(self.names)
         graph.add_node("route", self.route, destinations=slugs)
         for slug in slugs:
@@ -183,7 +203,7 @@ class _GraphBuilder:
         if stop:
             return Command(goto=END, update={"notices": [*notices, stop]})
 
-        writer = get_stream_writer()
+        writer = _emitter()
         hop = state.get("hops", 0)
         visit_reports = [r for r in state.get("reports", []) if r["persona"] == slug and r["hop"] == hop]
         request = ModelRequest(
@@ -288,7 +308,7 @@ class _GraphBuilder:
             findings=findings, artifacts=artifacts, open_question=open_question or user_text,
         ).fit(self.settings.handoff_tokens)
         notice = say(lang, "handoff", name=self.names[dst], reason=reason)
-        get_stream_writer()({"type": "handoff", "from": src, "to": dst, "by": by, "reason": reason})
+        _emitter()({"type": "handoff", "from": src, "to": dst, "by": by, "reason": reason})
         trail = [*state.get("trail", []), {"persona": dst, "from": src, "by": by, "reason": reason}]
         return Command(goto=dst, update={
             **update, "active": dst, "hops": state.get("hops", 0) + 1, "trail": trail,

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agent.graph import GraphSettings, build_graph, turn_input
+from agent.graph import GraphSettings, RunContext, build_graph, turn_input
 from agent.llm import ChatModel, load_prices, make_model
 from agent.registry import Registry
 from tools.errors import InputError
@@ -202,15 +202,10 @@ class Runtime:
                              f"(e.g. '{self.model.model}=0.15/0.60', USD per million input/output tokens)")
         thread_id = thread_id or uuid.uuid4().hex[:12]
         config = {"configurable": {"thread_id": thread_id}}
-        state: dict[str, Any] = {}
-        kwargs: dict[str, Any] = {"stream_mode": ["custom", "values"]}
+        kwargs: dict[str, Any] = {"context": RunContext(on_event=on_event)}
         if self.checkpointer is not None:
             kwargs["durability"] = self.durability
-        for mode, chunk in self.graph.stream(turn_input(message, persona=persona, max_cost=max_cost), config, **kwargs):
-            if mode == "values":
-                state = chunk
-            elif on_event is not None:
-                on_event(chunk)
+        state = self.graph.invoke(turn_input(message, persona=persona, max_cost=max_cost), config, **kwargs)
         return turn_result(thread_id, state, self.names)
 
     def history(self, thread_id: str) -> list[dict[str, Any]]:

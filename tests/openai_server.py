@@ -17,6 +17,7 @@ kept in ``server.requests``. An empty queue answers 500 so a missing script fail
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections import deque
@@ -92,6 +93,11 @@ class ScriptedOpenAI:
 
             def log_message(self, *args: Any) -> None:  # keep test output clean
                 pass
+
+            def setup(self) -> None:
+                super().setup()
+                # Headers and body are separate writes: without NODELAY, Nagle + delayed ACK add 40 ms.
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
