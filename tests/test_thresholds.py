@@ -120,6 +120,18 @@ def test_every_fitting_table_of_another_persona_is_read(tmp_path):
     assert {f.code for f in report.findings} == {"THR030", "THR011"}
 
 
+def test_apdex_t_from_persona_text_or_refused_without_unit(tmp_path):
+    persona = tmp_path / "p.md"
+    persona.write_text("## Apdex\n\nUsamos Apdex con T = 0.3 s para la API.\n")
+    targets = load_targets(persona)
+    assert (targets.apdex_t_ms, targets.apdex_t_origin) == (300, f"{persona} (text)")
+    persona.write_text("| Metric | Target | Critical |\n|---|---|---|\n| Apdex T | 0.5 | - |\n")
+    targets = load_targets(persona)
+    assert targets.apdex_t_ms is None and "needs a time unit" in targets.notes[0]
+    report = thresholds_tool(ThresholdsInput(text="p95 1s", persona_path=str(persona)))
+    assert report.data.apdex_t_ms == 500 and report.data.apdex_t_source.startswith("default")
+
+
 def test_unreadable_bound_is_reported_not_guessed(tmp_path):
     persona = tmp_path / "p.md"
     persona.write_text("| Metric | Target | Critical |\n|---|---|---|\n| P95 Latency | rápido | < 500ms |\n")

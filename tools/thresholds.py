@@ -35,12 +35,12 @@ from tools.metrics_files import (
     read_metrics_file,
 )
 from tools.metrics_text import (
-    QUANTITY_RE,
     TextMetric,
     extract_metrics,
     format_value,
     metric_key,
     parse_number,
+    parse_quantity,
     percentile_of_key,
     quantity_pattern,
     scaled,
@@ -153,11 +153,10 @@ _WEB_DEV = {"lcp": (2500, 4000, "ms"), "inp": (200, 500, "ms"), "cls": (0.1, 0.2
 
 def _web_dev_rule(key: str) -> Rule:
     good, poor, unit = _WEB_DEV[key]
-    show = format_value
     return Rule(metric=key, label=key.upper(), shape="good-poor",
                 target=Bound(op="<=", value=good, unit=unit), critical=Bound(op=">", value=poor, unit=unit),
-                target_text=f"≤ {show(good, unit)}", critical_text=f"> {show(poor, unit)}",
-                middle_text=f"{show(good, unit)} - {show(poor, unit)}", origin="web.dev default",
+                target_text=f"≤ {format_value(good, unit)}", critical_text=f"> {format_value(poor, unit)}",
+                middle_text=f"{format_value(good, unit)} - {format_value(poor, unit)}", origin="web.dev default",
                 notes=[f"the persona has no {key.upper()} row; web.dev thresholds used"])
 
 
@@ -200,7 +199,7 @@ def load_targets(path: str | Path | None = None) -> Targets:
         critical_col = table.column("Critical", "Crítico", "Critico", "Límite", "Limite")
         good_col = table.column("Good", "Bueno", "Bien")
         poor_col = table.column("Poor", "Malo", "Pobre", "Deficiente")
-        middle_col = table.column("Needs Improvement", "Necesita mejora", "Mejorable", "Needs improvement")
+        middle_col = table.column("Needs Improvement", "Necesita mejora", "Mejorable")
         if not metric_col or not ((target_col and critical_col) or (good_col and poor_col)):
             continue
         shape = "target-critical" if target_col and critical_col else "good-poor"
@@ -213,11 +212,11 @@ def load_targets(path: str | Path | None = None) -> Targets:
             origin = f"{persona}:{line}"
             first_text, second_text = row.get(first_col, "").strip(), row.get(second_col, "").strip()
             if _APDEX_T_LABEL.match(fold(label)):
-                quantity = QUANTITY_RE.search(first_text)
-                if quantity and unit_of(quantity.group("unit"))[0] in ("ms", ""):
-                    unit, factor = unit_of(quantity.group("unit"))
-                    targets.apdex_t_ms = parse_number(quantity.group("num")) * (factor if unit else 1000)
-                    targets.apdex_t_origin = origin
+                quantity = parse_quantity(first_text)
+                if quantity is not None and quantity.unit == "ms":
+                    targets.apdex_t_ms, targets.apdex_t_origin = quantity.value, origin
+                else:  # "0.5" could be seconds (the Apdex spec's unit) or ms: ask instead of guessing
+                    targets.notes.append(f"Apdex T {first_text!r} at {origin} needs a time unit (e.g. 500ms)")
                 continue
             key = metric_key(label)
             rule = Rule(metric=key, label=label, shape=shape, target_text=first_text, critical_text=second_text,
