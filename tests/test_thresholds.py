@@ -413,3 +413,30 @@ def test_fuzz_persona_tables_never_crash_the_checker(tmp_path_factory, rows, hea
     persona.write_text("## Metas\n\n" + "\n".join(lines) + "\n")
     report = thresholds_tool(ThresholdsInput(text="p95 de 300 ms, error rate 2%, LCP 3s", persona_path=str(persona)))
     assert report.data.verdict in ("pass", "warn", "fail", "none")
+
+
+_KEYS = ["metrics", "root_group", "http_req_duration", "http_req_failed", "http_reqs", "values", "thresholds",
+         "p(95)", "med", "rate", "value", "passes", "fails", "count", "ok", "latencies", "50th", "99th", "success",
+         "status_codes", "throughput", "requests", "audits", "lighthouseVersion", "numericValue",
+         "largest-contentful-paint", "loadingExperience", "LARGEST_CONTENTFUL_PAINT_MS", "percentile",
+         "lighthouseResult", "categories", "performance", "score", "runtimeError", "code", "p95", "latency",
+         "lcp", "errors", "apdex_satisfied", "browser_web_vital_lcp", "p(75)"]
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-10, 10**6) | st.floats(allow_nan=True) | st.sampled_from(["1ms", "x", ""]),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.sampled_from(_KEYS), children, max_size=5),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(st.sampled_from(_KEYS), _JSON, max_size=5))
+def test_fuzz_json_shapes_only_raise_input_error(doc):
+    try:
+        text = json.dumps(doc)
+    except ValueError:
+        return
+    try:
+        found, _ = read_metrics_file("fuzz.json", text, apdex_t_ms=500)
+    except InputError:
+        return
+    assert all(isinstance(m.value, float) for m in found)

@@ -201,9 +201,14 @@ def _read_json(doc: Any, path: str, apdex_t_ms: float, method: PercentileMethod)
 
 
 def _number(value: Any, path: str, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise InputError(f"{what} is not a number: {value!r}", path=path)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        raise InputError(f"{what} is not a measurement: {value!r}", path=path)
     return float(value)
+
+
+def _obj(value: Any) -> dict[str, Any]:
+    """A JSON object, or an empty one when the report has something else (null, a list) there."""
+    return value if isinstance(value, dict) else {}
 
 
 def _read_k6(metrics: dict[str, Any], path: str, handle_summary: bool):
@@ -219,7 +224,7 @@ def _read_k6(metrics: dict[str, Any], path: str, handle_summary: bool):
         values = metric.get("values", {}) if handle_summary else metric
         if not isinstance(values, dict):
             raise InputError(f"k6 metric {full_name!r} has no values", path=path)
-        for expression, state in (metric.get("thresholds") or {}).items():
+        for expression, state in _obj(metric.get("thresholds")).items():
             # summary-export records `true` for a crossed threshold; handleSummary records ok.
             ok = bool(state.get("ok")) if isinstance(state, dict) else not bool(state)
             source.k6_thresholds.append(K6Threshold(metric=full_name, expression=expression, ok=ok))
@@ -274,8 +279,9 @@ def _read_k6(metrics: dict[str, Any], path: str, handle_summary: bool):
 def _k6_rate(values: dict[str, Any], path: str, name: str) -> float:
     raw = values.get("rate", values.get("value"))
     if raw is None and "passes" in values and "fails" in values:
-        total = values["passes"] + values["fails"]
-        raw = values["passes"] / total if total else 0.0
+        passes = _number(values["passes"], path, f"{name} passes")
+        total = passes + _number(values["fails"], path, f"{name} fails")
+        raw = passes / total if total else 0.0
     return _number(raw, path, f"{name} rate")
 
 
@@ -300,29 +306,29 @@ _CRUX_METRICS = {
 
 def _read_lighthouse(doc: dict[str, Any], path: str):
     out: list[Measurement] = []
-    field = doc.get("loadingExperience") or {}
-    lhr = doc.get("lighthouseResult", doc)
+    field = _obj(doc.get("loadingExperience"))
+    lhr = _obj(doc.get("lighthouseResult", doc))
     source = Source(path=path, format="pagespeed" if "lighthouseResult" in doc or field else "lighthouse")
     error = lhr.get("runtimeError")
     if isinstance(error, dict) and error.get("code") not in (None, "NO_ERROR"):
         raise InputError(f"Lighthouse run failed: {error.get('code')}: {error.get('message', '')}".rstrip(": "),
                          path=path)
     for name, (key, factor) in _CRUX_METRICS.items():
-        entry = (field.get("metrics") or {}).get(name)
+        entry = _obj(field.get("metrics")).get(name)
         if isinstance(entry, dict) and "percentile" in entry:
             out.append(Measurement(metric=key, value=_number(entry["percentile"], path, name) * factor,
                                    unit="" if key == "cls" else "ms", source=path,
                                    method="CrUX field data, p75 of real page loads (28 days)"))
     field_keys = {m.metric for m in out}
     for audit_id, key in _LIGHTHOUSE_AUDITS.items():
-        audit = (lhr.get("audits") or {}).get(audit_id)
+        audit = _obj(lhr.get("audits")).get(audit_id)
         if not isinstance(audit, dict) or audit.get("numericValue") is None or key in field_keys:
             continue
         out.append(Measurement(metric=key, value=_number(audit["numericValue"], path, audit_id),
                                unit="" if key == "cls" else "ms", source=path,
                                method="Lighthouse lab value (one page load, not the field p75)"))
-    perf = ((lhr.get("categories") or {}).get("performance") or {}).get("score")
-    if isinstance(perf, (int, float)) and not isinstance(perf, bool):
+    perf = _obj(_obj(lhr.get("categories")).get("performance")).get("score")
+    if isinstance(perf, (int, float)) and not isinstance(perf, bool) and math.isfinite(perf) and perf >= 0:
         out.append(Measurement(metric="lighthouse_performance", value=perf * 100, unit="", source=path,
                                method="Lighthouse performance category score (0-100)"))
     if not out:
