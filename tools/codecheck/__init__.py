@@ -172,7 +172,7 @@ def _sql_in_python(mod: Module, fd: FileDiff, config: ReviewConfig, data: Codech
     from tools.codecheck.sql import sql_literals
 
     out: list[Finding] = []
-    for text, first, last in sql_literals(mod.tree):
+    for text, first, last in sql_literals(mod.strings):
         if any(n in fd.added for n in range(first, last + 1)):
             out += _sql_findings(text, fd, first - 1, config, data, literal=(first, last))
     return out
@@ -221,7 +221,8 @@ def _suppressed(f: Finding, *texts: str) -> bool:
 
 def _fingerprint(f: Finding, line_text: str) -> str:
     """Code, file and the flagged line's text (masked, trimmed): survives the line moving up or down."""
-    basis = f"{f.code}|{f.location.path}|{mask_secrets(line_text.strip())}"
+    text = mask_secrets(line_text) if f.code == SECRET_RULE.code else line_text
+    basis = f"{f.code}|{f.location.path}|{text.strip()}"
     return hashlib.sha256(basis.encode()).hexdigest()[:24]
 
 

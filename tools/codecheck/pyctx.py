@@ -57,13 +57,15 @@ class Module:
     tree: ast.Module
     aliases: dict[str, str] = field(default_factory=dict)  # local name -> qualified name
     clients: dict[str, str] = field(default_factory=dict)  # dotted expression -> client kind
+    sites: list[CallSite] = field(default_factory=list)  # every call, with its scope
+    strings: list[ast.Constant | ast.JoinedStr] = field(default_factory=list)  # str literals, f-strings
+    memo: dict[tuple[str, int], object] = field(default_factory=dict)  # per-node results rules reuse
     _bound: dict[int, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def parse(cls, source: str, filename: str) -> Module:
         mod = cls(ast.parse(source, filename=filename))
-        mod._collect_imports()
-        mod._collect_clients()
+        mod._index()
         return mod
 
     # -- names ---------------------------------------------------------------------------------
@@ -128,40 +130,55 @@ class Module:
 
     # -- traversal -----------------------------------------------------------------------------
     def calls(self) -> list[CallSite]:
-        """Every call with its scope. Iterative: deep expressions never hit the recursion limit."""
-        out: list[CallSite] = []
+        return self.sites
+
+    def _index(self) -> None:
+        """One iterative walk (deep expressions never hit the recursion limit) that collects call
+        sites with their scope, imports, assignments that create clients, and string literals."""
+        pairs: list[tuple[str | None, ast.AST]] = []
+        annotated: list[ast.arg] = []
         stack: list[tuple[ast.AST, Scope, ast.AST | None]] = [(self.tree, Scope(), None)]
         while stack:
             node, scope, parent = stack.pop()
-            if isinstance(node, ast.Call):
-                out.append(CallSite(node, scope, parent))
-            for child, child_scope in _children(node, scope):
-                stack.append((child, child_scope, node))
-        return out
-
-    def _collect_imports(self) -> None:
-        for node in ast.walk(self.tree):
-            if isinstance(node, ast.Import):
+            kind = type(node)
+            if kind is ast.Call:
+                self.sites.append(CallSite(node, scope, parent))
+            elif kind is ast.Constant:
+                if isinstance(node.value, str) and type(parent) is not ast.JoinedStr:
+                    self.strings.append(node)
+            elif kind is ast.JoinedStr:
+                self.strings.append(node)
+            elif kind is ast.Assign:
+                pairs += [(dotted_name(t), node.value) for t in node.targets]
+            elif kind in (ast.AnnAssign, ast.NamedExpr):
+                if node.value is not None:
+                    pairs.append((dotted_name(node.target), node.value))
+            elif kind in (ast.With, ast.AsyncWith):
+                pairs += [(dotted_name(i.optional_vars), i.context_expr) for i in node.items if i.optional_vars]
+            elif kind is ast.arg:
+                if node.annotation is not None:
+                    annotated.append(node)
+            elif kind is ast.Import:
                 for a in node.names:
                     if a.asname:
                         self.aliases[a.asname] = a.name
-            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            elif kind is ast.ImportFrom and node.module and not node.level:
                 for a in node.names:
                     self.aliases[a.asname or a.name] = f"{node.module}.{a.name}"
-
-    def _collect_clients(self) -> None:
-        pairs: list[tuple[str, ast.AST]] = []
-        for node in ast.walk(self.tree):
-            if isinstance(node, ast.Assign):
-                pairs += [(dotted_name(t), node.value) for t in node.targets]
-            elif isinstance(node, (ast.AnnAssign, ast.NamedExpr)) and node.value is not None:
-                pairs.append((dotted_name(node.target), node.value))
-            elif isinstance(node, (ast.With, ast.AsyncWith)):
-                pairs += [(dotted_name(i.optional_vars), i.context_expr) for i in node.items if i.optional_vars]
-            elif isinstance(node, ast.arg) and node.annotation is not None:
-                kind = CLIENT_CONSTRUCTORS.get(self.qualname(node.annotation) or "")
-                if kind:
-                    self.clients[node.arg] = kind
+            if kind in _SCOPING_SET:
+                stack += [(child, child_scope, node) for child, child_scope in _children(node, scope)]
+                continue
+            for name in node._fields:
+                value = getattr(node, name, None)
+                if isinstance(value, list):
+                    stack += [(item, scope, node) for item in value if isinstance(item, ast.AST)]
+                elif isinstance(value, ast.AST) and not isinstance(value, ast.expr_context):
+                    stack.append((value, scope, node))
+        self.sites.reverse()  # source order, for stable output
+        for arg in annotated:
+            kind = CLIENT_CONSTRUCTORS.get(self.qualname(arg.annotation) or "")
+            if kind:
+                self.clients[arg.arg] = kind
         # Twice, so `p = r.pipeline()` resolves even when it appears before `r = redis.Redis()`.
         for _ in range(2):
             for name, value in pairs:
@@ -192,6 +209,11 @@ def is_handler(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
             return True
     params = [a.arg for a in fn.args.posonlyargs + fn.args.args][:2]
     return "request" in params
+
+
+# Nodes whose children are evaluated in another scope (a new function, or once per iteration).
+_SCOPING_SET = frozenset((ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.For, ast.AsyncFor, ast.While,
+                          ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp))
 
 
 def _children(node: ast.AST, scope: Scope):
@@ -227,5 +249,3 @@ def _children(node: ast.AST, scope: Scope):
             yield from ((c, looped) for c in gen.ifs)
         elts = [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
         yield from ((e, looped) for e in elts)
-    else:
-        yield from ((c, scope) for c in ast.iter_child_nodes(node))

@@ -29,6 +29,11 @@ PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"(?i)\b(?:password|passwd|pwd|secret|api[_-]?key|access[_-]?token|auth[_-]?token)[\"']?"
         r"\s*[:=]\s*[\"'](?P<secret>[^\s\"']{8,})[\"']")),
 ]
+# Every pattern above needs one of these (lower-cased) substrings: plain `in` checks skip the
+# great majority of lines far faster than the regexes would.
+_NEEDLES = ("private key", "sk-", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "akia", "asia",
+            "secret", "xox", "aiza", "_live_", "_test_", "eyj", "://", "passw", "pwd", "api_key", "api-key",
+            "apikey", "token")
 # Values that are obviously placeholders, not credentials.
 _PLACEHOLDER = re.compile(r"^(?:\$\{?\w+\}?|\{\{?[^}]*\}?\}|<[^>]*>|\*+|x+|\.\.\.|%\(?\w*\)?s|changeme)$", re.I)
 
@@ -42,6 +47,9 @@ class SecretMatch:
 
 def find_secrets(text: str) -> list[SecretMatch]:
     """Every credential-looking span in ``text`` (non-overlapping, in order)."""
+    low = text.lower()
+    if not any(needle in low for needle in _NEEDLES):
+        return []
     found: list[SecretMatch] = []
     taken: list[tuple[int, int]] = []
     for kind, pattern in PATTERNS:

@@ -17,6 +17,10 @@ from tools.findings import Finding
 _SQL_START = re.compile(
     r"^\s*(?:(?:select|with)\b[\s\S]*\bfrom\b|insert\s+into\b|update\b[\s\S]*\bset\b|delete\s+from\b)", re.I)
 _PLACEHOLDER = "__param__"
+# Text that any kept kind needs: SELECT *, LIKE/ILIKE, OFFSET, a function call (function_on_column).
+_CANDIDATE = re.compile(r"\*|\b(?:i?like|offset)\b|\w\s*\(", re.I)
+_DML = re.compile(r"\b(?:delete|update)\b", re.I)
+_WHERE = re.compile(r"\bwhere\b", re.I)
 
 
 def analyzer():
@@ -31,25 +35,29 @@ def analyzer():
 def check_sql(text: str, path: str, line_offset: int = 0) -> list[Finding]:
     """The analyzer's findings of the kinds this review keeps (empty when the analyzer is absent)."""
     analyze_sql = analyzer()
-    if analyze_sql is None:
+    if analyze_sql is None or not may_have_findings(text):
         return []
     findings = analyze_sql(text, path=path, dialect="postgres", line_offset=line_offset)
     return [f for f in findings if f.kind in SQL_KINDS]
 
 
-def sql_literals(tree: ast.Module) -> Iterator[tuple[str, int, int]]:
-    """(sql text, first line, last line) of every string literal that looks like a SQL statement.
+def sql_literals(strings: list[ast.Constant | ast.JoinedStr]) -> Iterator[tuple[str, int, int]]:
+    """(sql text, first line, last line) of every string literal that looks like a SQL statement
+    and could hold one of the kept anti-patterns (the analyzer's parse is the expensive part).
 
     f-string holes become a placeholder name so the statement still parses.
     """
-    inside_fstring: set[int] = set()
-    for node in ast.walk(tree):
+    for node in strings:
         if isinstance(node, ast.JoinedStr):
-            inside_fstring.update(id(v) for v in node.values)
             text = "".join(v.value if isinstance(v, ast.Constant) else _PLACEHOLDER for v in node.values)
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in inside_fstring:
-            text = node.value
         else:
-            continue
-        if _SQL_START.match(text):
+            text = node.value
+        if _SQL_START.match(text) and may_have_findings(text):
             yield text, node.lineno, node.end_lineno or node.lineno
+
+
+def may_have_findings(text: str) -> bool:
+    """False only when none of the kept kinds can apply (no *, LIKE, OFFSET, call, or a bounded DML)."""
+    if _CANDIDATE.search(text):
+        return True
+    return bool(_DML.search(text)) and not _WHERE.search(text)

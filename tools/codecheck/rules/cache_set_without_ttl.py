@@ -55,10 +55,11 @@ def _is_redis(expr: ast.AST | None, mod: Module) -> bool:
 
 def _expired_later(key: ast.AST, site: CallSite, mod: Module) -> bool:
     """An EXPIRE on the same key expression in the same function counts as a TTL."""
-    scope = site.scope.function or mod.tree
-    wanted = ast.dump(key)
-    for node in ast.walk(scope):
-        if (isinstance(node, ast.Call) and method_name(node) in EXPIRES and node.args
-                and ast.dump(node.args[0]) == wanted):
-            return True
-    return False
+    expired = mod.memo.get(("expired_keys", 0))
+    if expired is None:  # once per module: function -> key expressions given an expiry
+        expired = {}
+        for other in mod.sites:
+            if method_name(other.call) in EXPIRES and other.call.args:
+                expired.setdefault(id(other.scope.function), set()).add(ast.dump(other.call.args[0]))
+        mod.memo[("expired_keys", 0)] = expired
+    return ast.dump(key) in expired.get(id(site.scope.function), ())

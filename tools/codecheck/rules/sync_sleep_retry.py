@@ -13,7 +13,7 @@ def check(site: CallSite, mod: Module) -> Hit | None:
     if site.scope.is_async or not site.scope.loops or mod.qualname(call.func) != "time.sleep" or not call.args:
         return None
     loop = site.scope.loops[-1]
-    if not isinstance(loop, (ast.For, ast.AsyncFor, ast.While)) or not _has_try(loop):
+    if not isinstance(loop, (ast.For, ast.AsyncFor, ast.While)) or not _has_try(loop, mod):
         return None
     delay = call.args[0]
     if not _is_fixed(delay, mod.loop_bound_names(loop)):
@@ -28,8 +28,11 @@ def check(site: CallSite, mod: Module) -> Hit | None:
     )
 
 
-def _has_try(loop: ast.AST) -> bool:
-    return any(isinstance(n, ast.Try | ast.TryStar) for stmt in loop.body for n in ast.walk(stmt))
+def _has_try(loop: ast.AST, mod: Module) -> bool:
+    key = ("has_try", id(loop))
+    if key not in mod.memo:
+        mod.memo[key] = any(isinstance(n, ast.Try | ast.TryStar) for stmt in loop.body for n in ast.walk(stmt))
+    return bool(mod.memo[key])
 
 
 def _is_fixed(expr: ast.AST, bound: frozenset[str]) -> bool:

@@ -23,7 +23,7 @@ def check(site: CallSite, mod: Module) -> Hit | None:
         if not any(m in chain for m in ORM_MARKERS) or _chain_is_bounded(call):
             return None
     elif name == "fetchall":
-        if _function_sql_has_limit(site.scope.function):
+        if _function_sql_has_limit(site.scope.function, mod):
             return None
     else:
         return None
@@ -50,6 +50,9 @@ def _chain_is_bounded(call: ast.Call) -> bool:
     return False
 
 
-def _function_sql_has_limit(fn: ast.AST) -> bool:
-    return any(isinstance(n, ast.Constant) and isinstance(n.value, str) and _LIMIT_SQL.search(n.value)
-               for n in ast.walk(fn))
+def _function_sql_has_limit(fn: ast.AST, mod: Module) -> bool:
+    key = ("sql_limit", id(fn))
+    if key not in mod.memo:
+        mod.memo[key] = any(isinstance(n, ast.Constant) and isinstance(n.value, str)
+                            and _LIMIT_SQL.search(n.value) for n in ast.walk(fn))
+    return bool(mod.memo[key])
