@@ -17,12 +17,13 @@ Findings (thresholds are module constants, documented in docs/tools/profile.md):
 
 from __future__ import annotations
 
+import heapq
 import json
 import marshal
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from pydantic import BaseModel, Field, model_validator
@@ -243,31 +244,27 @@ def _pstats_from_bytes(raw: bytes, where: str) -> Profile:
         raise InputError("not a cProfile/pstats dump (no function table)", path=where)
     funcs: dict[FuncKey, FuncStat] = {}
     edges: dict[FuncKey, dict[FuncKey, tuple[int, float]]] = {}
-    for key, value in stats.items():
-        if not (_is_func_key(key) and isinstance(value, tuple) and len(value) == 5):
-            raise InputError(f"not a cProfile/pstats dump (bad entry {key!r:.80})", path=where)
-        cc, nc, tt, ct, callers = value
-        if not (_all_numbers(cc, nc, tt, ct) and isinstance(callers, dict)):
-            raise InputError(f"not a cProfile/pstats dump (bad entry {key!r:.80})", path=where)
-        funcs[key] = FuncStat(calls=int(nc), primitive_calls=int(cc), self_time=float(tt), cum_time=float(ct))
-        callee_edges = {}
-        for caller, edge in callers.items():
-            if not (_is_func_key(caller) and isinstance(edge, tuple) and len(edge) == 4 and _all_numbers(*edge)):
-                raise InputError(f"not a cProfile/pstats dump (bad caller of {key[2]!r:.80})", path=where)
-            callee_edges[caller] = (int(edge[0]), float(edge[3]))
-        edges[key] = callee_edges
+    key: object = None
+    try:
+        while stats:  # popitem: the marshalled table is freed as it is converted
+            key, (cc, nc, tt, ct, callers) = stats.popitem()
+            if not _is_func_key(key):
+                raise TypeError
+            funcs[key] = FuncStat(calls=int(nc), primitive_calls=int(cc), self_time=float(tt), cum_time=float(ct))
+            edges[key] = {caller: (int(edge[0]), float(edge[3])) for caller, edge in callers.items()}
+    except (TypeError, ValueError, IndexError, AttributeError):
+        raise InputError(f"not a cProfile/pstats dump (bad entry {key!r:.80})", path=where) from None
+    for key, callers in edges.items():
+        if not all(caller in funcs for caller in callers):
+            raise InputError(f"not a cProfile/pstats dump (unknown caller of {key!r:.80})", path=where)
     if not funcs:
         raise InputError("empty profile: no functions recorded", path=where)
     return Profile("pstats", "seconds", funcs, edges=edges)
 
 
 def _is_func_key(key: object) -> bool:
-    return (isinstance(key, tuple) and len(key) == 3 and isinstance(key[0], str)
-            and isinstance(key[1], int) and isinstance(key[2], str))
-
-
-def _all_numbers(*values: object) -> bool:
-    return all(isinstance(v, int | float) and not isinstance(v, bool) and v >= 0 for v in values)
+    return (type(key) is tuple and len(key) == 3 and type(key[0]) is str
+            and type(key[1]) is int and type(key[2]) is str)
 
 
 # `stack;of;frames 123` — the count may be a float (some tools write weights).
@@ -449,8 +446,11 @@ def _graph_tree(profile: Profile) -> Node:
     # profiled caller accounts for was entered from outside the profile: it starts a tree.
     pending: list[tuple[Node, FuncKey, float, frozenset[FuncKey]]] = []
     for key, callers in profile.edges.items():
-        entered = profile.funcs[key].cum_time - sum(ct for caller, (_, ct) in callers.items() if caller != key)
-        pending.append((root, key, entered, frozenset()))
+        cum = profile.funcs[key].cum_time
+        if cum >= floor:
+            entered = cum - sum(ct for caller, (_, ct) in callers.items() if caller != key)
+            if entered >= floor:
+                pending.append((root, key, entered, frozenset()))
     while pending and budget > 0:
         parent, key, time, ancestors = pending.pop()
         if time < floor or key in ancestors:
@@ -465,16 +465,13 @@ def _graph_tree(profile: Profile) -> Node:
         for callee, ct in callees.get(key, ()):
             share = ct * scale
             given += share
-            pending.append((node, callee, share, path))
+            if share >= floor:
+                pending.append((node, callee, share, path))
         node.self_time += max(time - given, 0.0)
     return root
 
 
 # --------------------------------------------------------------------------- classification
-
-
-def _text(key: FuncKey) -> str:
-    return f"{key[0]} {key[2]}"
 
 
 def _is_builtin(key: FuncKey) -> bool:
@@ -516,7 +513,21 @@ def is_wait(key: FuncKey) -> bool:
     return key[2] in _WAIT_PY_NAMES and bool(_WAIT_PY_FILE.search(key[0]))
 
 
-CATEGORIES: dict[str, re.Pattern[str]] = {"regex": _REGEX, "json": _JSON, "serialization": _SERIALIZATION}
+CATEGORIES: dict[str, re.Pattern[str]] = {
+    "regex": _REGEX, "json": _JSON, "serialization": _SERIALIZATION, "db": _DB_DRIVER,
+}
+
+
+def categories(key: FuncKey) -> frozenset[str]:
+    """Which CATEGORIES a function belongs to: by its file, or by its name for builtins and bare frames."""
+    if key[2] == "<module>":
+        return frozenset()  # importing json is not serializing
+    return _categories_of(key[0] if key[0] not in ("", "~") else key[2])
+
+
+@lru_cache(maxsize=65536)
+def _categories_of(text: str) -> frozenset[str]:
+    return frozenset(name for name, pattern in CATEGORIES.items() if pattern.search(text))
 
 
 # --------------------------------------------------------------------------- analysis
@@ -530,16 +541,17 @@ def analyze(profile: Profile, top: int = 20) -> Report:
     total = profile.total
     if total <= 0:
         raise InputError("empty profile: no time recorded")
-    rows = {key: _row(key, stat, profile) for key, stat in profile.funcs.items()}
-    by_self = sorted(rows, key=lambda k: -rows[k].self_time)
-    by_cum = sorted(rows, key=lambda k: -rows[k].cum_time)
+    funcs = profile.funcs
+    rows = _Rows(profile)
+    by_self = heapq.nlargest(top, funcs, key=lambda k: funcs[k].self_time)
+    by_cum = heapq.nlargest(top, funcs, key=lambda k: funcs[k].cum_time)
     data = ProfileData(
         format=profile.format,
         unit=profile.unit,
         total=total,
         functions=len(profile.funcs),
-        top_self=[rows[k] for k in by_self[:top]],
-        top_cumulative=[rows[k] for k in by_cum[:top]],
+        top_self=[rows[k] for k in by_self],
+        top_cumulative=[rows[k] for k in by_cum],
         hot_path=hot_path(profile),
         skipped=profile.skipped,
     )
@@ -564,6 +576,18 @@ def display_name(key: FuncKey) -> str:
 def _short_path(file: str) -> str:
     parts = file.replace("\\", "/").split("/")
     return "/".join(parts[-2:]) if len(parts) > 2 else file
+
+
+class _Rows(dict):
+    """FunctionRows built on first use: most of a 100,000-function profile never needs one."""
+
+    def __init__(self, profile: Profile) -> None:
+        super().__init__()
+        self.profile = profile
+
+    def __missing__(self, key: FuncKey) -> FunctionRow:
+        row = self[key] = _row(key, self.profile.funcs[key], self.profile)
+        return row
 
 
 def _row(key: FuncKey, stat: FuncStat, profile: Profile) -> FunctionRow:
@@ -619,12 +643,12 @@ def _location(key: FuncKey) -> Location:
     return Location(node=key[2])
 
 
-def _many_cheap_calls(profile: Profile, rows: dict[FuncKey, FunctionRow], total: float) -> list[Finding]:
+def _many_cheap_calls(profile: Profile, rows: _Rows, total: float) -> list[Finding]:
     hits = {
-        key: row for key, row in rows.items()
-        if row.calls and row.calls >= MANY_CALLS and row.cum_time >= total * MANY_CALLS_SHARE
-        and (row.per_call_us is None or row.per_call_us <= CHEAP_CALL_US)
-        and not _is_recursive(row)  # cumulative time per call is meaningless there; PROF003 covers it
+        key: rows[key] for key, stat in profile.funcs.items()
+        if stat.calls and stat.calls >= MANY_CALLS and stat.cum_time >= total * MANY_CALLS_SHARE
+        and (rows[key].per_call_us is None or rows[key].per_call_us <= CHEAP_CALL_US)
+        and not _is_recursive(stat)  # cumulative time per call is meaningless there; PROF003 covers it
     }
     out = []
     for key, row in sorted(hits.items(), key=lambda kr: -kr[1].cum_time):
@@ -667,8 +691,8 @@ def _is_library(key: FuncKey) -> bool:
     return _is_builtin(key) or bool(_LIBRARY_PATH.search(key[0]))
 
 
-def _is_recursive(row: FunctionRow) -> bool:
-    return bool(row.calls and row.primitive_calls and row.calls >= RECURSION_RATIO * row.primitive_calls)
+def _is_recursive(stat: FuncStat | FunctionRow) -> bool:
+    return bool(stat.calls and stat.primitive_calls and stat.calls >= RECURSION_RATIO * stat.primitive_calls)
 
 
 def _top_caller(profile: Profile, key: FuncKey) -> tuple[FuncKey, int] | None:
@@ -705,13 +729,14 @@ def _io_wait(profile: Profile, total: float) -> list[Finding]:
     )]
 
 
-def _memoization(profile: Profile, rows: dict[FuncKey, FunctionRow], total: float) -> list[Finding]:
+def _memoization(profile: Profile, rows: _Rows, total: float) -> list[Finding]:
     out = []
-    for key, row in rows.items():
-        if not (_is_recursive(row) and row.calls >= RECURSION_CALLS and row.cum_time >= total * RECURSION_SHARE):
+    for key, stat in profile.funcs.items():
+        if not (_is_recursive(stat) and stat.calls >= RECURSION_CALLS and stat.cum_time >= total * RECURSION_SHARE):
             continue
         if _is_builtin(key):
             continue
+        row = rows[key]
         ratio = row.calls / row.primitive_calls
         out.append(Finding(
             code="PROF003", kind="memoization_candidate", severity="warning",
@@ -734,9 +759,9 @@ def _serialization(profile: Profile, total: float) -> list[Finding]:
         "serialization": "Avoid deep copies and repeated (de)serialization in the hot path; pass objects, cache "
                          "encoded forms.",
     }
-    for category, pattern in CATEGORIES.items():
-        def member(k: FuncKey, p: re.Pattern[str] = pattern) -> bool:
-            return k[2] != "<module>" and bool(p.search(_text(k)))  # importing json is not serializing
+    for category in advice:
+        def member(k: FuncKey, c: str = category) -> bool:
+            return c in categories(k)
 
         spent = profile.inclusive_time(member)
         share = spent / total
@@ -764,7 +789,7 @@ def _serialization(profile: Profile, total: float) -> list[Finding]:
 
 def _db_driver(profile: Profile, total: float) -> list[Finding]:
     def member(k: FuncKey) -> bool:
-        return bool(_DB_DRIVER.search(_text(k)))
+        return "db" in categories(k)
 
     spent = profile.inclusive_time(member)
     share = spent / total
@@ -785,7 +810,7 @@ def _db_driver(profile: Profile, total: float) -> list[Finding]:
     )]
 
 
-def _hot_spot(profile: Profile, rows: dict[FuncKey, FunctionRow], key: FuncKey, total: float) -> list[Finding]:
+def _hot_spot(profile: Profile, rows: _Rows, key: FuncKey, total: float) -> list[Finding]:
     row = rows[key]
     if row.self_pct < HOT_SPOT_SHARE * 100:
         return []

@@ -30,6 +30,7 @@ from array import array
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import IO, Any
 
 from pydantic import BaseModel, Field, model_validator
@@ -44,7 +45,7 @@ SEQUENTIAL_OVERLAP_NS = 100_000  # 0.1 ms of overlap still counts as "one after 
 DOMINANT_SHARE = 0.50  # TRC003: one span's share of the critical path
 SLOW_EXTERNAL_MS = 500.0  # TRC005 (the seed's P95 critical latency)
 DEFAULT_WINDOW = 100_000  # open spans held in memory while streaming
-IN_MEMORY_BYTES = 64 * 1024 * 1024  # single documents above this are parsed incrementally
+IN_MEMORY_BYTES = 16 * 1024 * 1024  # single documents above this are parsed incrementally
 MAX_SPAN_NAMES = 10_000  # percentiles are kept per name up to this many names
 SKIP_EXAMPLES = 3
 
@@ -214,11 +215,14 @@ class _Interner:
         return self._seen.setdefault(value, value)
 
 
+_HEX_ID = re.compile(r"[0-9a-fA-F]{16}(?:[0-9a-fA-F]{16})?")
+
+
 def _hex_id(value: Any) -> str | None:
     """OTLP/JSON ids are hex; protobuf's JSON mapping writes bytes as base64. Accept both."""
     if not isinstance(value, str) or not value:
         return None
-    if len(value) in (16, 32) and all(c in "0123456789abcdefABCDEF" for c in value):
+    if _HEX_ID.fullmatch(value):
         return value.lower()
     try:
         raw = base64.b64decode(value, validate=True)
@@ -501,12 +505,12 @@ def _one_line(line: bytes, lineno: int, where: str, reader: _Reader, notes: _Not
 
 _OTLP_SPAN_PREFIXES = (
     "resourceSpans.item.scopeSpans.item.spans.item",
-    "resourceSpans.item.instrumentationLibrarySpans.item.spans.item",
+    "resourceSpans.item.instrumentationLibrarySpans.item.spans.item",  # before OTLP 0.15
 )
 
 
 def _read_incrementally(fh: IO[bytes], where: str, reader: _Reader) -> None:
-    """A huge single document: walk ijson events and build one span (or Jaeger trace) at a time."""
+    """A huge single document: ijson builds one span (or one Jaeger trace) at a time."""
     import ijson
 
     head = fh.read(1 << 16)
@@ -520,34 +524,38 @@ def _read_incrementally(fh: IO[bytes], where: str, reader: _Reader) -> None:
                 reader.jaeger_trace(trace)
             return
         reader.format = "otlp"
-        events = ijson.parse(fh, use_float=True)
-        service = "unknown"
-        for prefix, event, value in events:
-            if event == "start_map" and prefix in _OTLP_SPAN_PREFIXES:
-                reader.otlp_span(_build(event, value, events), service)
-            elif event == "start_map" and prefix == "resourceSpans.item.resource":
-                service = reader.otlp_service(_build(event, value, events))
-            elif event == "start_map" and prefix == "resourceSpans.item":
-                service = "unknown"
+        legacy = b'"instrumentationLibrarySpans"' in head and b'"scopeSpans"' not in head
+        resource = _ResourceWatch()
+        for span in ijson.items(resource.watch(ijson.parse(fh, use_float=True)), _OTLP_SPAN_PREFIXES[legacy]):
+            reader.otlp_span(span, reader.intern(str(resource.service)))
     except ijson.JSONError as exc:
         raise InputError(f"invalid JSON: {exc}", path=where) from None
 
 
-def _build(event: str, value: Any, events: Iterator) -> Any:
-    from ijson.common import ObjectBuilder
+class _ResourceWatch:
+    """Passes ijson events through, noting the service.name of the resource the stream is in.
 
-    builder = ObjectBuilder()
-    builder.event(event, value)
-    depth = 1
-    for _, ev, val in events:
-        builder.event(ev, val)
-        if ev in ("start_map", "start_array"):
-            depth += 1
-        elif ev in ("end_map", "end_array"):
-            depth -= 1
-            if depth == 0:
-                break
-    return builder.value
+    ijson's C item builder then assembles each span; a resource comes before its spans in OTLP
+    exports, so ``service`` is current when a span is yielded.
+    """
+
+    _RESOURCE = "resourceSpans.item.resource.attributes.item"
+
+    def __init__(self) -> None:
+        self.service: Any = "unknown"
+
+    def watch(self, events: Iterator) -> Iterator:
+        is_name = False
+        for event in events:
+            prefix = event[0]
+            if prefix.startswith(self._RESOURCE):
+                if prefix == self._RESOURCE + ".key":
+                    is_name = event[2] == "service.name"
+                elif is_name and prefix == self._RESOURCE + ".value.stringValue":
+                    self.service = event[2]
+            elif prefix == "resourceSpans.item" and event[1] == "start_map":
+                self.service = "unknown"
+            yield event
 
 
 # --------------------------------------------------------------------------- grouping into traces
@@ -723,16 +731,16 @@ class _Findings:
     def __init__(self) -> None:
         self.hits: dict[tuple, _Hit] = {}
 
-    def add(self, key: tuple, finding: Finding) -> None:
+    def add(self, key: tuple, cost_ms: float, make: Callable[[], Finding]) -> None:
+        """Count one occurrence; build the Finding only when it is the worst so far (most are not)."""
         hit = self.hits.get(key)
-        cost = finding.cost_ms or 0.0
         if hit is None:
-            self.hits[key] = _Hit(finding, 1, cost)
+            self.hits[key] = _Hit(make(), 1, cost_ms)
             return
         hit.traces += 1
-        hit.total_cost_ms += cost
-        if cost > (hit.finding.cost_ms or 0.0):
-            hit.finding = finding
+        hit.total_cost_ms += cost_ms
+        if cost_ms > (hit.finding.cost_ms or 0.0):
+            hit.finding = make()
 
     def findings(self) -> list[Finding]:
         out = []
@@ -775,47 +783,60 @@ def _trace_findings(trace: _Trace, critical: dict[str, int], out: _Findings) -> 
         _sequential(trace, parent, [k for k in kids if k.category and k.key not in repeated], duration, out)
     for span in trace.spans.values():
         if span.error:
-            out.add(("TRC004", span.service, span.name), Finding(
-                code="TRC004", kind="error_span", severity="error",
-                message=f"{span.name} ({span.service}) failed" + (f": {span.status}" if span.status else ""),
-                location=_where(span),
-                evidence={"trace_id": trace.trace_id, "span_id": span.span_id, "duration_ms": _ms(span.duration)},
-                suggestion="Read the span's exception event and logs for this trace id; a failing call that is "
-                           "retried also multiplies latency.",
-                cost_ms=_ms(span.duration),
-            ))
+            out.add(("TRC004", span.service, span.name), _ms(span.duration), partial(_error_finding, trace, span))
         if span.category and span.duration >= SLOW_EXTERNAL_MS * 1e6:
-            out.add(("TRC005", span.service, span.key), Finding(
-                code="TRC005", kind="slow_external_call", severity="warning",
-                message=f"{span.label or span.name} took {_ms(span.duration):,.0f} ms "
-                        f"(over {SLOW_EXTERNAL_MS:.0f} ms) from {span.service}",
-                location=_where(span),
-                evidence={"trace_id": trace.trace_id, "span_id": span.span_id, "duration_ms": _ms(span.duration),
-                          "category": span.category},
-                suggestion="Set a timeout below the caller's budget, cache or precompute the answer, and look at "
-                           "the callee's own trace or EXPLAIN.",
-                handoff=_handoff(span.category),
-                cost_ms=_ms(span.duration),
-            ))
+            out.add(("TRC005", span.service, span.key), _ms(span.duration), partial(_slow_finding, trace, span))
     if len(trace.spans) > 1 and critical:
         span_id, ns = max(critical.items(), key=lambda kv: kv[1])
         path_total = max(sum(critical.values()), 1)
         if ns >= DOMINANT_SHARE * path_total:
             span = trace.spans[span_id]
-            own_work = not trace.children.get(span_id)
-            out.add(("TRC003", span.service, span.name), Finding(
-                code="TRC003", kind="dominant_span", severity="warning",
-                message=f"{span.name} ({span.service}) holds {ns / path_total:.0%} of the critical path "
-                        f"({_ms(ns):,.1f} of {_ms(path_total):,.1f} ms)",
-                location=_where(span),
-                evidence={"trace_id": trace.trace_id, "span_id": span_id, "critical_ms": _ms(ns),
-                          "trace_ms": _ms(trace.duration)},
-                suggestion=("This is the bottleneck: profile it (lmagent profile) or look inside the callee."
-                            if own_work else
-                            "Time spent in this span outside any child span: add child spans or profile it to "
-                            "see where it goes."),
-                cost_ms=_ms(ns),
-            ))
+            out.add(("TRC003", span.service, span.name), _ms(ns),
+                    partial(_dominant_finding, trace, span, ns, path_total))
+
+
+def _error_finding(trace: _Trace, span: Span) -> Finding:
+    return Finding(
+        code="TRC004", kind="error_span", severity="error",
+        message=f"{span.name} ({span.service}) failed" + (f": {span.status}" if span.status else ""),
+        location=_where(span),
+        evidence={"trace_id": trace.trace_id, "span_id": span.span_id, "duration_ms": _ms(span.duration)},
+        suggestion="Read the span's exception event and logs for this trace id; a failing call that is "
+                   "retried also multiplies latency.",
+        cost_ms=_ms(span.duration),
+    )
+
+
+def _slow_finding(trace: _Trace, span: Span) -> Finding:
+    return Finding(
+        code="TRC005", kind="slow_external_call", severity="warning",
+        message=f"{span.label or span.name} took {_ms(span.duration):,.0f} ms "
+                f"(over {SLOW_EXTERNAL_MS:.0f} ms) from {span.service}",
+        location=_where(span),
+        evidence={"trace_id": trace.trace_id, "span_id": span.span_id, "duration_ms": _ms(span.duration),
+                  "category": span.category},
+        suggestion="Set a timeout below the caller's budget, cache or precompute the answer, and look at "
+                   "the callee's own trace or EXPLAIN.",
+        handoff=_handoff(span.category),
+        cost_ms=_ms(span.duration),
+    )
+
+
+def _dominant_finding(trace: _Trace, span: Span, ns: int, path_total: int) -> Finding:
+    own_work = not trace.children.get(span.span_id)
+    return Finding(
+        code="TRC003", kind="dominant_span", severity="warning",
+        message=f"{span.name} ({span.service}) holds {ns / path_total:.0%} of the critical path "
+                f"({_ms(ns):,.1f} of {_ms(path_total):,.1f} ms)",
+        location=_where(span),
+        evidence={"trace_id": trace.trace_id, "span_id": span.span_id, "critical_ms": _ms(ns),
+                  "trace_ms": _ms(trace.duration)},
+        suggestion=("This is the bottleneck: profile it (lmagent profile) or look inside the callee."
+                    if own_work else
+                    "Time spent in this span outside any child span: add child spans or profile it to "
+                    "see where it goes."),
+        cost_ms=_ms(ns),
+    )
 
 
 def _n_plus_one(trace: _Trace, parent: Span, group: list[Span], duration: int, out: _Findings) -> None:
@@ -829,7 +850,7 @@ def _n_plus_one(trace: _Trace, parent: Span, group: list[Span], duration: int, o
         if first.category == "db"
         else "Use a batch endpoint, or issue the calls concurrently with bounded concurrency."
     )
-    out.add(("TRC001", parent.service, parent.name, first.key), Finding(
+    out.add(("TRC001", parent.service, parent.name, first.key), _ms(saved), lambda: Finding(
         code="TRC001", kind="n_plus_one", severity="error" if total >= duration / 2 else "warning",
         message=f"N+1: {len(group)} × {what} `{first.label}` under {parent.name} ({parent.service}): "
                 f"{_ms(total):,.1f} ms of a {_ms(duration):,.1f} ms trace",
@@ -848,22 +869,28 @@ def _sequential(trace: _Trace, parent: Span, calls: list[Span], duration: int, o
             run.append(call)
             continue
         if len(run) >= SEQUENTIAL_MIN and len({s.key for s in run}) > 1:
-            total = sum(s.duration for s in run)
-            saved = total - max(s.duration for s in run)
+            saved = sum(s.duration for s in run) - max(s.duration for s in run)
             if saved >= SEQUENTIAL_SAVING_SHARE * duration:
-                targets = [s.label or s.name for s in run]
-                out.add(("TRC002", parent.service, parent.name, tuple(s.key for s in run)), Finding(
-                    code="TRC002", kind="sequential_calls", severity="warning",
-                    message=f"{len(run)} calls under {parent.name} ({parent.service}) run one after another: "
-                            f"{_ms(total):,.1f} ms in sequence, ~{_ms(total - saved):,.1f} ms if concurrent",
-                    location=_where(parent),
-                    evidence={"trace_id": trace.trace_id, "parent_span_id": parent.span_id, "calls": targets,
-                              "sequential_ms": _ms(total), "concurrent_ms": _ms(total - saved)},
-                    suggestion="If the calls do not depend on each other's results, issue them concurrently "
-                               "(asyncio.gather, a thread pool, Promise.all): latency becomes the slowest call.",
-                    handoff="backend-engineer", cost_ms=_ms(saved),
-                ))
+                out.add(("TRC002", parent.service, parent.name, tuple(s.key for s in run)), _ms(saved),
+                        partial(_sequential_finding, trace, parent, run))
         run = [call] if call is not None else []
+
+
+def _sequential_finding(trace: _Trace, parent: Span, run: list[Span]) -> Finding:
+    total = sum(s.duration for s in run)
+    saved = total - max(s.duration for s in run)
+    return Finding(
+        code="TRC002", kind="sequential_calls", severity="warning",
+        message=f"{len(run)} calls under {parent.name} ({parent.service}) run one after another: "
+                f"{_ms(total):,.1f} ms in sequence, ~{_ms(total - saved):,.1f} ms if concurrent",
+        location=_where(parent),
+        evidence={"trace_id": trace.trace_id, "parent_span_id": parent.span_id,
+                  "calls": [s.label or s.name for s in run],
+                  "sequential_ms": _ms(total), "concurrent_ms": _ms(total - saved)},
+        suggestion="If the calls do not depend on each other's results, issue them concurrently "
+                   "(asyncio.gather, a thread pool, Promise.all): latency becomes the slowest call.",
+        handoff="backend-engineer", cost_ms=_ms(saved),
+    )
 
 
 # --------------------------------------------------------------------------- the tool
