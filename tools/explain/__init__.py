@@ -11,6 +11,8 @@ Tool use (registry entry "explain"): ``explain_tool(ExplainInput(plan=text))``.
 
 from __future__ import annotations
 
+import re
+
 from pydantic import BaseModel, Field
 
 from tools.errors import InputError
@@ -29,6 +31,7 @@ __all__ = [
 ]
 
 MAX_PLAN_BYTES = 256 * 1024 * 1024
+_FIRST_CHAR = re.compile(r"\S")
 
 
 class ExplainInput(BaseModel):
@@ -43,12 +46,12 @@ def parse_plan(text: str, path: str | None = None) -> ExplainPlan:
     from tools.explain.json_ import looks_like_json, parse_json
     from tools.explain.text import parse_text
 
-    if not text.strip():
+    first = _FIRST_CHAR.search(text)  # no strip(): plans can be tens of megabytes
+    if first is None:
         raise InputError("empty input: expected EXPLAIN output", path=path)
     if len(text) > MAX_PLAN_BYTES:
         raise InputError(f"plan larger than {MAX_PLAN_BYTES // 2**20} MB", path=path)
-    stripped = text.lstrip()
-    if stripped[:1] in "[{":
+    if first[0] in "[{":
         # Fast path for JSON straight from PostgreSQL; fall back to unframing when it fails.
         try:
             return build_plan(parse_json(text, path), "json", path)

@@ -190,12 +190,24 @@ class ExplainPlan(BaseModel):
     query_identifier: int | str | None = None
     extras: dict[str, Any] | None = None  # any other statement-level key
     _nodes: list[PlanNode] | None = PrivateAttr(default=None)
+    _by_type: dict[str, list[PlanNode]] | None = PrivateAttr(default=None)
 
     def nodes(self) -> list[PlanNode]:
         """Every node, pre-order (computed once: rules and views walk the plan many times)."""
         if self._nodes is None:
             self._nodes = list(self.plan.walk())
         return self._nodes
+
+    def of_type(self, *node_types: str) -> list[PlanNode]:
+        """Nodes of the given types, pre-order (rules look at one or two node types each)."""
+        if self._by_type is None:
+            by_type: dict[str, list[PlanNode]] = {}
+            for node in self.nodes():
+                by_type.setdefault(node.node_type, []).append(node)
+            self._by_type = by_type
+        if len(node_types) == 1:
+            return self._by_type.get(node_types[0], [])
+        return sorted((n for t in node_types for n in self._by_type.get(t, [])), key=lambda n: n.id)
 
     def to_pg_json(self) -> dict[str, Any]:
         """The plan under FORMAT JSON names, e.g. to paste a TEXT plan into tools that want JSON."""
@@ -343,12 +355,9 @@ def _build(raw: dict[str, Any], fmt: str) -> ExplainPlan:
         execution_ms = _number(raw, "Total Runtime", float, "plan")
     nodes = list(root.walk())
     _fill_missing_buffers(nodes)
-    _measure(root, nodes)
+    _inclusive(root, 0)
     total_ms = execution_ms if execution_ms else root.inclusive_ms
-    for node in nodes:
-        if node.exclusive_ms is not None and total_ms:
-            node.share = min(1.0, node.exclusive_ms / total_ms)
-    _mark_hot_path(nodes)
+    _measure(nodes, total_ms)
     triggers = raw.get("Triggers") if isinstance(raw.get("Triggers"), list) else None
     jit = raw.get("JIT") if isinstance(raw.get("JIT"), dict) else None
     trigger_ms = sum(t.get("Time", 0) for t in triggers if isinstance(t, dict)) if triggers else None
@@ -390,11 +399,14 @@ def _fill_missing_buffers(nodes: list[PlanNode]) -> None:
                 node.buffers = Buffers()
 
 
-def _measure(root: PlanNode, nodes: list[PlanNode]) -> None:
-    _inclusive(root, 0)
+def _measure(nodes: list[PlanNode], total_ms: float | None) -> None:
+    """Exclusive time, share, estimate factor and the hot path, once inclusive times are set."""
     cte_time: dict[str, float] = {}
     initplans: list[tuple[PlanNode, PlanNode]] = []
+    parents: dict[int, PlanNode] = {}
     for node in nodes:
+        for child in node.children:
+            parents[child.id] = node
         if node.inclusive_ms is None:
             continue
         exclusive = node.inclusive_ms
@@ -413,16 +425,27 @@ def _measure(root: PlanNode, nodes: list[PlanNode]) -> None:
         user = _initplan_user(owner, initplan)
         if user.exclusive_ms is not None:
             user.exclusive_ms -= initplan.inclusive_ms
-    # Each CTE's time is inside the CTE Scans that read it: take it off them, first reader first.
+    if cte_time:  # each CTE's time is inside the CTE Scans that read it, first reader first
+        for node in nodes:
+            if node.node_type == "CTE Scan" and node.cte_name in cte_time and node.exclusive_ms is not None:
+                taken = min(cte_time[node.cte_name], node.exclusive_ms)
+                node.exclusive_ms -= taken
+                cte_time[node.cte_name] -= taken
+    hottest = None
     for node in nodes:
-        if node.node_type == "CTE Scan" and node.cte_name in cte_time and node.exclusive_ms is not None:
-            taken = min(cte_time[node.cte_name], node.exclusive_ms)
-            node.exclusive_ms -= taken
-            cte_time[node.cte_name] -= taken
-    for node in nodes:
-        if node.exclusive_ms is not None and node.exclusive_ms < 0:
-            node.exclusive_ms = 0.0  # rounding in the reported times
-        _estimate(node)
+        exclusive = node.exclusive_ms
+        if exclusive is not None:
+            if exclusive < 0:
+                node.exclusive_ms = exclusive = 0.0  # rounding in the reported times
+            if total_ms:
+                node.share = min(1.0, exclusive / total_ms)
+            if hottest is None or exclusive > hottest.exclusive_ms:
+                hottest = node
+        if node.actual_rows and node.plan_rows:
+            _estimate(node)
+    while hottest is not None:  # root → the node with the largest exclusive time
+        hottest.hot = True
+        hottest = parents.get(hottest.id)
 
 
 def _is_cte(node: PlanNode) -> bool:
@@ -475,20 +498,6 @@ def _estimate(node: PlanNode) -> None:
         node.estimate_factor, node.estimate_direction = 1 / factor, "over"
     else:
         node.estimate_factor, node.estimate_direction = 1.0, "none"
-
-
-def _mark_hot_path(nodes: list[PlanNode]) -> None:
-    """Root → the node with the largest exclusive time: where the time goes."""
-    parents: dict[int, PlanNode] = {}
-    hottest = None
-    for node in nodes:
-        for child in node.children:
-            parents[child.id] = node
-        if node.exclusive_ms is not None and (hottest is None or node.exclusive_ms > hottest.exclusive_ms):
-            hottest = node
-    while hottest is not None:
-        hottest.hot = True
-        hottest = parents.get(hottest.id)
 
 
 def to_pg_json(node: PlanNode) -> dict[str, Any]:

@@ -82,8 +82,8 @@ def filter_columns(expression: str) -> list[str]:
 
 
 def seq_scan_large_filter(plan: ExplainPlan) -> Iterator[Finding]:
-    for node in plan.nodes():
-        if node.node_type != "Seq Scan" or "Filter" not in node.extras:
+    for node in plan.of_type("Seq Scan"):
+        if "Filter" not in node.extras:
             continue
         removed = _removed_total(node)
         returned = node.total_rows or 0.0
@@ -125,9 +125,7 @@ def _sort_disk_kb(node: PlanNode) -> float:
 
 def disk_sort(plan: ExplainPlan) -> Iterator[Finding]:
     work_mem = (plan.settings or {}).get("work_mem")
-    for node in plan.nodes():
-        if "Sort" not in node.node_type:
-            continue
+    for node in plan.of_type("Sort", "Incremental Sort"):
         kb = _sort_disk_kb(node)
         if kb <= 0:
             continue
@@ -152,9 +150,7 @@ def disk_sort(plan: ExplainPlan) -> Iterator[Finding]:
 
 
 def hash_batches(plan: ExplainPlan) -> Iterator[Finding]:
-    for node in plan.nodes():
-        if node.node_type != "Hash":
-            continue
+    for node in plan.of_type("Hash"):
         batches = _int(node.extras.get("Hash Batches"))
         if batches <= 1:
             continue
@@ -180,8 +176,8 @@ def hash_batches(plan: ExplainPlan) -> Iterator[Finding]:
 
 
 def hashagg_spill(plan: ExplainPlan) -> Iterator[Finding]:
-    for node in plan.nodes():
-        if node.node_type != "Aggregate" or node.strategy not in ("Hashed", "Mixed"):
+    for node in plan.of_type("Aggregate"):
+        if node.strategy not in ("Hashed", "Mixed"):
             continue
         batches = _int(node.extras.get("HashAgg Batches"))
         disk = _int(node.extras.get("Disk Usage"))
@@ -263,9 +259,9 @@ def _misestimated(node: PlanNode) -> bool:
 
 
 def lossy_bitmap(plan: ExplainPlan) -> Iterator[Finding]:
-    for node in plan.nodes():
+    for node in plan.of_type("Bitmap Heap Scan"):
         lossy = _int(node.extras.get("Lossy Heap Blocks"))
-        if node.node_type != "Bitmap Heap Scan" or lossy <= 0:
+        if lossy <= 0:
             continue
         exact = _int(node.extras.get("Exact Heap Blocks"))
         rechecked = _removed_total(node, "Rows Removed by Index Recheck")
@@ -287,8 +283,8 @@ def lossy_bitmap(plan: ExplainPlan) -> Iterator[Finding]:
 
 def nested_loop_many_loops(plan: ExplainPlan) -> Iterator[Finding]:
     total = plan.stats.total_ms or 0.0
-    for node in plan.nodes():
-        if node.node_type != "Nested Loop" or len(node.children) < 2:
+    for node in plan.of_type("Nested Loop"):
+        if len(node.children) < 2:
             continue
         inner = next((c for c in node.children if c.parent_relationship == "Inner"), node.children[1])
         loops = inner.actual_loops or 0
@@ -318,7 +314,7 @@ def nested_loop_many_loops(plan: ExplainPlan) -> Iterator[Finding]:
 
 
 def workers_not_launched(plan: ExplainPlan) -> Iterator[Finding]:
-    for node in plan.nodes():
+    for node in plan.of_type("Gather", "Gather Merge"):
         planned, launched = node.workers_planned, node.workers_launched
         if planned is None or launched is None or launched >= planned:
             continue
@@ -390,9 +386,9 @@ def repeated_subplan_filter(plan: ExplainPlan) -> Iterator[Finding]:
 
 
 def heap_fetches(plan: ExplainPlan) -> Iterator[Finding]:
-    for node in plan.nodes():
+    for node in plan.of_type("Index Only Scan"):
         fetches = _int(node.extras.get("Heap Fetches"))
-        if node.node_type != "Index Only Scan" or fetches < HEAP_FETCH_MIN:
+        if fetches < HEAP_FETCH_MIN:
             continue
         rows = node.total_rows or 0.0
         if rows and fetches / rows < HEAP_FETCH_MIN_SHARE:
