@@ -275,3 +275,16 @@ def test_offline_review_imports_no_llm_stack(tmp_path):
     modules = {line.rsplit("|", 1)[1].strip().split(".")[0] for line in proc.stderr.splitlines()
                if line.startswith("import time:") and "|" in line}
     assert "tools" in modules and not modules & {"openai", "langgraph", "langchain_core", "tiktoken"}
+
+
+def test_one_run_writes_every_format_with_one_llm_call(run_cli, llm, tmp_path):
+    llm.queue(reply("- app/cache.py:7: prefer a versioned key prefix"))
+    code, out, err = run_cli("review", "--diff", fixture("perf102_redis_keys"), "--format", "markdown",
+                             "--output", f"sarif={tmp_path / 'r.sarif'}", "--output", f"github={tmp_path / 'r.json'}")
+    assert code == 1, err
+    assert len(llm.requests) == 1
+    assert "prefer a versioned key prefix" in out
+    jsonschema.Draft4Validator(sarif_schema()).validate(json.loads((tmp_path / "r.sarif").read_text()))
+    review = json.loads((tmp_path / "r.json").read_text())
+    assert "prefer a versioned key prefix" in review["body"] and len(review["comments"]) == 2
+    assert run_cli("review", "--diff", fixture("perf102_redis_keys"), "--output", "text=x")[0] == 2

@@ -24,6 +24,9 @@ def register(sub) -> None:
     p.add_argument("--format", choices=FORMATS, default="text",
                    help="text (default), json, markdown (PR comment), sarif (code scanning), "
                         "rdjsonl (reviewdog), github (PR review JSON body)")
+    p.add_argument("--output", action="append", default=[], metavar="FORMAT=FILE",
+                   help="also write FORMAT (json, markdown, sarif, rdjsonl, github) to FILE, from the same run "
+                        "(one LLM call for every format); repeatable")
     p.add_argument("--fail-on", choices=("error", "warning", "never"), default="error",
                    help="exit 1 when a finding has at least this severity (default: error)")
     p.add_argument("--offline", action="store_true", help="never call an LLM, even when one is configured")
@@ -48,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--head needs --base")
     if args.budget is not None and args.budget < 0:
         raise InputError("--budget must be zero or more tokens")
+    outputs = [_parse_output(spec) for spec in args.output]
     raw_config: dict = {}
     if args.base:
         head = args.head or "HEAD"
@@ -70,28 +74,49 @@ def run(args: argparse.Namespace) -> int:
     result = review(diff_text, files, parse_config(raw_config, args.config or "pyproject.toml"),
                     personas_dir=args.personas, offline=args.offline,
                     budget=DEFAULT_BUDGET if args.budget is None else args.budget, source=source, diffs=diffs)
-    _render(result, "json" if args.json else args.format)
+    for fmt, path in outputs:
+        try:
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(_serialize(result, fmt))
+        except OSError as exc:
+            raise InputError(exc.strerror or str(exc), path=path) from None
+    fmt = "json" if args.json else args.format
+    if fmt == "text":
+        from agent.render.review import print_review
+
+        print_review(result)
+    else:
+        import sys
+
+        sys.stdout.write(_serialize(result, fmt))
     return exit_code(result.report, args.fail_on)
 
 
-def _render(result, fmt: str) -> None:
+def _parse_output(spec: str) -> tuple[str, str]:
+    from tools.errors import InputError
+
+    fmt, sep, path = spec.partition("=")
+    if not sep or not path or fmt not in FORMATS or fmt == "text":
+        raise InputError(f"--output wants FORMAT=FILE with FORMAT one of {', '.join(FORMATS[1:])}: {spec!r}")
+    return fmt, path
+
+
+def _serialize(result, fmt: str) -> str:
     import json
-    import sys
 
-    from agent.render import print_json
     from agent.render import review as views
+    from agent.render import to_jsonable
 
-    if fmt == "text":
-        views.print_review(result)
-    elif fmt == "json":
-        print_json(result)
-    elif fmt == "markdown":
-        sys.stdout.write(views.review_markdown(result))
-    elif fmt == "sarif":
+    if fmt == "markdown":
+        return views.review_markdown(result)
+    if fmt == "rdjsonl":
+        return views.review_rdjsonl(result)
+    if fmt == "sarif":
         from agent.cli import _version
 
-        sys.stdout.write(json.dumps(views.review_sarif(result, _version()), ensure_ascii=False, indent=2) + "\n")
-    elif fmt == "rdjsonl":
-        sys.stdout.write(views.review_rdjsonl(result))
+        value = views.review_sarif(result, _version())
+    elif fmt == "github":
+        value = views.review_github(result)
     else:
-        sys.stdout.write(json.dumps(views.review_github(result), ensure_ascii=False, indent=2) + "\n")
+        value = to_jsonable(result)
+    return json.dumps(value, ensure_ascii=False, indent=2) + "\n"
