@@ -288,3 +288,29 @@ def test_one_run_writes_every_format_with_one_llm_call(run_cli, llm, tmp_path):
     review = json.loads((tmp_path / "r.json").read_text())
     assert "prefer a versioned key prefix" in review["body"] and len(review["comments"]) == 2
     assert run_cli("review", "--diff", fixture("perf102_redis_keys"), "--output", "text=x")[0] == 2
+
+
+def test_action_review_step_runs_in_a_checkout(repo, tmp_path):
+    """The composite action's own review script, run by bash as the runner would run it."""
+    import yaml
+
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
+    step = next(s for s in action["runs"]["steps"] if s.get("id") == "review")
+    runner = tmp_path / "runner"
+    runner.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    env.update({
+        "PATH": f"{Path(sys.executable).parent}:{env['PATH']}", "PYTHONPATH": str(ROOT),
+        "BASE": "HEAD~1", "HEAD": "HEAD", "FAIL_ON": "error", "SARIF_FILE": "out.sarif", "CONFIG": "",
+        "OPENAI_API_KEY": "", "OPENAI_BASE_URL": "", "LMAGENT_MODEL": "gpt-4o-mini",
+        "RUNNER_TEMP": str(runner), "GITHUB_OUTPUT": str(runner / "output"),
+        "GITHUB_STEP_SUMMARY": str(runner / "summary.md"),
+    })
+    proc = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=repo, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr  # findings are reported through the output, not by failing here
+    assert (runner / "output").read_text().strip() == "exit-code=1"
+    assert "## lmagent review" in (runner / "summary.md").read_text()
+    jsonschema.Draft4Validator(sarif_schema()).validate(json.loads((repo / "out.sarif").read_text()))
+    review = json.loads((runner / "lmagent-review.json").read_text())
+    assert review["event"] == "COMMENT" and {c["line"] for c in review["comments"]} == {9, 18}
