@@ -22,18 +22,25 @@ _VOLATILE = ("Time", "Blocks", "Memory", "Disk Usage", "Sort Space Used", "Worke
 
 
 def _stable(node: dict) -> dict:
+    """The node without run-to-run measurements. Also dropped: ``Inner Unique`` (TEXT never shows
+    it) and zero WAL counters (with WAL on, a read-only TEXT plan carries no trace of the option)."""
     out = {}
     for key, value in node.items():
         if key == "Plans":
             out[key] = [_stable(child) for child in value]
+        elif key.startswith("WAL ") and not value:
+            continue
         elif not any(word in key for word in _VOLATILE) and key != "Inner Unique":
             out[key] = value
     return out
 
 
 def capture(conn, sql: str, options: str = "ANALYZE, BUFFERS"):
-    text = "\n".join(row[0] for row in conn.execute(f"EXPLAIN ({options}) {sql}"))
-    document = conn.execute(f"EXPLAIN ({options}, FORMAT JSON) {sql}").fetchone()[0]
+    """TEXT and JSON EXPLAIN of ``sql``, each in a rolled-back transaction (DML leaves no trace)."""
+    with conn.transaction(force_rollback=True):
+        text = "\n".join(row[0] for row in conn.execute(f"EXPLAIN ({options}) {sql}"))
+    with conn.transaction(force_rollback=True):
+        document = conn.execute(f"EXPLAIN ({options}, FORMAT JSON) {sql}").fetchone()[0]
     return text, json.dumps(document)
 
 
@@ -211,3 +218,43 @@ def test_verbose_settings_and_costs_off_formats_agree(db):
         assert _stable(to_pg_json(from_text.plan)) == _stable(to_pg_json(from_json.plan)), (options, text)
         assert from_text.settings == from_json.settings
         assert from_text.stats.nodes == from_json.stats.nodes >= 3
+
+
+_SHAPES = [
+    "WITH c AS MATERIALIZED (SELECT * FROM shapes WHERE k < 10) SELECT (SELECT count(*) FROM c WHERE c.a = shapes.a), "
+    "shapes.id FROM shapes WHERE shapes.id < 50 AND shapes.k = (SELECT max(k) FROM shapes)",
+    "SELECT a, id, row_number() OVER (PARTITION BY a ORDER BY id) FROM shapes WHERE a < 5 ORDER BY a, id LIMIT 20",
+    "SELECT * FROM shapes WHERE k = 5 OR k = 7",
+    "SELECT * FROM shapes_p WHERE id IN (5, 15000) UNION ALL SELECT id, k FROM shapes WHERE id < 3",
+    "SELECT t1.id FROM shapes t1 JOIN shapes t2 ON t2.k = t1.k WHERE t1.id < 100",
+    "SELECT * FROM shapes ORDER BY a, s LIMIT 10",
+    "SELECT count(*) FROM shapes WHERE EXISTS (SELECT 1 FROM shapes t2 WHERE t2.id = shapes.id + 1)",
+    "SELECT a, sum(id) FROM shapes GROUP BY ROLLUP (a)",
+    "SELECT * FROM generate_series(1, 10) g, LATERAL (SELECT * FROM shapes WHERE shapes.id = g) x",
+    "SELECT * FROM (VALUES (1), (2)) v(x) JOIN shapes ON shapes.id = v.x",
+    "INSERT INTO shapes SELECT * FROM shapes WHERE id < 3 RETURNING id",
+    "UPDATE shapes SET k = k WHERE id < 3",
+]
+
+
+def test_many_node_kinds_give_equal_text_and_json_trees(db):
+    """CTE, InitPlan, SubPlan, WindowAgg, BitmapOr, partitions, Memoize, Incremental Sort,
+    grouping sets, Function/Values Scan, ModifyTable — under several option sets."""
+    _table(db, "shapes", 20_000)
+    db.execute("CREATE INDEX ON shapes (k)")
+    db.execute("CREATE INDEX ON shapes (a, id)")
+    db.execute("CREATE TABLE shapes_p (id int, v int) PARTITION BY RANGE (id)")
+    db.execute("CREATE TABLE shapes_p1 PARTITION OF shapes_p FOR VALUES FROM (0) TO (10000)")
+    db.execute("CREATE TABLE shapes_p2 PARTITION OF shapes_p FOR VALUES FROM (10000) TO (20001)")
+    db.execute("INSERT INTO shapes_p SELECT id, k FROM shapes")
+    db.execute("ANALYZE shapes, shapes_p")
+    db.execute("SET work_mem = '1MB'")
+    node_types = set()
+    for sql in _SHAPES:
+        for options in ("ANALYZE, BUFFERS", "ANALYZE, VERBOSE, BUFFERS, SETTINGS, WAL", "VERBOSE"):
+            text, json_text = capture(db, sql, options)
+            from_text, from_json = parse_plan(text), parse_plan(json_text)
+            assert _stable(to_pg_json(from_text.plan)) == _stable(to_pg_json(from_json.plan)), (options, text)
+            node_types.update(n.node_type for n in from_json.nodes())
+    assert {"CTE Scan", "WindowAgg", "BitmapOr", "Append", "Aggregate", "ModifyTable", "Function Scan",
+            "Values Scan", "Incremental Sort"} <= node_types, node_types

@@ -280,6 +280,7 @@ def parse_text(lines: list[str], path: str | None = None) -> dict[str, Any]:
     section_name = ""
     last: tuple[dict[str, Any], str] | None = None  # where the previous property line went
     base_indent = 0
+    saw_wal = False
     for number, line in join_wrapped(lines):
         stripped = line.strip()
         if stripped.startswith(("#", "--")) or stripped in ("BEGIN", "COMMIT", "ROLLBACK", "EXPLAIN"):
@@ -297,6 +298,7 @@ def parse_text(lines: list[str], path: str | None = None) -> dict[str, Any]:
         ):
             # The common case, a node property: skip every other line kind's regex.
             last = _place_property(stack, last, indent, stripped, path, number)
+            saw_wal = saw_wal or stripped.startswith("WAL:")
             continue
 
         if (match := _TIME.match(line)) is not None:
@@ -394,7 +396,19 @@ def parse_text(lines: list[str], path: str | None = None) -> dict[str, Any]:
         last = _place_property(stack, last, indent, stripped, path, number)
     if root.get("Plan") is None:
         raise InputError("no plan found: expected EXPLAIN output (text or JSON)", path=path, line=1)
+    if saw_wal:
+        _fill_wal(root["Plan"])
     return root
+
+
+def _fill_wal(node: dict[str, Any]) -> None:
+    """With WAL on, TEXT skips nodes that wrote none; FORMAT JSON reports zeros on every node."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        for key in ("WAL Records", "WAL FPI", "WAL Bytes"):
+            current.setdefault(key, 0)
+        stack.extend(current.get("Plans", ()))
 
 
 _TOP_LEVEL_ONLY = ("Settings:", "Query Identifier:", "Serialization:")
@@ -507,6 +521,8 @@ def _node_from_line(text: str) -> dict[str, Any]:
             node.setdefault("Planned Partitions", 0)
     elif node["Node Type"] == "Gather":
         node.setdefault("Single Copy", False)
+    elif node["Node Type"] in ("Append", "Merge Append"):
+        node.setdefault("Subplans Removed", 0)
     return node
 
 
@@ -570,6 +586,9 @@ def _apply_property(node: dict[str, Any], match: re.Match[str]) -> None:
     if key in _REMOVED_BY and "Actual Loops" in node:
         node.setdefault(_REMOVED_BY[key], 0)  # TEXT omits a zero count that FORMAT JSON reports
     handler = _HANDLERS.get(key)
+    grouping = key in ("Group Key", "Hash Key", "Sort Key") and node.get("Node Type") == "Aggregate"
+    if grouping and _grouping_sets(node, key, value):
+        return
     if handler is not None:
         handler(node, value)
     elif key in _LIST_KEYS:
@@ -581,6 +600,30 @@ def _apply_property(node: dict[str, Any], match: re.Match[str]) -> None:
 
 
 _ZERO_BUFFERS = dict.fromkeys(_BUFFER_KEYS, 0)
+
+
+def _grouping_sets(node: dict[str, Any], key: str, value: str) -> bool:
+    """GROUPING SETS/ROLLUP/CUBE: TEXT prints one ``Group Key``/``Hash Key`` line per set, FORMAT
+    JSON nests them as ``"Grouping Sets": [{"Group Keys": [[...], ...]}, {"Hash Keys": [[...]]}]``.
+    Returns False for a plain ``Group Key`` (the first one, until a second set shows up)."""
+    keys = [] if value.strip() == "()" else split_top_level(value)
+    sets = node.get("Grouping Sets")
+    if sets is None:
+        if key == "Sort Key" or (key == "Group Key" and "Group Key" not in node and value.strip() != "()"):
+            return False
+        sets = node["Grouping Sets"] = []
+        if "Group Key" in node:  # the first line was a set after all
+            first = node.pop("Group Key")
+            sets.append({"Group Keys": [[] if first == ["()"] else first]})
+    if key == "Hash Key":
+        sets.append({"Hash Keys": [keys]})
+    elif key == "Sort Key":
+        sets.append({"Sort Key": keys, "Group Keys": []})
+    elif sets and "Group Keys" in sets[-1]:
+        sets[-1]["Group Keys"].append(keys)
+    else:
+        sets.append({"Group Keys": [keys]})
+    return True
 
 
 def _buffers(node: dict[str, Any], value: str) -> None:
