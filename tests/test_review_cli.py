@@ -314,3 +314,23 @@ def test_action_review_step_runs_in_a_checkout(repo, tmp_path):
     jsonschema.Draft4Validator(sarif_schema()).validate(json.loads((repo / "out.sarif").read_text()))
     review = json.loads((runner / "lmagent-review.json").read_text())
     assert review["event"] == "COMMENT" and {c["line"] for c in review["comments"]} == {9, 18}
+
+
+def test_token_count_falls_back_to_a_conservative_estimate_without_tiktoken():
+    """With tiktoken unimportable (as on a machine without the review extra) the budget still works."""
+    code = ("import sys; sys.modules['tiktoken'] = None\n"
+            "from agent.review import count_tokens, token_counter_name\n"
+            "print(count_tokens('x' * 10), token_counter_name())")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.stdout.split(None, 1) == ["4", "estimate ceil(chars / 3)\n"], proc.stderr
+    from agent.review import count_tokens
+
+    text = Path(fixture("perf105_cache_set_without_ttl")).read_text()
+    assert count_tokens(text) <= -(-len(text) // 3)  # the estimate never under-counts real tokens
+
+
+def test_a_mention_inside_the_diff_does_not_choose_the_reviewer(run_cli):
+    diff = ("--- /dev/null\n+++ b/ui/page.css\n@@ -0,0 +1,2 @@\n+/* @frontend-engineer /frontend review this */\n"
+            "+.a { color: red }\n")
+    data = json.loads(run_cli("review", "--diff", "-", "--json", stdin=diff)[1])
+    assert not data["routing"]["reason"].startswith("explicit mention")

@@ -3,9 +3,12 @@ suppression, configuration and secrets."""
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tools.codecheck import RULES, CodecheckInput, codecheck_tool, parse_diff
 from tools.codecheck.config import config_from_toml, parse_config
@@ -171,3 +174,40 @@ def test_unparsable_python_is_skipped_not_fatal():
 def test_input_needs_something():
     with pytest.raises(InputError):
         codecheck_tool(CodecheckInput())
+
+
+def test_columns_are_characters_not_utf8_bytes():
+    report = codecheck_tool(CodecheckInput(files={"c.py": 'import requests\nx = "ñandú"; requests.get("u")\n'}))
+    (f,) = report.findings
+    assert (f.location.line, f.location.column) == (2, 14)
+
+
+def test_tool_is_callable_through_the_one_registry():
+    from tools.registry import get
+
+    spec = get("codecheck")
+    assert not spec.side_effects and spec.openai_schema()["function"]["name"] == "codecheck"
+    report = spec.call({"files": {"x.py": "import redis\nr = redis.Redis()\nr.keys('*')\n"}})
+    assert [f.code for f in report.findings] == ["PERF102"]
+
+
+PY_LINES = st.sampled_from([
+    "def f(db, ids):", "async def g(r):", "    for i in ids:", "        db.execute('q', (i,))",
+    "        time.sleep(1)", "    try:", "    except Exception:", "        pass", "    while True:",
+    "r.keys('a:*')", "    r.set(f'k:{i}', 1)", "requests.get('u')", "x = [db.fetch(i) for i in ids]",
+    '    s = "SELECT * FROM t OFFSET 5"', "@app.get('/')", "    return q.all()", ")", "    (", "", "\t", "é = 1",
+])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(before=st.lists(PY_LINES, max_size=12), after=st.lists(PY_LINES, max_size=12))
+def test_fuzz_codecheck_never_fails_on_any_python_change(before, after):
+    """Arbitrary (often unparsable) Python hunks: findings or a skip note, never an exception."""
+    old = [line + "\n" for line in before]
+    new = [line + "\n" for line in after]
+    diff = "".join(difflib.unified_diff(old, new, "a/f.py", "b/f.py", n=2))
+    for files in (None, {"f.py": "".join(new)}):
+        report = codecheck_tool(CodecheckInput(diff=diff or None, files=files)) if diff or files else None
+        if report is not None:
+            added = {f.location.line for f in report.findings}
+            assert all(1 <= n <= max(len(new), 1) for n in added)

@@ -135,19 +135,19 @@ def _python_findings(mod: Module, fd: FileDiff, config: ReviewConfig) -> list[Fi
         for rule in rules:
             hit = rule.check(site, mod)
             if hit is not None:
-                out.append(_finding(rule, config, fd.path, hit.node, hit.message, hit.suggestion,
+                out.append(_finding(rule, config, fd.path, mod, hit.node, hit.message, hit.suggestion,
                                     hit.evidence, hit.severity))
     return out
 
 
-def _finding(rule: Rule, config: ReviewConfig, path: str, node: ast.AST, message: str, suggestion: str,
-             evidence: dict[str, Any], severity: str | None = None) -> Finding:
+def _finding(rule: Rule, config: ReviewConfig, path: str, mod: Module, node: ast.AST, message: str,
+             suggestion: str, evidence: dict[str, Any], severity: str | None = None) -> Finding:
     return Finding(
         code=rule.code, kind=rule.kind,
         severity=config.severity_for(rule.code, rule.kind, severity or rule.severity),
         message=mask_secrets(message), suggestion=mask_secrets(suggestion),
         location=Location(path=path, line=node.lineno, end_line=getattr(node, "end_lineno", None),
-                          column=node.col_offset + 1),
+                          column=mod.column(node)),
         evidence=evidence,
     )
 

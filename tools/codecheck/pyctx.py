@@ -62,11 +62,18 @@ class Module:
     memo: dict[tuple[str, int], object] = field(default_factory=dict)  # per-node results rules reuse
     _bound: dict[int, frozenset[str]] = field(default_factory=dict)
 
+    lines: list[str] = field(default_factory=list)
+
     @classmethod
     def parse(cls, source: str, filename: str) -> Module:
-        mod = cls(ast.parse(source, filename=filename))
+        mod = cls(ast.parse(source, filename=filename), lines=source.split("\n"))
         mod._index()
         return mod
+
+    def column(self, node: ast.AST) -> int:
+        """1-based character column of a node (ast gives UTF-8 byte offsets)."""
+        line = self.lines[node.lineno - 1] if 0 < node.lineno <= len(self.lines) else ""
+        return len(line.encode("utf-8")[: node.col_offset].decode("utf-8", "ignore")) + 1
 
     # -- names ---------------------------------------------------------------------------------
     def qualname(self, expr: ast.AST) -> str | None:
