@@ -102,6 +102,8 @@ def _cache_arguments(text: str) -> dict[str, Any] | None:
     except ImportError:
         return tool_arguments("cache_pattern", text=text)
     suggestion = suggest_pattern(text)
+    if suggestion is None:  # the generator's own reading: not a caching request after all
+        return None
     if hasattr(suggestion, "model_dump"):
         return suggestion.model_dump(mode="json", exclude_none=True)
     if isinstance(suggestion, dict):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from runtime_helpers import PLAN, make_team
+from runtime_helpers import PLAN, ROOT, make_team
 
 from agent.graph import GraphSettings
 from agent.language import detect_language
@@ -165,3 +165,47 @@ def test_masking_is_total_and_idempotent(text):
     masked, _ = mask_secrets(text)
     again, found = mask_secrets(masked)
     assert again == masked and found == []
+
+
+DIFF = """diff --git a/app/orders.py b/app/orders.py
+--- a/app/orders.py
++++ b/app/orders.py
+@@ -1,3 +1,6 @@
++def totals(db, orders):
++    for order in orders:
++        order.items = db.execute("SELECT * FROM items WHERE order_id = %s", (order.id,)).fetchall()
+"""
+
+
+@pytest.mark.parametrize(("message", "tool"), [
+    (f"¿Por qué es lenta?\n{PLAN}", "explain"),
+    ("Revisa esta consulta: SELECT * FROM orders WHERE status = 'open' ORDER BY created_at OFFSET 5000", "sql"),
+    ("P95 de 1.8 s y error rate 2% en checkout", "thresholds"),
+    ("LCP 4.2s en la home", "thresholds"),
+    ("Escríbeme el código para cachear get_user por user_id 10 minutos en Redis", "cache_pattern"),
+    (f"review this diff please\n{DIFF}", "codecheck"),
+])
+def test_offline_model_calls_the_tool_the_message_carries(message, tool):
+    from agent.offline import plan_tool_calls
+
+    if not _tool_ready(tool):
+        pytest.skip(f"the {tool} tool is not built yet")
+    planned = plan_tool_calls(message, {name for name in TOOLS if _tool_ready(name)}, persona_path=str(ROOT / "personas" / "performance-engineer.md"))
+    assert tool in [name for name, _ in planned]
+    assert TOOLS[tool].call(dict(planned)[tool]).tool  # the arguments are valid for the real tool
+
+
+def test_offline_caching_request_returns_generated_code(team_dir):
+    if not _tool_ready("cache_pattern"):
+        pytest.skip("the cache_pattern tool is not built yet")
+    with _runtime(team_dir) as rt:
+        result = rt.ask("Escríbeme el código para cachear get_user por user_id 10 minutos en Redis",
+                        persona="performance-engineer")
+    assert [c.tool for c in result.tool_calls] == ["cache_pattern"]
+    assert "### Código\n```python" in result.answer
+
+
+def test_small_talk_calls_no_tool():
+    from agent.offline import plan_tool_calls
+
+    assert plan_tool_calls("hola, ¿qué tal?", set(TOOLS)) == []
