@@ -220,12 +220,18 @@ def _cut_short(plan: ExplainPlan) -> set[int]:
 
 
 def row_misestimate(plan: ExplainPlan) -> Iterator[Finding]:
-    """Report the lowest node of each chain of bad estimates: errors propagate upwards."""
+    """Report where an estimate goes wrong: errors propagate upwards, so a node whose child is
+    already off in the same direction is reported only if it makes the error 10x worse itself."""
     cut_short = _cut_short(plan)
     for node in plan.nodes():
         if not _misestimated(node) or (node.estimate_direction == "over" and node.id in cut_short):
             continue
-        if any(_misestimated(child) and child.estimate_direction == node.estimate_direction for child in node.children):
+        inherited = max(
+            (c.estimate_factor for c in node.children
+             if _misestimated(c) and c.estimate_direction == node.estimate_direction),
+            default=1.0,
+        )
+        if node.estimate_factor / inherited < MISESTIMATE_FACTOR:
             continue
         factor = node.estimate_factor or 0.0
         direction = "under" if node.estimate_direction == "under" else "over"
