@@ -347,7 +347,7 @@ def test_slow_external_call(tmp_path, stock):
     report = _analyze_file(tmp_path, otlp_document(client.spans()))
     [hit] = _by_code(report, "TRC005")
     assert hit.evidence["duration_ms"] >= 500
-    assert hit.message.startswith("GET 127.0.0.1/slow/{id} took")
+    assert hit.message.startswith("`GET 127.0.0.1/slow/{id}` took")
 
 
 # --- streaming ----------------------------------------------------------------------------------

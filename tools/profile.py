@@ -660,7 +660,7 @@ def _many_cheap_calls(profile: Profile, rows: _Rows, total: float) -> list[Findi
         evidence: dict = {"calls": row.calls, "cum_pct": round(row.cum_pct, 1)}
         if row.per_call_us is not None:
             evidence["per_call_us"] = round(row.per_call_us, 3)
-        message = f"{row.name} called {row.calls:,} times"
+        message = f"`{row.name}` called {row.calls:,} times"
         if row.per_call_us is not None:
             message += f" at {row.per_call_us:.2f} µs each"
         message += f": {row.cum_pct:.0f}% of the profile"
@@ -673,9 +673,9 @@ def _many_cheap_calls(profile: Profile, rows: _Rows, total: float) -> list[Findi
             if caller_calls:
                 ratio = edge_calls / caller_calls
                 evidence["calls_per_caller_call"] = round(ratio, 1)
-                message += f", {ratio:,.0f} calls per call of {display_name(caller_key)}"
+                message += f", {ratio:,.0f} calls per call of `{display_name(caller_key)}`"
                 if ratio >= NESTED_LOOP_RATIO:
-                    suggestion = (f"One call of {display_name(caller_key)} makes {ratio:,.0f} calls: if that is a "
+                    suggestion = (f"One call of `{display_name(caller_key)}` makes {ratio:,.0f} calls: if that is a "
                                   "loop inside a loop (O(n²)), index one side in a dict/set or sort and merge; "
                                   "otherwise hoist the per-item work out of the loop or batch it.")
         out.append(Finding(
@@ -704,6 +704,11 @@ def _top_caller(profile: Profile, key: FuncKey) -> tuple[FuncKey, int] | None:
     return caller, calls
 
 
+def _names(names: list[str]) -> str:
+    """Function names in backticks: cProfile's `<listcomp>`/`<built-in ...>` must survive Markdown."""
+    return ", ".join(f"`{n}`" for n in names)
+
+
 def _top_members(profile: Profile, member: Callable[[FuncKey], bool], n: int = 3) -> list[str]:
     keys = sorted((k for k in profile.funcs if member(k)), key=lambda k: -profile.funcs[k].cum_time)
     return [display_name(k) for k in keys[:n]]
@@ -718,7 +723,7 @@ def _io_wait(profile: Profile, total: float) -> list[Finding]:
     return [Finding(
         code="PROF002", kind="io_wait", severity="warning",
         message=f"{share:.0%} of the profile ({_amount(profile, waited)}) is waiting, not computing: "
-                + ", ".join(top),
+                + _names(top),
         location=_location(max((k for k in profile.funcs if is_wait(k)),
                                key=lambda k: profile.funcs[k].cum_time)),
         evidence={"wait_pct": round(100 * share, 1), "wait_functions": top},
@@ -740,7 +745,7 @@ def _memoization(profile: Profile, rows: _Rows, total: float) -> list[Finding]:
         ratio = row.calls / row.primitive_calls
         out.append(Finding(
             code="PROF003", kind="memoization_candidate", severity="warning",
-            message=f"{row.name} ran {row.calls:,} times for {row.primitive_calls:,} outside call(s) "
+            message=f"`{row.name}` ran {row.calls:,} times for {row.primitive_calls:,} outside call(s) "
                     f"({ratio:,.0f} recursive calls each): the same subproblems are recomputed",
             location=_location(key),
             evidence={"calls": row.calls, "primitive_calls": row.primitive_calls, "cum_pct": round(row.cum_pct, 1)},
@@ -780,7 +785,7 @@ def _serialization(profile: Profile, total: float) -> list[Finding]:
                               "cache holds (or a cache purge); compile each pattern once and reuse it.")
         out.append(Finding(
             code="PROF004", kind="serialization_hotspot", severity="warning",
-            message=f"{category} takes {share:.0%} of the profile ({_amount(profile, spent)}): " + ", ".join(top),
+            message=f"{category} takes {share:.0%} of the profile ({_amount(profile, spent)}): " + _names(top),
             location=Location(node=category), evidence=evidence, suggestion=suggestion,
             cost_ms=_cost_ms(profile, spent),
         ))
@@ -816,7 +821,7 @@ def _hot_spot(profile: Profile, rows: _Rows, key: FuncKey, total: float) -> list
         return []
     return [Finding(
         code="PROF006", kind="hot_spot", severity="info",
-        message=f"{row.name} holds {row.self_pct:.0f}% of the self time ({_amount(profile, row.self_time)})",
+        message=f"`{row.name}` holds {row.self_pct:.0f}% of the self time ({_amount(profile, row.self_time)})",
         location=_location(key),
         evidence={"self_pct": round(row.self_pct, 1), "calls": row.calls},
         suggestion="Start here: make this function do less work, or call it less often.",
@@ -828,7 +833,7 @@ def _summary(data: ProfileData, findings: Iterable[Finding]) -> str:
     amount = _fmt_seconds(data.total) if data.unit == "seconds" else f"{data.total:,.0f} {data.unit}"
     parts = [f"{data.format} profile: {amount}, {data.functions:,} functions"]
     if data.hot_path:
-        parts.append(f"hot path ends in {data.hot_path[-1].name} ({data.hot_path[-1].pct:.0f}%)")
+        parts.append(f"hot path ends in `{data.hot_path[-1].name}` ({data.hot_path[-1].pct:.0f}%)")
     n = len(list(findings))
     parts.append(f"{n} finding{'s' if n != 1 else ''}")
     if data.skipped:

@@ -798,7 +798,7 @@ def _trace_findings(trace: _Trace, critical: dict[str, int], out: _Findings) -> 
 def _error_finding(trace: _Trace, span: Span) -> Finding:
     return Finding(
         code="TRC004", kind="error_span", severity="error",
-        message=f"{span.name} ({span.service}) failed" + (f": {span.status}" if span.status else ""),
+        message=f"`{span.name}` ({span.service}) failed" + (f": {span.status}" if span.status else ""),
         location=_where(span),
         evidence={"trace_id": trace.trace_id, "span_id": span.span_id, "duration_ms": _ms(span.duration)},
         suggestion="Read the span's exception event and logs for this trace id; a failing call that is "
@@ -810,7 +810,7 @@ def _error_finding(trace: _Trace, span: Span) -> Finding:
 def _slow_finding(trace: _Trace, span: Span) -> Finding:
     return Finding(
         code="TRC005", kind="slow_external_call", severity="warning",
-        message=f"{span.label or span.name} took {_ms(span.duration):,.0f} ms "
+        message=f"`{span.label or span.name}` took {_ms(span.duration):,.0f} ms "
                 f"(over {SLOW_EXTERNAL_MS:.0f} ms) from {span.service}",
         location=_where(span),
         evidence={"trace_id": trace.trace_id, "span_id": span.span_id, "duration_ms": _ms(span.duration),
@@ -826,7 +826,7 @@ def _dominant_finding(trace: _Trace, span: Span, ns: int, path_total: int) -> Fi
     own_work = not trace.children.get(span.span_id)
     return Finding(
         code="TRC003", kind="dominant_span", severity="warning",
-        message=f"{span.name} ({span.service}) holds {ns / path_total:.0%} of the critical path "
+        message=f"`{span.name}` ({span.service}) holds {ns / path_total:.0%} of the critical path "
                 f"({_ms(ns):,.1f} of {_ms(path_total):,.1f} ms)",
         location=_where(span),
         evidence={"trace_id": trace.trace_id, "span_id": span.span_id, "critical_ms": _ms(ns),
@@ -852,7 +852,7 @@ def _n_plus_one(trace: _Trace, parent: Span, group: list[Span], duration: int, o
     )
     out.add(("TRC001", parent.service, parent.name, first.key), _ms(saved), lambda: Finding(
         code="TRC001", kind="n_plus_one", severity="error" if total >= duration / 2 else "warning",
-        message=f"N+1: {len(group)} × {what} `{first.label}` under {parent.name} ({parent.service}): "
+        message=f"N+1: {len(group)} × {what} `{first.label}` under `{parent.name}` ({parent.service}): "
                 f"{_ms(total):,.1f} ms of a {_ms(duration):,.1f} ms trace",
         location=_where(parent),
         evidence={"trace_id": trace.trace_id, "parent_span_id": parent.span_id, "count": len(group),
@@ -881,7 +881,7 @@ def _sequential_finding(trace: _Trace, parent: Span, run: list[Span]) -> Finding
     saved = total - max(s.duration for s in run)
     return Finding(
         code="TRC002", kind="sequential_calls", severity="warning",
-        message=f"{len(run)} calls under {parent.name} ({parent.service}) run one after another: "
+        message=f"{len(run)} calls under `{parent.name}` ({parent.service}) run one after another: "
                 f"{_ms(total):,.1f} ms in sequence, ~{_ms(total - saved):,.1f} ms if concurrent",
         location=_where(parent),
         evidence={"trace_id": trace.trace_id, "parent_span_id": parent.span_id,
@@ -1104,7 +1104,7 @@ def _headline(data: TracesData, report: Report) -> str:
     parts = [f"{data.format} traces: {data.traces:,} traces, {data.spans:,} spans"]
     if data.slowest_traces:
         worst = data.slowest_traces[0]
-        parts.append(f"slowest {worst.root} ({worst.service}) {worst.duration_ms:,.1f} ms")
+        parts.append(f"slowest `{worst.root}` ({worst.service}) {worst.duration_ms:,.1f} ms")
     ranked = report.ranked()
     if ranked:
         parts.append(f"top finding: {ranked[0].code} {ranked[0].kind}")
