@@ -37,7 +37,11 @@ _PREFIXED_QUERY = re.compile(
 _IGNORED_ARGS = frozenset({"alias", "comments", "meta"})
 _FIRST_WORDS = re.compile(r"^\s*([A-Za-z]+)(?:\s+([A-Za-z]+))?")
 _RANDOMISH_SEGMENT = re.compile(r"\d.*\d")
-_LITERAL_KEYS = re.compile(r"'(?:[^']|'')*'|(?<![\w$.])\d+(?:\.\d+)?(?:[eE][-+]?\d+)?\b|\$\d+|%\(\w+\)s|%s|\?|\s+")
+_STRING = re.compile(r"'[^']*'")
+_NUMBER = re.compile(r"\b\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
+_PLACEHOLDER = re.compile(r"\$\d+|%\(\w+\)s|%s|(?<![:\w]):\w+|\?")  # not the ::type of a cast
+_VALUE_LIST = re.compile(r"\(\s*\?(?:\s*,\s*\?)*\s*\)")
+_QUOTED_IDENTIFIER = re.compile(r'"(?:[^"]|"")*"')
 
 
 def fingerprint(sql: str, dialect: str = "postgres") -> str:
@@ -56,10 +60,11 @@ class FingerprintCache:
     def __init__(self, dialect: str = "postgres", max_entries: int = 20_000) -> None:
         self.dialect = dialect
         self.max_entries = max_entries
-        self._cache: OrderedDict[str, str] = OrderedDict()
+        self._cache: OrderedDict[bytes, str] = OrderedDict()
 
     def __call__(self, sql: str) -> str:
-        key = _LITERAL_KEYS.sub(_key_token, sql)
+        # A digest, not the key itself: keys of huge statements would make the bound meaningless.
+        key = hashlib.blake2b(literal_blind_key(sql).encode(), digest_size=16).digest()
         hit = self._cache.get(key)
         if hit is not None:
             self._cache.move_to_end(key)
@@ -71,8 +76,25 @@ class FingerprintCache:
         return value
 
 
-def _key_token(m: re.Match) -> str:
-    return " " if m.group(0).isspace() else "?"
+def literal_blind_key(sql: str) -> str:
+    """``sql`` with literals, placeholders and value lists as ``?`` and whitespace collapsed.
+
+    Several cheap passes instead of one clever regex (this runs once per log line). Only merges
+    texts whose fingerprints are equal anyway; quoted identifiers are kept as they are.
+    """
+    quoted = []
+    if '"' in sql:
+        quoted = _QUOTED_IDENTIFIER.findall(sql)
+        sql = _QUOTED_IDENTIFIER.sub("\x00", sql)
+    if "'" in sql:
+        sql = _STRING.sub("?", sql)
+    sql = _NUMBER.sub("?", sql)
+    if "$" in sql or "%" in sql or ":" in sql:
+        sql = _PLACEHOLDER.sub("?", sql)
+    if "(" in sql:
+        sql = _VALUE_LIST.sub("(?)", sql)
+    key = " ".join(sql.split())
+    return key + "\x00" + "\x00".join(quoted) if quoted else key
 
 
 def _statement_tokens(text: str, dialect: str) -> str:
@@ -91,7 +113,7 @@ def _statement_tokens(text: str, dialect: str) -> str:
     try:
         tree = parse_statement(text, dialect)
     except SqlParseError:
-        return "UNPARSED " + _LITERAL_KEYS.sub(_key_token, text).strip()
+        return "UNPARSED " + literal_blind_key(text)
     return _tokens(tree)
 
 

@@ -19,14 +19,14 @@ import json
 import re
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from tools.errors import InputError
 
 MAX_LINE_BYTES = 1 << 20
-MAX_FINGERPRINTS = 50_000
-MAX_OPEN_SCOPES = 20_000
-MAX_EXAMPLE_CHARS = 2_000
+MAX_FINGERPRINTS = 20_000
+MAX_OPEN_SCOPES = 2_000  # in-flight requests (or sessions) tracked at once
+MAX_EXAMPLE_CHARS = 1_000
 
 _PG_HEAD = re.compile(r"\b(LOG|ERROR|WARNING|NOTICE|DETAIL|STATEMENT|HINT|CONTEXT|FATAL|PANIC|INFO|DEBUG[1-5]?):\s+(.*)$")
 _PG_DURATION = re.compile(r"duration:\s*([\d.]+)\s*ms(?:\s+(.*))?$")
@@ -218,6 +218,8 @@ class LogReader:
             self._awaiting_duration[entry.scope or ""] = entry
             if previous is not None:
                 yield previous
+            if len(self._awaiting_duration) > MAX_OPEN_SCOPES:
+                yield self._awaiting_duration.pop(next(iter(self._awaiting_duration)))
             return
         yield entry
 
@@ -293,8 +295,10 @@ class Suspect:
 
 @dataclass
 class _Burst:
-    window: deque = field(default_factory=deque)  # (position, duration_ms)
-    active: bool = False
+    """The last n executions of one fingerprint in one session, and the burst they belong to."""
+
+    window: deque  # (position, duration_ms), maxlen = n_plus_one_min
+    repeats: int = 0  # executions in the current burst; 0 when none is running
 
 
 class LogAggregator:
@@ -358,7 +362,7 @@ class LogAggregator:
                 suspect.max_repeats, suspect.example_scope, suspect.example_line = count, request_id, line
 
     def _add_to_burst(self, entry: LogEntry, fp: str, duration: float) -> None:
-        """Sliding window per (session, fingerprint): by time when known, else by statement count."""
+        """A burst: n executions within the window (by time when known, else by statement count)."""
         if entry.ts_ms is not None:
             position, width = entry.ts_ms, self.options.window_ms
         else:
@@ -366,31 +370,28 @@ class LogAggregator:
         key = (entry.scope or "", fp)
         burst = self._bursts.get(key)
         if burst is None:
-            burst = self._bursts[key] = _Burst()
+            burst = self._bursts[key] = _Burst(deque(maxlen=self.options.n_plus_one_min))
             if len(self._bursts) > MAX_OPEN_SCOPES:
                 self._bursts.popitem(last=False)
         else:
             self._bursts.move_to_end(key)
         window = burst.window
         window.append((position, duration))
-        while position - window[0][0] > width:
-            window.popleft()
-        if len(window) > 10 * self.options.n_plus_one_min:
-            window.popleft()
-        if len(window) < self.options.n_plus_one_min:
-            burst.active = False
+        if len(window) < window.maxlen or abs(position - window[0][0]) > width:
+            burst.repeats = 0
             return
         suspect = self.suspects.setdefault(fp, Suspect(fp))
-        if not burst.active:
-            burst.active = True
+        if burst.repeats == 0:
+            burst.repeats = len(window)
             suspect.groups += 1
             suspect.executions += len(window)
             suspect.total_ms += sum(d for _, d in window)
         else:
+            burst.repeats += 1
             suspect.executions += 1
             suspect.total_ms += duration
-        if len(window) > suspect.max_repeats:
-            suspect.max_repeats, suspect.example_scope, suspect.example_line = len(window), entry.scope, entry.line
+        if burst.repeats > suspect.max_repeats:
+            suspect.max_repeats, suspect.example_scope, suspect.example_line = burst.repeats, entry.scope, entry.line
 
     def finish(self) -> None:
         while self._requests:
