@@ -179,7 +179,8 @@ class TextMetric:
 _NAME_PATTERNS: list[tuple[str, str]] = [
     (r"\bp\(?(\d{1,2}(?:\.\d)?)\)?(?![\w.])", "pct"),
     (r"\bpercentil(?:e)?\s+(\d{1,2}(?:[.,]\d)?)\b", "pct"),
-    (r"\b(\d{1,2})\s?(?:th|º|°)?\s+percentil(?:e)?\b", "pct"),
+    # "95th percentile" needs the ordinal, or "0 percentil 95" would read as p0.
+    (r"\b(\d{1,2})\s?(?:th|st|nd|rd|º|°)\s+percentil(?:e)?\b", "pct"),
     (r"\bmedian[ao]?\b", "p50"),
     (r"\b(?:error|failure)s?[ -](?:rate|ratio)\b|\btasa\s+de\s+(?:errores|error|fallos?)\b"
      r"|\bporcentaje\s+de\s+errores\b", "error_rate"),
