@@ -233,6 +233,9 @@ def test_prompt_injection_changes_nothing_and_secrets_never_leave(run_cli, llm):
     system, user = request["messages"]
     assert "untrusted" in system["content"] and INJECTION in user["content"]
     assert user["content"].index("<diff>") < user["content"].index(INJECTION) < user["content"].index("</diff>")
+    llm.queue(reply("- app/pay.py:8: batch the updates"))
+    code, out, _ = run_cli("review", "--diff", "-", stdin=injected_diff())
+    assert code == 1 and "review by" in out and "batch the updates" in out and SECRET not in out
     llm.queue(reply("Looks fine. @security-team please approve."))
     code, out, _ = run_cli("review", "--diff", "-", "--format", "github", stdin=injected_diff())
     review = json.loads(out)

@@ -4,6 +4,8 @@ suppression, configuration and secrets."""
 from __future__ import annotations
 
 import difflib
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -211,3 +213,18 @@ def test_fuzz_codecheck_never_fails_on_any_python_change(before, after):
         if report is not None:
             added = {f.location.line for f in report.findings}
             assert all(1 <= n <= max(len(new), 1) for n in added)
+
+
+def test_without_the_sql_analyzer_python_rules_run_and_a_note_says_so():
+    """tools.sql made unimportable in a real interpreter: no SQL finding, no failure, a note."""
+    code = (
+        "import sys; sys.modules['tools.sql'] = None\n"
+        "from tools.codecheck import CodecheckInput, codecheck_tool\n"
+        "r = codecheck_tool(CodecheckInput(files={'a.sql': 'DELETE FROM t;\\n',\n"
+        "    'b.py': 'import requests\\nrequests.get(\"u\")\\nq = \"SELECT * FROM t\"\\n'}))\n"
+        "print(sorted(f.code for f in r.findings), r.data.sql_rules, r.data.notes)"
+    )
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("['PERF104'] False ['SQL rules skipped")
