@@ -142,3 +142,24 @@ def test_real_locust_run_stats_csv_is_checked(tmp_path):
     # Locust rewrites the CSV every few seconds and at exit; it never counts more than the server saw.
     assert 0 < report.data.sources[0].samples <= peer.requests
     assert report.data.verdict == "fail"
+
+
+@pytest.mark.slow
+def test_raw_k6_points_agree_with_k6s_own_summary(k6, tmp_path):
+    """Percentiles from k6 `--out json` raw points (linear method) equal k6's p(N) for the same run."""
+    with serve(latency_ms=3, error_rate=0.1) as (url, peer):
+        script = tmp_path / "t.js"
+        script.write_text(loadtest_tool(LoadtestInput(url=url, script_only=True, **RUN)).data.script)
+        proc = subprocess.run([k6, "run", "--quiet", "--no-color", "--no-usage-report", "--out",
+                               f"json={tmp_path / 'raw.json'}", "--summary-export", str(tmp_path / "sum.json"),
+                               str(script)], capture_output=True, text=True, timeout=90)
+    assert proc.returncode == 99, proc.stderr  # 10 % errors cross the persona's error-rate threshold
+    raw = thresholds_tool(ThresholdsInput(paths=[str(tmp_path / "raw.json")], percentile_method="linear"))
+    summary = thresholds_tool(ThresholdsInput(paths=[str(tmp_path / "sum.json")]))
+    got = {c.metric: c.value for c in raw.data.checks}
+    k6_says = {c.metric: c.value for c in summary.data.checks}
+    assert raw.data.sources[0].format == "k6-json" and raw.data.sources[0].samples == peer.requests
+    for metric in ("p50", "p90", "p95", "p99", "max"):
+        assert got[metric] == pytest.approx(k6_says[metric], rel=1e-6), metric
+    assert got["error_rate"] == pytest.approx(peer.errors / peer.requests)
+    assert got["apdex"] == pytest.approx(k6_says["apdex"])  # counted in the script vs from the raw points

@@ -39,7 +39,7 @@ from tools.metrics_text import (
 
 PercentileMethod = Literal["nearest-rank", "linear"]
 SourceFormat = Literal[
-    "k6-summary-export", "k6-handle-summary", "locust-csv", "lighthouse", "pagespeed", "vegeta",
+    "k6-summary-export", "k6-handle-summary", "k6-json", "locust-csv", "lighthouse", "pagespeed", "vegeta",
     "samples", "named-metrics", "text",
 ]
 # Core Web Vitals are judged at the 75th percentile of page loads (web.dev).
@@ -168,6 +168,8 @@ def read_metrics_file(path: str, text: str, *, apdex_t_ms: float,
     stripped = text.lstrip()
     if not stripped:
         raise InputError("empty file", path=path)
+    if stripped.startswith('{"') and _K6_NDJSON.match(stripped):
+        return _read_k6_points(text, path, apdex_t_ms, method)
     if stripped[0] in "{[":
         try:
             doc = json.loads(text)
@@ -283,6 +285,39 @@ def _k6_rate(values: dict[str, Any], path: str, name: str) -> float:
         total = passes + _number(values["fails"], path, f"{name} fails")
         raw = passes / total if total else 0.0
     return _number(raw, path, f"{name} rate")
+
+
+_K6_NDJSON = re.compile(r'\{"(?:type|metric)":"(?:Metric|Point|[\w.]+)",')
+
+
+def _read_k6_points(text: str, path: str, apdex_t_ms: float, method: PercentileMethod):
+    """k6 `--out json`: one JSON object a line; every http_req_duration Point is a raw sample."""
+    by_name: dict[str, tuple[list[float], list[bool]]] = {}
+    for lineno, line in _content_lines(text):
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"invalid JSON line in k6 output: {exc.msg}", path=path, line=lineno) from None
+        if not isinstance(entry, dict) or entry.get("type") != "Point" or entry.get("metric") != "http_req_duration":
+            continue
+        data = _obj(entry.get("data"))
+        tags = _obj(data.get("tags"))
+        values, failed = by_name.setdefault(str(tags.get("name", "")), ([], []))
+        values.append(_number(data.get("value"), path, f"line {lineno} value"))
+        # k6 marks a response outside the expected statuses (by default >= 400) with expected_response=false.
+        failed.append(tags.get("expected_response") == "false")
+    if not by_name:
+        raise InputError("k6 JSON output has no http_req_duration points", path=path)
+    all_values = [v for values, _ in by_name.values() for v in values]
+    all_failed = [f for _, failed in by_name.values() for f in failed]
+    ordered = sorted(all_values)
+    source = Source(path=path, format="k6-json", samples=len(ordered), histogram=histogram(ordered))
+    out = sample_measurements(all_values, all_failed, source=path, apdex_t_ms=apdex_t_ms, method=method)
+    if len(by_name) > 1:
+        for name, (values, failed) in sorted(by_name.items()):
+            out += sample_measurements(values, failed, source=path, apdex_t_ms=apdex_t_ms, method=method,
+                                       scope=name or None)
+    return out, source
 
 
 _LIGHTHOUSE_AUDITS = {
