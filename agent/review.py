@@ -78,8 +78,9 @@ class ReviewResult(BaseModel):
 
 # -- input ---------------------------------------------------------------------------------------
 
-def git_change(base: str, head: str = "HEAD", cwd: str | Path = ".") -> tuple[str, dict[str, str], Path]:
-    """(diff text of BASE...HEAD, new contents of the changed .py/.sql files at HEAD, repo root)."""
+def git_change(base: str, head: str = "HEAD",
+               cwd: str | Path = ".") -> tuple[str, list[FileDiff], dict[str, str], Path]:
+    """(diff of BASE...HEAD, its parsed files, new contents of the changed .py/.sql files at HEAD, repo root)."""
     root = Path(_git(["rev-parse", "--show-toplevel"], cwd).decode().strip())
     for ref in (base, head):
         _check_ref(ref, root)
@@ -87,14 +88,15 @@ def git_change(base: str, head: str = "HEAD", cwd: str | Path = ".") -> tuple[st
                  "--find-renames", "--unified=3", f"{base}...{head}", "--"], root)
     text = diff.decode("utf-8", "replace")
     files: dict[str, str] = {}
-    for fd in parse_diff(text, source=f"git diff {base}...{head}"):
+    diffs = parse_diff(text, source=f"git diff {base}...{head}")
+    for fd in diffs:
         if _wants_context(fd):
             blob = _git(["show", f"{head}:{fd.path}"], root, check=False)
             if blob is not None and len(blob) <= MAX_CONTEXT_BYTES:
                 content = _decode(blob)
                 if content is not None:
                     files[fd.path] = content
-    return text, files, root
+    return text, diffs, files, root
 
 
 def git_file(ref: str, path: str, cwd: str | Path) -> str | None:

@@ -337,3 +337,14 @@ def test_a_mention_inside_the_diff_does_not_choose_the_reviewer(run_cli):
             "+.a { color: red }\n")
     data = json.loads(run_cli("review", "--diff", "-", "--json", stdin=diff)[1])
     assert not data["routing"]["reason"].startswith("explicit mention")
+
+
+def test_huge_change_keeps_the_pr_comment_within_github_limits(run_cli):
+    body = "".join(f"+requests.get('https://x/{i}')\n" for i in range(400))
+    diff = f"--- /dev/null\n+++ b/many.py\n@@ -0,0 +1,401 @@\n+import requests\n{body}"
+    code, out, _ = run_cli("review", "--diff", "-", "--format", "github", stdin=diff)
+    review = json.loads(out)
+    assert len(review["comments"]) == 50 and len(review["body"]) <= 61_000
+    assert "… and " in review["body"] and "more findings" in review["body"]
+    sarif = json.loads(run_cli("review", "--diff", "-", "--format", "sarif", stdin=diff)[1])
+    assert len(sarif["runs"][0]["results"]) == 400

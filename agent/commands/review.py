@@ -55,8 +55,7 @@ def run(args: argparse.Namespace) -> int:
     raw_config: dict = {}
     if args.base:
         head = args.head or "HEAD"
-        diff_text, files, root = git_change(args.base, head)
-        diffs = parse_diff(diff_text, source=f"git diff {args.base}...{head}")
+        diff_text, diffs, files, root = git_change(args.base, head)
         source = {"base": args.base, "head": head}
         if not args.config:
             base_pyproject = git_file(args.base, "pyproject.toml", root)

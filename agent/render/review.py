@@ -18,6 +18,8 @@ SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 RDJSON_SEVERITY = {"error": "ERROR", "warning": "WARNING", "info": "INFO"}
 MAX_REVIEW_COMMENTS = 50  # GitHub rejects or truncates very large reviews
+MAX_LISTED_FINDINGS = 100  # rows of a Markdown table; the rest are counted (SARIF has them all)
+MAX_BODY_CHARS = 60_000  # GitHub refuses comment bodies over 65,536 characters
 COMMENT_MARKER = "<!-- lmagent-review -->"  # lets a workflow find and update its own comment
 
 
@@ -52,7 +54,7 @@ def review_markdown(result) -> str:
         f"{SEVERITY_ICON['warning']} {counts['warning']} warnings, {SEVERITY_ICON['info']} {counts['info']} info) "
         f"· reviewer: {', '.join(f'`{p}`' for p in result.personas)}",
         "",
-        findings_markdown(report.ranked()),
+        _findings_table(report.ranked()),
     ]
     if result.llm and result.llm.status == "ok":
         lines += ["", f"### Review by `{result.llm.persona}`", "", _quote(_defuse_mentions(result.llm.text))]
@@ -178,8 +180,17 @@ def review_github(result) -> dict[str, Any]:
         comments.append({"path": path, "line": line, "side": "RIGHT", "body": body})
     summary = review_markdown(result)
     if elsewhere:
-        summary += "\n" + findings_markdown(elsewhere, heading="Findings outside the diff's lines")
+        summary += "\n" + _findings_table(elsewhere, heading="Findings outside the diff's lines")
+    if len(summary) > MAX_BODY_CHARS:
+        summary = summary[:MAX_BODY_CHARS] + "\n\n… (truncated: see the SARIF report for every finding)\n"
     return {"event": "COMMENT", "body": summary, "comments": comments}
+
+
+def _findings_table(findings: list[Finding], heading: str | None = None) -> str:
+    table = findings_markdown(findings[:MAX_LISTED_FINDINGS], heading=heading)
+    if len(findings) > MAX_LISTED_FINDINGS:
+        table += f"\n\n… and {len(findings) - MAX_LISTED_FINDINGS} more findings (see the SARIF report)."
+    return table
 
 
 def _quote(text: str) -> str:
