@@ -441,3 +441,21 @@ def test_fuzz_json_shapes_only_raise_input_error(doc):
     except InputError:
         return
     assert all(isinstance(m.value, float) for m in found)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(
+    st.builds(lambda v, tags: json.dumps({"metric": "http_req_duration", "type": "Point",
+                                          "data": {"time": "2026-01-01T00:00:00Z", "value": v, "tags": tags}}),
+              _JSON, st.one_of(_JSON, st.fixed_dictionaries({"expected_response": st.sampled_from(["true", "false"]),
+                                                             "name": st.sampled_from(["a", "b"])}))),
+    st.just('{"type":"Metric","data":{"name":"http_req_duration"},"metric":"http_req_duration"}'),
+    st.text(max_size=20),
+), min_size=1, max_size=20))
+def test_fuzz_k6_raw_points_only_raise_input_error(lines):
+    text = '{"type":"Metric","data":{},"metric":"http_reqs"}\n' + "\n".join(lines)
+    try:
+        found, source = read_metrics_file("raw.json", text, apdex_t_ms=500)
+    except InputError:
+        return
+    assert source.format == "k6-json" and all(m.value >= 0 for m in found)
