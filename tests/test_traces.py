@@ -430,10 +430,10 @@ def test_truncated_document_is_an_input_error_with_a_line(tmp_path):
 def test_truncated_last_line_is_skipped_and_said(tmp_path):
     good = json.dumps(_request(_n_plus_one_trace(1)))
     cut = json.dumps(_request(_n_plus_one_trace(2)))[:100]
-    report = _analyze_file(tmp_path, good + "\n" + cut + "\n", name="cut.jsonl")
+    report = _analyze_file(tmp_path, good + "\n\n" + cut + "\n", name="cut.jsonl")
     assert report.data.traces == 1
     [note] = report.data.skipped
-    assert "not valid JSON" in note.reason and note.examples == [f"{tmp_path / 'cut.jsonl'}:2"]
+    assert "not valid JSON" in note.reason and note.examples == [f"{tmp_path / 'cut.jsonl'}:3"]
     assert "skipped" in report.summary
 
 

@@ -445,18 +445,14 @@ def _exception_message(events: Any) -> str | None:
 
 def _read_stream(fh: IO[bytes], where: str, reader: _Reader, notes: _Notes, size: int | None) -> None:
     """Line-delimited documents line by line; one document in memory or incrementally."""
-    first = fh.readline(IN_MEMORY_BYTES)
-    while first and not first.strip():
-        first = fh.readline(IN_MEMORY_BYTES)
+    first, first_no = _next_content(fh, 0, IN_MEMORY_BYTES)
     if not first:
         raise InputError("empty trace file: no spans", path=where)
     if not first.endswith(b"\n") and len(first) >= IN_MEMORY_BYTES:
         fh.seek(0)  # one huge line: a minified single document
         _read_incrementally(fh, where, reader)
         return
-    second = fh.readline()
-    while second and not second.strip():
-        second = fh.readline()
+    second, second_no = _next_content(fh, first_no)
     try:
         first_doc = json.loads(first)
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -466,11 +462,10 @@ def _read_stream(fh: IO[bytes], where: str, reader: _Reader, notes: _Notes, size
         return
     if first_doc is not None and second.lstrip()[:1] == b"{":
         reader.document(first_doc, where)
-        lineno = 2
-        for line in _chain_first(second, fh):
+        _one_line(second, second_no, where, reader, notes)
+        for lineno, line in enumerate(fh, second_no + 1):
             if line.strip():
                 _one_line(line, lineno, where, reader, notes)
-            lineno += 1
         return
     fh.seek(0)
     if size is not None and size > IN_MEMORY_BYTES:
@@ -486,9 +481,13 @@ def _read_stream(fh: IO[bytes], where: str, reader: _Reader, notes: _Notes, size
     reader.document(doc, where)
 
 
-def _chain_first(first: bytes, fh: IO[bytes]) -> Iterator[bytes]:
-    yield first
-    yield from fh
+def _next_content(fh: IO[bytes], lineno: int, limit: int = -1) -> tuple[bytes, int]:
+    """The next non-blank line and its number (b"" at the end)."""
+    while True:
+        line = fh.readline(limit)
+        lineno += 1
+        if not line or line.strip():
+            return line, lineno
 
 
 def _one_line(line: bytes, lineno: int, where: str, reader: _Reader, notes: _Notes) -> None:

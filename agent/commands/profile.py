@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
-import tempfile
 
 from agent.commands._common import add_json_arg
 from tools.errors import InputError
@@ -41,6 +39,8 @@ def run(args: argparse.Namespace) -> int:
     if args.flamegraph and not args.flamegraph.endswith((".svg", ".html", ".htm")):
         raise SystemExit("lmagent profile: error: --flamegraph needs a .svg or .html file name")
     if _is_command(args.target):
+        import tempfile
+
         tmp = tempfile.NamedTemporaryFile(suffix=".prof", delete=False)  # noqa: SIM115 - cProfile writes it
         tmp.close()
         try:
@@ -77,6 +77,8 @@ def run_under_cprofile(command: list[str], out: str) -> int:
     A script that raises still leaves a profile (cProfile writes it on the way out); note that
     cProfile swallows ``sys.exit``, so an exit status set that way is not seen here.
     """
+    import subprocess
+
     exe = os.path.basename(command[0])
     if exe.startswith("python"):
         argv = [command[0], "-m", "cProfile", "-o", out, *command[1:]]
