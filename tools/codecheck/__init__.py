@@ -96,7 +96,8 @@ def _check_file(fd: FileDiff, content: str | None, config: ReviewConfig, result:
     if content is not None and not _matches_diff(content, fd):
         data.notes.append(f"{fd.path}: the given file does not match the diff; context rebuilt from the hunks")
         content = None
-    lines = content.splitlines() if content is not None else None
+    # split("\n"), not splitlines(): form feeds and other separators are not line breaks in a diff.
+    lines = content.split("\n") if content is not None else None
     result.context = "file" if content is not None else "diff"
     out: list[Finding] = []
     if config.enabled(SECRET_RULE.code, SECRET_RULE.kind):
@@ -236,7 +237,7 @@ def _number_fingerprints(findings: list[Finding]) -> None:
 
 
 def _matches_diff(content: str, fd: FileDiff) -> bool:
-    lines = content.splitlines()
+    lines = content.split("\n")
     return all(0 < n <= len(lines) and lines[n - 1].rstrip("\r") == text.rstrip("\r")
                for n, text in fd.added.items())
 
@@ -310,8 +311,10 @@ def _parse(source: str, path: str) -> Module | None:
 
 
 def _whole_file(path: str, text: str) -> FileDiff:
-    lines = text.splitlines()
-    numbered = {i + 1: line for i, line in enumerate(lines)}
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    numbered = {i + 1: line.rstrip("\r") for i, line in enumerate(lines)}
     return FileDiff(path=path, status="added", added=numbered, new_side=numbered,
                     hunks=[(1, len(lines))] if lines else [])
 
