@@ -26,7 +26,9 @@ CLIENT_CONSTRUCTORS: dict[str, str] = {
     **dict.fromkeys(("requests.Session", "requests.session"), "requests_session"),
     "httpx.Client": "httpx_client",
     "httpx.AsyncClient": "httpx_async_client",
+    "aiohttp.ClientSession": "aiohttp_session",
 }
+HTTP_CLIENTS = frozenset({"requests_session", "httpx_client", "httpx_async_client", "aiohttp_session"})
 # Methods whose result is a client of the same kind (pipelines, cursors).
 _DERIVED = {"pipeline": ("redis", "async_redis"), "cursor": ("sync_db",)}
 _HANDLER_DECORATORS = {"get", "post", "put", "patch", "delete", "head", "options", "route", "api_route",
