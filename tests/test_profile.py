@@ -202,6 +202,54 @@ def test_speedscope_evented_profile_counts_calls():
     assert data.total == pytest.approx(0.100)
 
 
+PYSPY_WORKLOAD = textwrap.dedent("""\
+    import time
+
+    def busy():
+        end = time.perf_counter() + 0.5
+        while time.perf_counter() < end:
+            sum(i * i for i in range(2000))
+
+    def nap():
+        time.sleep(0.5)
+
+    busy()
+    nap()
+""")
+
+
+def _py_spy(tmp_path, fmt, *flags):
+    """Record the workload with the real py-spy (a dev dependency; needs ptrace, which root has)."""
+    import shutil
+    import subprocess
+
+    exe = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or shutil.which("py-spy")
+    assert exe, "py-spy is a dev dependency: pip install -e '.[dev]'"
+    script = tmp_path / "workload.py"
+    script.write_text(PYSPY_WORKLOAD)
+    out = tmp_path / f"pyspy.{fmt}"
+    proc = subprocess.run([exe, "record", "-r", "250", "-f", fmt, "-o", str(out), *flags, "--", sys.executable,
+                           str(script)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return str(out)
+
+
+def test_real_py_spy_speedscope_hot_path(tmp_path):
+    report = profile_tool(ProfileInput(path=_py_spy(tmp_path, "speedscope")))
+    data = report.data
+    assert (data.format, data.unit) == ("speedscope", "seconds")
+    names = [frame.name.split(" ")[0] for frame in data.hot_path]
+    assert "busy" in names
+    assert "nap" not in names  # py-spy drops idle samples unless --idle
+
+
+def test_real_py_spy_native_idle_stacks_show_the_sleep_as_wait(tmp_path):
+    report = profile_tool(ProfileInput(path=_py_spy(tmp_path, "raw", "--idle", "--native")))
+    [wait] = _by_code(report, "PROF002")
+    assert 30 <= wait.evidence["wait_pct"] <= 70  # half the run sleeps
+    assert any(name.startswith(("clock_nanosleep", "time_sleep", "nanosleep")) for name in wait.evidence["wait_functions"])
+
+
 def test_detect_profile_tells_formats_apart(tmp_path):
     pstats_bytes = Path(_profiled(tmp_path, fib, 5)).read_bytes()
     assert detect_profile(pstats_bytes) == "pstats"

@@ -269,14 +269,18 @@ def _is_func_key(key: object) -> bool:
 
 # `stack;of;frames 123` — the count may be a float (some tools write weights).
 _COLLAPSED_LINE = re.compile(r"^(\S.*?)\s+(\d+(?:\.\d+)?)\s*$")
-# py-spy writes frames as `function (file.py:line)`.
+# py-spy writes frames as `function (file.py:line)`, and native ones (--native) as `symbol (libc.so.6)`.
 _PYSPY_FRAME = re.compile(r"^(.*) \(([^()]*?):(\d+)\)$")
+_NATIVE_FRAME = re.compile(r"^(.*) \(([^()]*\.(?:so[.\d]*|dylib|dll|pyd))\)$")
 
 
 def _frame_key(frame: str) -> FuncKey:
     m = _PYSPY_FRAME.match(frame)
     if m:
         return (m.group(2), int(m.group(3)), m.group(1))
+    m = _NATIVE_FRAME.match(frame)
+    if m:
+        return (m.group(2), 0, m.group(1))
     return ("", 0, frame)
 
 
@@ -486,6 +490,13 @@ _WAIT_BUILTIN = re.compile(
 )
 # Pure-Python stdlib functions that block (what py-spy shows, since it has no builtin frames).
 _WAIT_PY_FILE = re.compile(r"(^|/)(selectors|socket|ssl|threading|queue|subprocess)\.py$")
+# Native symbols that block (py-spy --native, perf): libc/pthread waits and CPython's sleep and lock.
+_WAIT_NATIVE = re.compile(
+    r"^_*(time_sleep|clock_nanosleep|nanosleep|select|pselect\w*|poll|ppoll|epoll_wait|epoll_pwait|kevent|"
+    r"recv\w*|read|libc_read|accept4?|connect|pthread_cond_(timed)?wait\w*|sem_(timed|clock)?wait|"
+    r"\w*futex\w*wait\w*|PyThread_acquire_lock_timed|wait4|waitpid)$"
+)
+_NATIVE_LIBRARY = re.compile(r"\.(so[.\d]*|dylib|dll|pyd)$")
 _WAIT_PY_NAMES = frozenset({
     "select", "poll", "recv", "recv_into", "send", "sendall", "connect", "create_connection", "accept", "read",
     "write", "wait", "join", "get", "put", "acquire", "communicate", "_wait", "_communicate", "_try_wait",
@@ -510,6 +521,8 @@ def is_wait(key: FuncKey) -> bool:
     """Blocking calls: time under them is wall-clock waiting that faster code cannot shorten."""
     if _is_builtin(key):
         return bool(_WAIT_BUILTIN.search(key[2]))
+    if _NATIVE_LIBRARY.search(key[0]):
+        return bool(_WAIT_NATIVE.match(key[2]))
     return key[2] in _WAIT_PY_NAMES and bool(_WAIT_PY_FILE.search(key[0]))
 
 
@@ -570,7 +583,7 @@ def display_name(key: FuncKey) -> str:
     file, line, name = key
     if not file or file == "~":
         return name
-    return f"{name} ({_short_path(file)}:{line})"
+    return f"{name} ({_short_path(file)}:{line})" if line else f"{name} ({_short_path(file)})"
 
 
 def _short_path(file: str) -> str:
