@@ -24,22 +24,24 @@ COMMENT_MARKER = "<!-- lmagent-review -->"  # lets a workflow find and update it
 
 
 def print_review(result) -> None:
+    from rich.markup import escape  # paths and errors come from the diff / the network: never markup
+
     con = console()
     con.print(f"[bold]lmagent review[/] · reviewer [cyan]{', '.join(result.personas)}[/] "
               f"[dim]({result.routing.reason})[/]")
     print_report(result.report, title="findings")
     for note in result.report.data.notes:
-        con.print(f"[dim]note: {note}[/]")
+        con.print(f"[dim]note: {escape(note)}[/]")
     if result.llm and result.llm.status == "ok":
         con.rule(f"review by {result.llm.persona} ({result.llm.model})")
         con.print(result.llm.text, markup=False, highlight=False)
     elif result.llm:
-        con.print(f"[yellow]LLM review unavailable:[/] {result.llm.error}", markup=True, highlight=False)
+        con.print(f"[yellow]LLM review unavailable:[/] {escape(result.llm.error or '')}", highlight=False)
     else:
         con.print(f"[dim]LLM review: {result.llm_status}[/]")
     if result.excerpt and result.excerpt.omitted:
         con.print(f"[dim]not sent to the LLM (token budget {result.excerpt.budget}): "
-                  f"{', '.join(result.excerpt.omitted[:20])}{' …' if len(result.excerpt.omitted) > 20 else ''}[/]")
+                  f"{escape(', '.join(result.excerpt.omitted[:20]))}{' …' if len(result.excerpt.omitted) > 20 else ''}[/]")
 
 
 def review_markdown(result) -> str:
