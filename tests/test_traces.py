@@ -540,3 +540,34 @@ def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, run_cli):
     assert code == 2 and err.count("\n") == 1 and "nope.json" in err
     code, _, err = run_cli("traces", "-", stdin='{"resourceSpans": [')
     assert code == 2 and err.startswith("<stdin>:1: invalid JSON")
+
+
+def test_root_span_percentiles_feed_the_threshold_checker(tmp_path):
+    from tools.thresholds import ThresholdsInput, thresholds_tool
+
+    slow_roots = [[_span(t, 1, None, 0, 150, "GET /slow")] for t in range(1, 21)]
+    data = _analyze_file(tmp_path, "\n".join(json.dumps(_request(s)) for s in slow_roots), name="r.jsonl").data
+    named = {m.metric: m.value_ms for m in data.metrics if m.span == "GET /slow"}
+    assert named == {"p50": 150.0, "p95": 150.0, "p99": 150.0}
+    verdicts = {c.metric: c.verdict for c in thresholds_tool(ThresholdsInput(metrics=named)).data.checks}
+    assert verdicts == {"p50": "warn", "p95": "pass", "p99": "pass"}  # the seed: P50 < 100 ms (critical 200)
+
+
+def test_http_n_plus_one_groups_urls_by_route(tmp_path, stock):
+    from opentelemetry.trace import SpanKind
+
+    class Client(ShopApi):
+        def __init__(self):
+            self.tracer, self.exporter = _provider("shop-api")
+            self.stock = stock
+
+    client = Client()
+    with client.tracer.start_as_current_span("GET /cart", kind=SpanKind.SERVER):
+        for item in range(5):
+            client._get(f"/inventory/{1000 + item}")
+    report = _analyze_file(tmp_path, otlp_document(client.spans()))
+    [hit] = _by_code(report, "TRC001")
+    assert hit.evidence["category"] == "http" and hit.evidence["count"] == 5
+    assert hit.evidence["statement"] == "GET 127.0.0.1/inventory/{id}"
+    assert hit.handoff == "backend-engineer"
+    assert not _by_code(report, "TRC002")  # the N+1 calls are not also reported as a sequential fan-out
