@@ -47,6 +47,7 @@ SLOW_EXTERNAL_MS = 500.0  # TRC005 (the seed's P95 critical latency)
 DEFAULT_WINDOW = 100_000  # open spans held in memory while streaming
 IN_MEMORY_BYTES = 16 * 1024 * 1024  # single documents above this are parsed incrementally
 MAX_SPAN_NAMES = 10_000  # percentiles are kept per name up to this many names
+MAX_INTERNED = 100_000  # distinct names, keys and example statements kept for sharing
 SKIP_EXAMPLES = 3
 
 KINDS = {0: "unspecified", 1: "internal", 2: "server", 3: "client", 4: "producer", 5: "consumer"}
@@ -58,11 +59,12 @@ _DB_STATEMENT = ("db.statement", "db.query.text")
 _DB_OPERATION = ("db.operation", "db.operation.name")
 _HTTP_METHOD = ("http.method", "http.request.method")
 _HTTP_URL = ("url.full", "http.url")
-_HTTP_ROUTE = ("url.template", "http.route", "url.path", "http.target")
+_HTTP_TEMPLATE = ("url.template", "http.route")
+_HTTP_PATH = ("url.path", "http.target")
 _PEER = ("server.address", "net.peer.name", "peer.service")
 _RPC = ("rpc.system", "rpc.service", "rpc.method")
 _KEPT = frozenset(
-    _DB_SYSTEM + _DB_STATEMENT + _DB_OPERATION + _HTTP_METHOD + _HTTP_URL + _HTTP_ROUTE + _PEER + _RPC
+    _DB_SYSTEM + _DB_STATEMENT + _DB_OPERATION + _HTTP_METHOD + _HTTP_URL + _HTTP_TEMPLATE + _HTTP_PATH + _PEER + _RPC
     + ("db.name", "db.namespace", "error", "otel.status_code", "otel.status_description", "span.kind")
 )
 
@@ -206,13 +208,21 @@ class _Notes:
 
 
 class _Interner:
-    """One string object per distinct service/name/key: millions of spans share a few hundred."""
+    """One string object per distinct service/name/key: millions of spans share a few hundred.
+
+    Bounded: past ``MAX_INTERNED`` distinct values (names with ids in them) new ones are not kept.
+    """
 
     def __init__(self) -> None:
         self._seen: dict[str, str] = {}
 
     def __call__(self, value: str) -> str:
-        return self._seen.setdefault(value, value)
+        seen = self._seen.get(value)
+        if seen is not None:
+            return seen
+        if len(self._seen) < MAX_INTERNED:
+            self._seen[value] = value
+        return value
 
 
 _HEX_ID = re.compile(r"[0-9a-fA-F]{16}(?:[0-9a-fA-F]{16})?")
@@ -279,12 +289,19 @@ class _Classifier:
     def __init__(self, intern: _Interner) -> None:
         self._fingerprint = _sql_fingerprinter()
         self._intern = intern
+        self._examples: dict[str, str] = {}  # one example statement per fingerprint, shared by its spans
 
     def __call__(self, name: str, kind: str, attrs: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
         statement = _first(attrs, _DB_STATEMENT)
         if statement is not None or _first(attrs, _DB_SYSTEM) is not None:
             if isinstance(statement, str) and statement.strip():
-                return "db", self._intern("db:" + self._fingerprint(statement)), _short(statement)
+                key = self._intern("db:" + self._fingerprint(statement))
+                example = self._examples.get(key)
+                if example is None:
+                    example = _short(statement)
+                    if len(self._examples) < MAX_INTERNED:
+                        self._examples[key] = example
+                return "db", key, example
             operation = _first(attrs, _DB_OPERATION) or name
             return "db", self._intern(f"db:{operation}"), self._intern(str(operation))
         method = _first(attrs, _HTTP_METHOD)
@@ -292,8 +309,9 @@ class _Classifier:
             url = str(_first(attrs, _HTTP_URL) or "")
             host, path = _URL_PARTS.match(url).groups() if url else ("", "")
             host = str(_first(attrs, _PEER) or host)
-            route = str(_first(attrs, ("url.template", "http.route")) or _ID_SEGMENT.sub("/{id}", path
-                        or str(_first(attrs, ("url.path", "http.target")) or "")))
+            route = _first(attrs, _HTTP_TEMPLATE)
+            if route is None:  # no template recorded: ids in the path become {id}
+                route = _ID_SEGMENT.sub("/{id}", path or str(_first(attrs, _HTTP_PATH) or ""))
             label = self._intern(f"{method} {host}{route}")
             return "http", self._intern("http:" + label), label
         if _first(attrs, _RPC) is not None and kind in EXIT_KINDS:
