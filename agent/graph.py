@@ -229,6 +229,8 @@ class _GraphBuilder:
                 "usage": usage, "notices": notices})
 
         text = response.content.strip()
+        if not text:
+            notices.append(say(lang, "empty", name=persona.name))
         update: dict[str, Any] = {"usage": usage, "scratch": [], "notices": notices,
                                   "messages": [{"role": "assistant", "content": text, "name": slug}] if text else []}
         return self._after_answer(slug, state, text, lang, update)

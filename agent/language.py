@@ -67,6 +67,10 @@ PHRASES: dict[str, dict[str, str]] = {
         "en": "Masked {count} secret(s) ({kinds}) before sending text to the model.",
         "es": "Se ocultaron {count} secreto(s) ({kinds}) antes de enviar el texto al modelo.",
     },
+    "empty": {
+        "en": "{name} returned an empty answer.",
+        "es": "{name} devolvió una respuesta vacía.",
+    },
     "tool_limit": {
         "en": "Tool-call budget ({limit} rounds) used up; answering with what is known.",
         "es": "Presupuesto de herramientas ({limit} rondas) agotado; respondo con lo que se sabe.",

@@ -209,3 +209,10 @@ def test_small_talk_calls_no_tool():
     from agent.offline import plan_tool_calls
 
     assert plan_tool_calls("hola, ¿qué tal?", set(TOOLS)) == []
+
+
+def test_cli_ask_reads_the_message_from_stdin(run_cli, team_dir):
+    code, out, err = run_cli("ask", "-", "--offline", "--db", "memory", "--personas", str(team_dir), "--json",
+                             "--persona", "performance-engineer", stdin=f"Why is this slow?\n{PLAN}")
+    assert code == 0, err
+    assert json.loads(out)["tool_calls"][0]["tool"] == "explain"

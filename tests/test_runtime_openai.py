@@ -181,3 +181,34 @@ def test_secrets_are_masked_before_the_model_sees_them(server, team_dir):
     sent = json.dumps(server.requests[0])
     assert key not in sent and "[masked:openai_key]" in sent
     assert any("Masked 1 secret(s) (openai_key)" in n for n in result.notices)
+
+
+def test_tool_loop_is_bounded(server, team_dir):
+    server.queue(*[reply(tool_calls=[call("explain", {"plan": PLAN}, f"call_{i}")]) for i in range(2)],
+                 reply("Enough tools: the sort spills to disk."))
+    with _runtime(server, team_dir, max_tool_rounds=2, auto_handoff=False) as rt:
+        result = rt.ask("why slow?", persona="performance-engineer")
+    assert [bool(r.get("tools")) for r in server.requests] == [True, True, False]
+    assert result.answer.startswith("Enough tools")
+    assert any("Tool-call budget (2 rounds)" in n for n in result.notices)
+    assert [c.tool for c in result.tool_calls] == ["explain", "explain"]  # second one reused the first result
+
+
+def test_prices_from_pyproject_and_env(tmp_path, monkeypatch):
+    from agent.llm import Price, Usage, load_prices
+
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text('[tool.lmagent.prices]\n"model-a" = [1.0, 2.0]\n"model-b" = {input = 3, output = 4}\n')
+    monkeypatch.setenv("LMAGENT_PRICES", "model-b=5/6, model-c=0.5/1")
+    prices = load_prices(pyproject)
+    assert prices == {"model-a": Price(1.0, 2.0), "model-b": Price(5.0, 6.0), "model-c": Price(0.5, 1.0)}
+    assert prices["model-a"].cost(Usage(1_000_000, 500_000)) == pytest.approx(2.0)
+
+
+def test_bad_prices_are_a_clear_input_error(monkeypatch, tmp_path):
+    from agent.llm import load_prices
+    from tools.errors import InputError
+
+    monkeypatch.setenv("LMAGENT_PRICES", "model-a=cheap")
+    with pytest.raises(InputError, match="bad LMAGENT_PRICES"):
+        load_prices(tmp_path / "missing.toml")
