@@ -39,7 +39,7 @@ def check(site: CallSite, mod: Module) -> Hit | None:
         f"Redis {name.upper()} {shown} without a TTL: the entry never expires, serves stale data "
         "after a write and keeps growing memory",
         "set an expiry: `r.set(key, value, ex=300)` (or `expire` right after HSET); "
-        f"generate a fix: {cache_pattern_command('cache-aside', key_template(key) if key is not None else None)}",
+        f"generate a fix: `{cache_pattern_command('cache-aside', key_template(key) if key is not None else None)}`",
         {"command": name.upper(), "key": shown},
     )
 
