@@ -350,3 +350,16 @@ def test_huge_change_keeps_the_pr_comment_within_github_limits(run_cli):
     assert "… and " in review["body"] and "more findings" in review["body"]
     sarif = json.loads(run_cli("review", "--diff", "-", "--format", "sarif", stdin=diff)[1])
     assert len(sarif["runs"][0]["results"]) == 400
+
+
+@pytest.mark.parametrize("name", ["perf102_redis_keys", "perf105_cache_set_without_ttl"])
+def test_suggested_cache_pattern_command_really_generates_the_fix(run_cli, name):
+    import shlex
+
+    data = json.loads(run_cli("review", "--diff", fixture(name), "--json")[1])
+    suggestion = data["report"]["findings"][0]["suggestion"]
+    command = shlex.split(suggestion.split("`")[-2])
+    assert command[:2] == ["lmagent", "cache-pattern"]
+    code, out, err = run_cli(*command[1:])
+    assert code == 0, err
+    compile(out, "generated.py", "exec")  # the generated module is Python
