@@ -385,6 +385,21 @@ def test_cli_runs_a_script_under_cprofile(tmp_path, run_cli):
     assert json.loads(out)["tool"] == "profile"
 
 
+def test_cli_runs_a_python_console_script_by_its_shebang(tmp_path, run_cli):
+    tool = tmp_path / "busytool"
+    tool.write_text(f"#!{sys.executable}\n" + textwrap.dedent("""\
+        def close_enough(a, b):
+            return abs(a - b) < 2
+        values = list(range(300))
+        print(len([(a, b) for a in values for b in values if close_enough(a, b)]))
+    """))
+    tool.chmod(0o755)
+    code, out, err = run_cli("profile", "--json", "--", str(tool))
+    assert code == 0, err
+    hit = next(f for f in json.loads(out)["findings"] if f["code"] == "PROF001")
+    assert hit["location"]["node"] == "close_enough" and hit["location"]["path"] == str(tool)
+
+
 def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, run_cli):
     bad = tmp_path / "bad.json"
     bad.write_text('{"shared": {"frames": [')

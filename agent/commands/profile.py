@@ -19,7 +19,8 @@ def register(sub) -> None:
         epilog="examples: lmagent profile out.prof --flamegraph flame.svg | lmagent profile -- python app.py --n 10",
     )
     p.add_argument("target", nargs="*", metavar="FILE | -- COMMAND",
-                   help="a profile file, or after `--` a command to run under cProfile (python script.py ...)")
+                   help="a profile file, or after `--` a Python command to run under cProfile "
+                        "(python script.py ..., script.py, or a console script such as pytest)")
     p.add_argument("--top", type=int, default=20, help="functions to list by self and cumulative time (default 20)")
     p.add_argument("--flamegraph", metavar="OUT", help="write a flame graph: OUT.svg, or OUT.html for a web page")
     p.add_argument("--fail-on", choices=("error", "warning", "info", "never"), default="never",
@@ -66,8 +67,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _is_command(target: list[str]) -> bool:
-    """One argument is a profile file; several (or a lone script.py) are a command to run."""
-    return len(target) > 1 or target[0].endswith(".py")
+    """One argument is a profile file; several, a lone script.py or a Python console script are a command."""
+    return len(target) > 1 or target[0].endswith(".py") or _python_shebang(target[0]) is not None
 
 
 def run_under_cprofile(command: list[str], out: str) -> int:
@@ -79,14 +80,7 @@ def run_under_cprofile(command: list[str], out: str) -> int:
     """
     import subprocess
 
-    exe = os.path.basename(command[0])
-    if exe.startswith("python"):
-        argv = [command[0], "-m", "cProfile", "-o", out, *command[1:]]
-    elif command[0].endswith(".py"):
-        argv = [sys.executable, "-m", "cProfile", "-o", out, *command]
-    else:
-        raise InputError("only Python programs can run under cProfile: start the command with python or a .py file",
-                         path=command[0])
+    argv = _cprofile_argv(command, out)
     try:
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE)
     except OSError as exc:
@@ -103,6 +97,40 @@ def run_under_cprofile(command: list[str], out: str) -> int:
         raise InputError(f"the command exited with status {returncode} before cProfile wrote a profile",
                          path=command[0])
     return returncode
+
+
+def _cprofile_argv(command: list[str], out: str) -> list[str]:
+    """`python [opts] X` → `python -m cProfile -o OUT X`; a .py file or a Python console script
+    (pytest, uvicorn: an executable with a python shebang) runs under its own interpreter."""
+    import shutil
+
+    if os.path.basename(command[0]).startswith("python"):
+        return [command[0], "-m", "cProfile", "-o", out, *command[1:]]
+    if command[0].endswith(".py"):
+        return [sys.executable, "-m", "cProfile", "-o", out, *command]
+    interpreter = _python_shebang(command[0])
+    if interpreter is not None:
+        return [*interpreter, "-m", "cProfile", "-o", out, shutil.which(command[0]), *command[1:]]
+    raise InputError("only Python programs can run under cProfile: python ..., a .py file or a Python "
+                     "console script", path=command[0])
+
+
+def _python_shebang(name: str) -> list[str] | None:
+    """The interpreter command of an executable Python script on PATH (or at a path), else None."""
+    import shlex
+    import shutil
+
+    program = shutil.which(name)
+    if program is None:
+        return None
+    try:
+        with open(program, "rb") as fh:
+            shebang = fh.readline(512)
+    except OSError:
+        return None
+    if not (shebang.startswith(b"#!") and b"python" in shebang):
+        return None
+    return shlex.split(shebang[2:].decode("utf-8", "replace"))
 
 
 def _write_flamegraph(profile, out: str, title: str) -> None:
