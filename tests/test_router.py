@@ -11,9 +11,10 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agent.persona import parse_persona
+from agent.persona import Persona, parse_persona
 from agent.registry import Registry
-from agent.router import IMPLIED_WEIGHT, Router, message_terms, terms
+from agent.router import IMPLIED_WEIGHT, PHRASE_BONUS, TOP, Router, message_terms, terms
+from tools.markdown import Section
 
 DATA = Path(__file__).resolve().parent / "data"
 SMALL = DATA / "personas_small"
@@ -161,6 +162,44 @@ def test_interaction_table_is_not_the_personas_own_expertise():
     beta = parse_persona("---\nname: Beta\nrole: Postgres\nactivates_on: [Vacuum]\n---\n", slug="beta")
     result = Router([alpha, beta]).route("kafka streams consumer lag")
     assert result.confidence == 0.0 and result.alternatives == []
+
+
+_WORDS = ("kafka", "redis", "latency", "index", "vacuum", "bundle", "deploy", "queue", "cache", "render",
+          "replica", "pool", "trace", "alert", "budget", "schema", "worker", "lock", "image", "cluster")
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    team=st.lists(
+        st.tuples(st.lists(st.lists(st.sampled_from(_WORDS), min_size=1, max_size=3), min_size=1, max_size=5),
+                  st.lists(st.sampled_from(_WORDS), max_size=30)),
+        min_size=1, max_size=40,
+    ),
+    message=st.lists(st.sampled_from(_WORDS), min_size=1, max_size=6),
+)
+def test_pruned_scoring_ranks_exactly_like_scoring_everything(team, message):
+    """The MaxScore walk returns the same top personas, with the same scores, as a full scan."""
+    personas = [
+        Persona(name=f"P{i}", slug=f"p{i}", role="r", activates_on=[" ".join(t) for t in triggers],
+                sections=[Section(title="Rol", level=2, line=1, text=" ".join(body))])
+        for i, (triggers, body) in enumerate(team)
+    ]
+    router = Router(personas)
+    msg = message_terms(" ".join(message))
+    full = {}
+    for idx, forward in enumerate(router._forward):
+        score = sum(forward.get(t, 0.0) * mw for t, mw in msg.items())
+        score += sum(PHRASE_BONUS for phrases in router._phrases_by_term.values()
+                     for i, ts in phrases if i == idx and ts <= msg.keys())
+        if score > 0:
+            full[idx] = score
+    pruned = router.scores(msg)
+
+    def top(scores):
+        return [(i, round(sc, 9)) for i, sc in sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP]]
+
+    assert top(pruned) == top(full)
+    assert all(abs(sc - full[i]) < 1e-9 for i, sc in pruned.items())
 
 
 def test_router_needs_personas():
