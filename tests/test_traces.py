@@ -505,6 +505,37 @@ def test_fuzz_otlp_spans(spans):
         assert trace.critical_path[0].depth == 0
 
 
+_jaeger_span = st.fixed_dictionaries({
+    "traceID": st.sampled_from(["a1", "00000000000000b2", "c3" * 16]),
+    "spanID": st.sampled_from([f"{i:016x}" for i in range(1, 7)]),
+    "operationName": st.sampled_from(["GET /", "SELECT", "work"]),
+    "startTime": st.integers(0, 10**6) | st.text(max_size=3),
+    "duration": st.integers(-5, 10**5),
+    "processID": st.sampled_from(["p1", "p2", "nope"]),
+    "references": st.lists(st.fixed_dictionaries({
+        "refType": st.sampled_from(["CHILD_OF", "FOLLOWS_FROM", "OTHER"]),
+        "spanID": st.sampled_from([f"{i:016x}" for i in range(1, 8)])}), max_size=2),
+    "tags": st.lists(st.fixed_dictionaries({
+        "key": st.sampled_from(["span.kind", "error", "db.statement", "http.method", "otel.status_code"]),
+        "value": st.sampled_from(["client", "server", True, "ERROR", "SELECT 1", "GET", 3])}), max_size=4),
+})
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_jaeger_span, max_size=20))
+def test_fuzz_jaeger_spans(spans):
+    doc = {"data": [{"traceID": "a1", "spans": spans,
+                     "processes": {"p1": {"serviceName": "api"}, "p2": {"serviceName": "db"}}}]}
+    try:
+        report = traces_tool(TracesInput(text=json.dumps(doc)))
+    except InputError:
+        return
+    assert report.data.format == "jaeger"
+    assert report.data.spans <= len(spans)
+    for trace in report.data.slowest_traces:
+        assert sum(s.critical_ms for s in trace.critical_path) <= trace.duration_ms + 1e-3 * len(trace.critical_path)
+
+
 @settings(max_examples=150, deadline=None)
 @given(st.one_of(st.text(max_size=300), st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=8),
