@@ -15,6 +15,7 @@ table kept (fingerprints, open requests, burst windows, fingerprint cache) is bo
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 from collections import OrderedDict, deque
@@ -28,7 +29,9 @@ MAX_FINGERPRINTS = 20_000
 MAX_OPEN_SCOPES = 2_000  # in-flight requests (or sessions) tracked at once
 MAX_EXAMPLE_CHARS = 1_000
 
-_PG_HEAD = re.compile(r"\b(LOG|ERROR|WARNING|NOTICE|DETAIL|STATEMENT|HINT|CONTEXT|FATAL|PANIC|INFO|DEBUG[1-5]?):\s+(.*)$")
+_PG_LEVELS = frozenset({"LOG", "ERROR", "WARNING", "NOTICE", "DETAIL", "STATEMENT", "HINT", "CONTEXT", "FATAL",
+                        "PANIC", "INFO", "DEBUG", "DEBUG1", "DEBUG2", "DEBUG3", "DEBUG4", "DEBUG5"})
+_PG_PREFIX_MAX = 300  # log_line_prefix is short; a "LOG:  " further right is inside a query
 _PG_DURATION = re.compile(r"duration:\s*([\d.]+)\s*ms(?:\s+(.*))?$")
 _PG_KIND = re.compile(r"(statement|execute\s[^:]*|parse\s[^:]*|bind\s[^:]*|plan):\s*(.*)$", re.DOTALL)
 _PG_TIMESTAMP = re.compile(r"(\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?)")
@@ -119,7 +122,7 @@ class LogReader:
             self.first_unparsed_line = number
 
     def _line(self, text: str, number: int) -> Iterator[LogEntry]:
-        if self._pending is not None and text.startswith(("\t", " ")) and not _PG_HEAD.search(text[:200]):
+        if self._pending is not None and text.startswith(("\t", " ")) and not pg_head(text):
             self._continue(text)
             return
         yield from self._flush()
@@ -136,7 +139,7 @@ class LogReader:
             else:
                 yield entry
             return
-        head = _PG_HEAD.search(text)
+        head = pg_head(text)
         if head:
             yield from self._pg_entry(text, head, number)
             return
@@ -145,15 +148,15 @@ class LogReader:
         else:
             self._skip(number)
 
-    def _pg_entry(self, text: str, head: re.Match, number: int) -> Iterator[LogEntry]:
-        if head.group(1) != "LOG":
+    def _pg_entry(self, text: str, head: tuple[str, int, str], number: int) -> Iterator[LogEntry]:
+        level, level_start, message = head
+        if level != "LOG":
             return  # errors, details, STATEMENT: echoes of failed queries
-        prefix = text[: head.start()]
+        prefix = text[:level_start]
         ts = _PG_TIMESTAMP.search(prefix)
         pid = _PG_PID.search(prefix)
         scope = pid.group(1) if pid else None
-        ts_ms = _timestamp_ms(ts.group(1)) if ts else None
-        message = head.group(2)
+        ts_ms = _pg_timestamp_ms(ts.group(1)) if ts else None
         duration = _PG_DURATION.match(message)
         rest = message
         duration_ms = None
@@ -224,6 +227,22 @@ class LogReader:
         yield entry
 
 
+def pg_head(text: str) -> tuple[str, int, str] | None:
+    """(level, where the level starts, message) of a PostgreSQL stderr line: `prefix LEVEL:  message`.
+
+    str.find instead of a regex search: this runs on every line of logs that can be gigabytes.
+    """
+    colon = text.find(":  ", 0, _PG_PREFIX_MAX)
+    while colon != -1:
+        start = colon
+        while start > 0 and text[start - 1].isalnum():
+            start -= 1
+        if text[start:colon] in _PG_LEVELS:
+            return text[start:colon], start, text[colon + 3:].lstrip(" ")
+        colon = text.find(":  ", colon + 1, _PG_PREFIX_MAX)
+    return None
+
+
 def _json_entry(text: str, number: int) -> LogEntry | None:
     try:
         record = json.loads(text)
@@ -253,6 +272,20 @@ def _json_time_ms(value) -> float | None:
     if isinstance(value, str):
         return _timestamp_ms(value)
     return None
+
+
+def _pg_timestamp_ms(text: str) -> float | None:
+    """`2024-05-01 10:00:00.123`: the whole-second part repeats line after line, so it is memoized."""
+    seconds, _, fraction = text.partition(".")
+    base = _second_ms(seconds)
+    if base is None or not fraction:
+        return base
+    return base + float("0." + fraction) * 1000.0
+
+
+@functools.lru_cache(maxsize=256)
+def _second_ms(text: str) -> float | None:
+    return _timestamp_ms(text)
 
 
 def _timestamp_ms(text: str) -> float | None:
