@@ -228,3 +228,32 @@ def test_without_the_sql_analyzer_python_rules_run_and_a_note_says_so():
     proc = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("['PERF104'] False ['SQL rules skipped")
+
+
+SECRETS = st.sampled_from([
+    "sk-proj-" + "a1B2c3D4e5F6g7H8i9J0kLmN", "ghp_" + "Z9y8X7w6V5u4T3s2R1q0P9o8N7m6L5k4J3i2", "AKIA" + "QWERTYUIOPASDFGH",
+    "xoxb-" + "1234567890-abcdefghij", "sk_live_" + "abcdefghijklmnop1234",
+])
+
+
+@settings(max_examples=200, deadline=None)
+@given(prefix=st.text(max_size=40), secret=SECRETS, suffix=st.text(max_size=40))
+def test_fuzz_masking_never_lets_a_secret_through(prefix, secret, suffix):
+    text = f"{prefix} {secret} {suffix}"
+    masked = mask_secrets(text)
+    assert secret not in masked and "[masked:" in masked
+    assert mask_secrets(masked) == masked  # masking is idempotent
+
+
+@settings(max_examples=200, deadline=None)
+@given(raw=st.dictionaries(st.sampled_from(["select", "ignore", "severity", "exclude", "other"]),
+                           st.one_of(st.none(), st.integers(), st.text(max_size=5),
+                                     st.lists(st.text(max_size=5), max_size=3),
+                                     st.dictionaries(st.text(max_size=5), st.text(max_size=8), max_size=2))))
+def test_fuzz_config_is_valid_or_an_input_error(raw):
+    try:
+        config = parse_config(raw, "pyproject.toml")
+    except InputError as exc:
+        assert exc.path == "pyproject.toml"
+    else:
+        assert isinstance(config.enabled("PERF101", "query_in_loop"), bool)
