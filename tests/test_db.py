@@ -58,6 +58,13 @@ def test_explain_select_read_only(schema_dsn):
     assert "read-only" in report.summary
 
 
+def test_cli_explain_draws_the_plan_tree(schema_dsn, run_cli):
+    dsn, _ = schema_dsn
+    code, out, _ = run_cli("db", "explain", "--dsn", dsn, "SELECT * FROM accounts ORDER BY balance LIMIT 5")
+    assert code == 0
+    assert "Sort" in out and "Seq Scan accounts" in out and "transaction: read-only, rolled back" in out
+
+
 def test_delete_is_refused_without_allow_writes(schema_dsn, pg_conn, run_cli):
     dsn, _ = schema_dsn
     with pytest.raises(InputError, match="--allow-writes"):

@@ -58,14 +58,31 @@ def _require_dsn(args: argparse.Namespace) -> str:
     return args.dsn
 
 
-def _finish(args: argparse.Namespace, report) -> int:
-    from agent.render import exit_code, print_json, print_report
+def _finish(args: argparse.Namespace, report, human) -> int:
+    from agent.render import exit_code, print_json
 
     if args.json:
         print_json(report)
     else:
-        print_report(report, title=report.tool)
+        human(report)
     return exit_code(report, args.fail_on)
+
+
+def _print_explain(report) -> None:
+    """The EXPLAIN analyzer's own plan tree, then how the statement was run."""
+    from agent.render import console
+    from agent.render.explain import print_explain
+    from tools.findings import Report
+
+    print_explain(Report(tool="explain", findings=report.findings, data=report.data["analysis"],
+                         summary=report.summary))
+    console().print(f"[dim]transaction: {report.data['transaction']}[/]")
+
+
+def _print_health(report) -> None:
+    from agent.render import print_report
+
+    print_report(report, title="Database health")
 
 
 def run_explain(args: argparse.Namespace) -> int:
@@ -75,11 +92,11 @@ def run_explain(args: argparse.Namespace) -> int:
     sql = read_text("-") if args.sql == "-" else args.sql
     inp = DbExplainInput(dsn=_require_dsn(args), sql=sql, allow_writes=args.allow_writes,
                          timeout_ms=max(args.timeout_ms, 1))
-    return _finish(args, db_explain_tool(inp))
+    return _finish(args, db_explain_tool(inp), _print_explain)
 
 
 def run_health(args: argparse.Namespace) -> int:
     from tools.db import DbHealthInput, db_health_tool
 
     inp = DbHealthInput(dsn=_require_dsn(args), schemas=args.schemas, min_rows=max(args.min_rows, 0))
-    return _finish(args, db_health_tool(inp))
+    return _finish(args, db_health_tool(inp), _print_health)
