@@ -54,6 +54,7 @@ def finding_line(f: Finding) -> str:
 
 
 def findings_table(findings: list[Finding], title: str | None = None):
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=title, show_lines=False, expand=False)
@@ -64,14 +65,15 @@ def findings_table(findings: list[Finding], title: str | None = None):
     table.add_column("fix", overflow="fold")
     for f in findings:
         sev = SEVERITY_STYLE[f.severity]
-        fix = f.suggestion or ""
+        # Messages quote user input ("[masked:...]", SQL arrays): never read them as rich markup.
+        fix = escape(f.suggestion or "")
         if f.handoff:
             fix = f"{fix}\n→ {f.handoff}" if fix else f"→ {f.handoff}"
         table.add_row(
             f"[{sev}]{SEVERITY_ICON[f.severity]}[/]",
-            f"[{sev}]{f.code}[/]\n[dim]{f.kind}[/]",
-            str(f.location or ""),
-            f.message,
+            f"[{sev}]{escape(f.code)}[/]\n[dim]{escape(f.kind)}[/]",
+            escape(str(f.location or "")),
+            escape(f.message),
             fix,
         )
     return table
@@ -79,9 +81,11 @@ def findings_table(findings: list[Finding], title: str | None = None):
 
 def print_report(report: Report, title: str | None = None) -> None:
     """Default human view of a Report: summary line, then the ranked findings."""
+    from rich.markup import escape
+
     con = console()
     if report.summary:
-        con.print(report.summary)
+        con.print(escape(report.summary))
     if report.findings:
         con.print(findings_table(report.ranked(), title=title))
     else:
