@@ -139,6 +139,28 @@ class _GraphBuilder:
             self.tools[spec.name] = spec
             self.tool_schemas.append(schema)
         self.names = {p.slug: p.name for p in registry}
+        # Per persona, built once: the tools it is offered (registry tools + one transfer per partner).
+        self.persona_tools = {
+            p.slug: self.tool_schemas + [self._transfer_schema(x.slug, x.collaboration) for x in registry.partners[p.slug]]
+            for p in registry}
+        self._prompts: dict[tuple, tuple[list[Any], str]] = {}
+
+    def _system_prompt(self, slug: str, user_text: str, lang: str, with_tools: bool,
+                       packet: dict[str, Any] | None) -> tuple[list[Any], str]:
+        """(relevant sections, system prompt); memoized for the common case of no packet."""
+        key = (slug, user_text, lang, with_tools)
+        if packet is None and key in self._prompts:
+            return self._prompts[key]
+        persona = self.registry.get(slug)
+        sections = relevant_sections(persona, user_text)
+        tool_names = list(self.tools) if with_tools else []
+        system = system_prompt(persona, self.registry.partners.get(slug, []), sections, lang, tool_names,
+                               HandoffPacket.model_validate(packet) if packet else None)
+        if packet is None:
+            if len(self._prompts) > 256:
+                self._prompts.clear()
+            self._prompts[key] = (sections, system)
+        return sections, system
 
     def compile(self, checkpointer):
         graph = StateGraph(ConversationState, context_schema=RunContext)
@@ -187,15 +209,12 @@ class _GraphBuilder:
         lang = detect_language(user_text)
         rounds = state.get("tool_rounds", 0)
         notices = list(state.get("notices", []))
-        tools = []
+        tools: list[dict[str, Any]] = []
         if rounds < self.settings.max_tool_rounds:
-            tools = self.tool_schemas + [self._transfer_schema(p.slug, p.collaboration) for p in partners]
+            tools = self.persona_tools[slug]
         elif rounds:
             notices.append(say(lang, "tool_limit", limit=self.settings.max_tool_rounds))
-        packet = HandoffPacket.model_validate(state["packet"]) if state.get("packet") else None
-        sections = relevant_sections(persona, user_text)
-        tool_names = [t["function"]["name"] for t in tools if not t["function"]["name"].startswith(TRANSFER_PREFIX)]
-        system = system_prompt(persona, partners, sections, lang, tool_names, packet)
+        sections, system = self._system_prompt(slug, user_text, lang, bool(tools), state.get("packet"))
         messages = [{"role": "system", "content": system}, *self._history(state),
                     state["messages"][state["turn_start"]], *state.get("scratch", [])]
 
