@@ -216,3 +216,38 @@ def test_cli_ask_reads_the_message_from_stdin(run_cli, team_dir):
                              "--persona", "performance-engineer", stdin=f"Why is this slow?\n{PLAN}")
     assert code == 0, err
     assert json.loads(out)["tool_calls"][0]["tool"] == "explain"
+
+
+@given(st.text(max_size=200))
+@settings(max_examples=150, deadline=None)
+def test_prices_parser_raises_only_input_error(raw):
+    import os
+
+    from agent.llm import load_prices
+    from tools.errors import InputError
+
+    if "\x00" in raw:
+        return  # environment values cannot hold NUL
+    old = os.environ.get("LMAGENT_PRICES")
+    os.environ["LMAGENT_PRICES"] = raw
+    try:
+        load_prices(Path("/nonexistent/pyproject.toml"))
+    except InputError:
+        pass
+    finally:
+        if old is None:
+            os.environ.pop("LMAGENT_PRICES", None)
+        else:
+            os.environ["LMAGENT_PRICES"] = old
+
+
+@given(st.text(max_size=400))
+@settings(max_examples=150, deadline=None)
+def test_message_inspection_and_deference_never_fail(text):
+    from agent.offline import plan_tool_calls
+
+    planned = plan_tool_calls(text, {name for name in TOOLS if _tool_ready(name)})
+    assert all(isinstance(args, dict) for _, args in planned)
+    partners = [Partner("data-engineer", "Data Engineer", "Database tuning")]
+    found = detect_deference(text, partners, {"data-engineer": "Data Engineer"})
+    assert found is None or found[0] == "data-engineer"

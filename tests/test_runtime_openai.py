@@ -212,3 +212,16 @@ def test_bad_prices_are_a_clear_input_error(monkeypatch, tmp_path):
     monkeypatch.setenv("LMAGENT_PRICES", "model-a=cheap")
     with pytest.raises(InputError, match="bad LMAGENT_PRICES"):
         load_prices(tmp_path / "missing.toml")
+
+
+def test_thread_continues_after_a_failed_turn(server, team_dir, tmp_path):
+    server.queue(error(500), error(500), error(500), reply("Back: the server answers again."))
+    model = OpenAIChatModel(MODEL, api_key="k", base_url=server.base_url, max_retries=2, timeout=10)
+    with Runtime(Registry.from_dir(team_dir), model, checkpoint=str(tmp_path / "t.sqlite")) as rt:
+        with pytest.raises(LLMError):
+            rt.ask("first try", thread_id="flaky", persona="performance-engineer")
+        result = rt.ask("second try", thread_id="flaky")
+        history = rt.history("flaky")
+    assert result.answer == "Back: the server answers again."
+    assert server.requests[-1]["messages"][-1] == {"role": "user", "content": "second try"}
+    assert [m["content"] for m in history][-2:] == ["second try", "Back: the server answers again."]
