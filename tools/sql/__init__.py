@@ -101,7 +101,7 @@ def analyze_sql(text: str, path: str | None = None, dialect: str = "postgres", l
 
 
 def fingerprint(sql: str, dialect: str = "postgres") -> str:
-    from tools.sql.fingerprint import fingerprint as _fingerprint
+    from tools.sql.fingerprinting import fingerprint as _fingerprint
 
     return _fingerprint(sql, dialect)
 

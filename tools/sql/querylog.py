@@ -336,7 +336,7 @@ class _Burst:
 
 class LogAggregator:
     def __init__(self, options: LogOptions) -> None:
-        from tools.sql.fingerprint import FingerprintCache
+        from tools.sql.fingerprinting import FingerprintCache
 
         self.options = options
         self.fingerprint = FingerprintCache(options.dialect)
