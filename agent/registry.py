@@ -7,24 +7,13 @@ Rol column is matched against the other personas' names ("DevOps" → "DevOps En
 
 from __future__ import annotations
 
-import os
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from agent.persona import Persona, load_persona
 from tools.errors import InputError
+from tools.paths import default_personas_dir
 from tools.text import fold
-
-
-def default_personas_dir() -> Path:
-    env = os.environ.get("LMAGENT_PERSONAS")
-    if env:
-        return Path(env)
-    source_tree = Path(__file__).resolve().parent.parent / "personas"
-    if source_tree.is_dir():
-        return source_tree
-    return Path(sys.prefix) / "share" / "lmagent" / "personas"
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ from loadpeer import Behaviour, serve
 from tools.errors import InputError
 from tools.loadtest import LoadtestInput, find_k6, loadtest_tool, parse_stages
 from tools.loadtest.script import duration_seconds
-from tools.thresholds import ThresholdsInput, default_personas_dir, thresholds_tool
+from tools.paths import default_personas_dir
+from tools.thresholds import ThresholdsInput, thresholds_tool
 
 DATA = Path(__file__).resolve().parent / "data" / "thresholds"
 SEED = default_personas_dir() / "performance-engineer.md"

@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from tools.errors import InputError
 from tools.metrics_files import apdex, percentile, read_metrics_file
 from tools.metrics_text import extract_metrics, metric_key, parse_quantity
+from tools.paths import default_personas_dir
 from tools.thresholds import (
     ThresholdsInput,
-    default_personas_dir,
     load_targets,
     parse_bound,
     thresholds_tool,

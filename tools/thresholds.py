@@ -15,9 +15,7 @@ one (the seed has no INP or FCP row) the web.dev thresholds are used and the che
 from __future__ import annotations
 
 import math
-import os
 import re
-import sys
 from pathlib import Path
 from typing import Literal
 
@@ -46,6 +44,7 @@ from tools.metrics_text import (
     scaled,
     unit_of,
 )
+from tools.paths import default_personas_dir
 from tools.text import fold
 
 __all__ = ["ThresholdsInput", "TextMetric", "extract_metrics", "thresholds_tool", "load_targets", "check"]
@@ -171,17 +170,6 @@ class Targets(BaseModel):
         if metric in self.rules:
             return self.rules[metric]
         return _web_dev_rule(metric) if metric in _WEB_DEV else None
-
-
-def default_personas_dir() -> Path:
-    """Where the shipped personas live; the same lookup as agent.registry (tools must not import agent)."""
-    env = os.environ.get("LMAGENT_PERSONAS")
-    if env:
-        return Path(env)
-    source_tree = Path(__file__).resolve().parent.parent / "personas"
-    if source_tree.is_dir():
-        return source_tree
-    return Path(sys.prefix) / "share" / "lmagent" / "personas"
 
 
 _APDEX_T_LABEL = re.compile(r"^(?:apdex\s*\(?\s*(?:t|threshold|umbral)\b|(?:umbral|t)\s+(?:de\s+)?apdex\b)")
