@@ -46,3 +46,13 @@ def test_chat_streams_tokens_and_shows_the_handoff(tmp_path):
     assert "→ Data Engineer (model: index design)" in out
     assert "Use a partial index on orders(status) WHERE status = 'open'." in out
     assert "200 in / 40 out tokens" in out
+
+
+def test_chat_multi_line_paste_reaches_the_plan_analyzer(tmp_path):
+    from runtime_helpers import PLAN
+
+    team = make_team(tmp_path / "team")
+    out = _chat(team, tmp_path / "chat.sqlite", ["/perf", "```", "Why is this query slow?", *PLAN.splitlines(), "```",
+                                                 "/exit"])
+    assert "explain (performance-engineer" in out
+    assert out.count("[performance-engineer] ›") == 2  # one prompt for the whole paste, one for /exit

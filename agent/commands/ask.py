@@ -45,7 +45,8 @@ def run(args: argparse.Namespace) -> int:
 
     message = read_text("-") if args.message == "-" else args.message
     with open_runtime(args) as runtime:
-        stream = not args.json and sys.stdout.isatty()
+        # Offline answers arrive whole: render them as Markdown instead of streaming raw text.
+        stream = not args.json and sys.stdout.isatty() and not runtime.model.offline
         streamed = []
 
         def on_event(event: dict) -> None:

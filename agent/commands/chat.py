@@ -15,7 +15,8 @@ HELP = """commands:
   /<persona> TEXT    ask that persona once
   /reset             start a new conversation      /history   show this conversation
   /personas          list the team                 /cost      cost of this conversation
-  /help              this help                     /exit      leave (also Ctrl-D)"""
+  /help              this help                     /exit      leave (also Ctrl-D)
+  ```                a line of three backticks starts and ends a multi-line paste (plans, diffs)"""
 
 
 def register(sub) -> None:
@@ -71,6 +72,13 @@ def run(args: argparse.Namespace) -> int:
                 break
             if not line:
                 continue
+            if line == "```":  # a pasted plan, diff or trace spans lines
+                block = []
+                while (more := input()).strip() != "```":
+                    block.append(more)
+                line = "\n".join(block).strip()
+                if not line:
+                    continue
             message, once = line, None
             if line.startswith("/"):
                 head, _, rest = line[1:].partition(" ")
@@ -127,6 +135,8 @@ def _turn(runtime, message: str, thread_id: str, persona: str | None, max_cost: 
 
     def on_event(event: dict) -> None:
         kind = event.get("type")
+        if kind == "token" and runtime.model.offline:
+            return  # offline answers arrive whole: print_turn renders them as Markdown
         if kind == "token":
             if not speaking or speaking[-1] != event["persona"]:
                 if speaking:
@@ -150,9 +160,10 @@ def _turn(runtime, message: str, thread_id: str, persona: str | None, max_cost: 
     except KeyboardInterrupt:
         con.print("\n[yellow]interrupted: this turn is not saved[/]")
         return None
-    if speaking:
+    streamed = any(speaking)  # handoff markers are "", personas that streamed tokens are slugs
+    if streamed:
         sys.stdout.write("\n")
-    print_turn(result, runtime.names, answer=not speaking)
+    print_turn(result, runtime.names, answer=not streamed)
     return result.persona
 
 
