@@ -44,6 +44,8 @@ SEQUENTIAL_SAVING_SHARE = 0.20  # ... that would save this share of the trace if
 SEQUENTIAL_OVERLAP_NS = 100_000  # 0.1 ms of overlap still counts as "one after another"
 DOMINANT_SHARE = 0.50  # TRC003: one span's share of the critical path
 SLOW_EXTERNAL_MS = 500.0  # TRC005 (the seed's P95 critical latency)
+ERROR_RATE_CRITICAL = 0.01  # TRC004 is an error at this share of a span name's spans (the seed's critical)
+ERROR_RATE_TARGET = 0.001  # ... a warning from the seed's target, info below
 DEFAULT_WINDOW = 100_000  # open spans held in memory while streaming
 IN_MEMORY_BYTES = 16 * 1024 * 1024  # single documents above this are parsed incrementally
 MAX_SPAN_NAMES = 10_000  # percentiles are kept per name up to this many names
@@ -248,7 +250,7 @@ def _nanos(value: Any) -> int | None:
         return value
     if isinstance(value, float) and math.isfinite(value):
         return int(value)
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and value.isascii() and value.isdigit():
         return int(value)
     return None
 
@@ -325,7 +327,7 @@ class _Classifier:
 def _sql_fingerprinter() -> Callable[[str], str]:
     """The SQL tool's pg_query-style fingerprint (cached); literal stripping until that tool is installed."""
     try:
-        from tools.sql.fingerprint import FingerprintCache
+        from tools.sql.fingerprinting import FingerprintCache
     except ImportError:
         return lambda sql: _SQL_LITERALS.sub("?", " ".join(sql.lower().split()))
     return FingerprintCache()
@@ -759,17 +761,16 @@ class _Findings:
         if cost_ms > (hit.finding.cost_ms or 0.0):
             hit.finding = make()
 
-    def findings(self) -> list[Finding]:
-        out = []
-        for hit in self.hits.values():
+    def items(self) -> Iterator[tuple[tuple, Finding]]:
+        for key, hit in self.hits.items():
             f = hit.finding
-            if hit.traces > 1:
+            if hit.traces > 1:  # cost_ms becomes what the problem costs in all traces: it ranks findings
                 f = f.model_copy(update={
                     "message": f"{f.message} (in {hit.traces:,} traces; worst shown)",
-                    "evidence": {**f.evidence, "traces": hit.traces, "total_cost_ms": round(hit.total_cost_ms, 3)},
+                    "evidence": {**f.evidence, "traces": hit.traces, "worst_cost_ms": f.cost_ms},
+                    "cost_ms": round(hit.total_cost_ms, 3),
                 })
-            out.append(f)
-        return out
+            yield key, f
 
 
 def _ms(ns: float) -> float:
@@ -888,7 +889,8 @@ def _sequential(trace: _Trace, parent: Span, calls: list[Span], duration: int, o
         if len(run) >= SEQUENTIAL_MIN and len({s.key for s in run}) > 1:
             saved = sum(s.duration for s in run) - max(s.duration for s in run)
             if saved >= SEQUENTIAL_SAVING_SHARE * duration:
-                out.add(("TRC002", parent.service, parent.name, tuple(s.key for s in run)), _ms(saved),
+                # One finding per parent operation, however many calls each of its traces made.
+                out.add(("TRC002", parent.service, parent.name), _ms(saved),
                         partial(_sequential_finding, trace, parent, run))
         run = [call] if call is not None else []
 
@@ -960,6 +962,24 @@ class _Analysis:
                 heapq.heappush(self.slowest, entry)
             else:
                 heapq.heapreplace(self.slowest, entry)
+
+    def report_findings(self) -> list[Finding]:
+        return [self._with_error_rate(key, f) if key[0] == "TRC004" else f for key, f in self.findings.items()]
+
+    def _with_error_rate(self, key: tuple, finding: Finding) -> Finding:
+        """Severity of failing spans by their error rate, against the seed's error-rate targets."""
+        name = (key[1], key[2])
+        total = len(self.durations.get(name, ()))
+        if not total:
+            return finding
+        errors = self.errors[name]
+        rate = errors / total
+        severity = "error" if rate >= ERROR_RATE_CRITICAL else "warning" if rate >= ERROR_RATE_TARGET else "info"
+        return finding.model_copy(update={
+            "severity": severity,
+            "message": f"{finding.message}; {errors:,} of {total:,} spans failed ({rate:.2%})",
+            "evidence": {**finding.evidence, "errors": errors, "spans": total, "error_rate": round(rate, 6)},
+        })
 
     def data(self, fmt: str, window: int) -> TracesData:
         stats = []
@@ -1085,7 +1105,7 @@ def traces_tool(inp: TracesInput, progress: Callable[[int], None] | None = None)
         reasons = "; ".join(f"{s.count} {s.reason}" for s in notes.rows())
         raise InputError("no spans to analyze" + (f" ({reasons})" if reasons else ""), path=where)
     data = analysis.data(reader.format or "otlp", inp.window)
-    report = Report(tool="traces", findings=analysis.findings.findings(), data=data)
+    report = Report(tool="traces", findings=analysis.report_findings(), data=data)
     report.summary = _headline(data, report)
     return report
 
