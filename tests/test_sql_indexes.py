@@ -33,6 +33,7 @@ def test_order_by_is_left_out_when_a_range_on_another_column_breaks_the_order():
 def test_partial_and_expression_indexes():
     (s,) = suggestions("SELECT id FROM users WHERE org_id = $1 AND deleted_at IS NULL ORDER BY name LIMIT 10")
     assert (s["keys"], s["where"]) == (["org_id", "name"], "deleted_at IS NULL")
+    assert suggestions("SELECT id FROM users WHERE ((org_id = $1) AND (deleted_at IS NULL)) ORDER BY name LIMIT 10") == [s]
     assert s["create"].endswith("WHERE deleted_at IS NULL;")
     (s,) = suggestions("SELECT id FROM users WHERE lower(email) = :email")
     assert s["keys"] == ["lower(email)"] and "((lower(email)))" in s["create"]

@@ -23,6 +23,7 @@ from sqlglot import exp
 
 from tools.sql.parse import SqlParseError, parse_statement
 from tools.sql.split import split_statements
+from tools.sql.tree import flatten, is_comma_join
 
 # Statements whose operand is a name pg_query leaves out of the fingerprint.
 _NAME_ONLY = {
@@ -111,10 +112,9 @@ def _statement_tokens(text: str, dialect: str) -> str:
         head = text[: prefixed.start(4)].upper().split() if keyword == "EXPLAIN" else [keyword]
         return " ".join(head) + " " + _statement_tokens(prefixed.group(4), dialect)
     try:
-        tree = parse_statement(text, dialect)
-    except SqlParseError:
+        return _tokens(parse_statement(text, dialect))
+    except (SqlParseError, RecursionError):  # pg_query itself stops at 100 levels of nesting
         return "UNPARSED " + literal_blind_key(text)
-    return _tokens(tree)
 
 
 def _tokens(node) -> str:
@@ -132,7 +132,7 @@ def _tokens(node) -> str:
     if isinstance(node, exp.Table):
         return _table_tokens(node)
     if isinstance(node, (exp.And, exp.Or)):
-        return f"{node.key}{{{_unordered(_flatten(node, type(node)))}}}"
+        return f"{node.key}{{{_unordered(flatten(node, type(node)))}}}"
     if isinstance(node, exp.In) and not node.args.get("query"):
         return _in_list_tokens(node)
     if isinstance(node, exp.Any) and not isinstance(node.this, (exp.Subquery, exp.Select)):
@@ -177,9 +177,9 @@ def _in_list_tokens(node) -> str:
 
 def _select_tokens(node) -> str:
     joins = node.args.get("joins") or []
-    explicit = [j for j in joins if not _is_comma_join(j)]
+    explicit = [j for j in joins if not is_comma_join(j)]
     from_clause = node.args.get("from_") or node.args.get("from")
-    sources = ([from_clause.this] if from_clause is not None else []) + [j.this for j in joins if _is_comma_join(j)]
+    sources = ([from_clause.this] if from_clause is not None else []) + [j.this for j in joins if is_comma_join(j)]
     head = f"select{{{_unordered(node.expressions)}}} from{{{_unordered(sources)}}} joins{_tokens(explicit)}"
     return f"({head} {_rest(node, ('expressions', 'joins', 'from_', 'from'))})"
 
@@ -214,22 +214,6 @@ def _function_name(node) -> str:
     if isinstance(node, exp.Anonymous):
         return str(node.this).lower()
     return node.sql_name()
-
-
-def _is_comma_join(join) -> bool:
-    return not any(join.args.get(k) for k in ("on", "using", "kind", "side", "method"))
-
-
-def _flatten(node, kind) -> list:
-    out = []
-    stack = [node]
-    while stack:
-        cur = stack.pop()
-        if isinstance(cur, kind):
-            stack.extend([cur.expression, cur.this])
-        else:
-            out.append(cur)
-    return out
 
 
 def _unordered(items) -> str:

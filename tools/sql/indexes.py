@@ -17,6 +17,7 @@ from sqlglot import exp
 
 from tools.findings import Finding
 from tools.sql.rules import INDEX_SUGGESTION, ParsedStatement, make_finding, node_line, parse_file
+from tools.sql.tree import flatten
 
 MAX_INDEX_NAME = 63  # PostgreSQL's NAMEDATALEN - 1
 
@@ -112,7 +113,7 @@ def _add_index(schema: Schema, index: exp.Index) -> None:
     keys = [key_text(o.this if isinstance(o, exp.Ordered) else o) for o in params.args.get("columns") or []]
     where = params.args.get("where")
     schema.indexes.setdefault(table_key, []).append(
-        ExistingIndex(index.name or "(unnamed)", table_key, keys, predicate_text(where.this) if where else None))
+        ExistingIndex(index.name or "(unnamed)", table_key, keys, key_text(where.this) if where else None))
 
 
 def schema_from_dsn(dsn: str) -> Schema:
@@ -155,10 +156,6 @@ def key_text(node: exp.Expression) -> str:
         if not ident.quoted:
             ident.set("this", ident.this.lower())
     return stripped.sql(dialect="postgres", normalize_functions="lower")
-
-
-def predicate_text(node: exp.Expression) -> str:
-    return key_text(node)
 
 
 # --- advisor ---------------------------------------------------------------------------------
@@ -247,12 +244,12 @@ def _needs(block: exp.Expression, tree: exp.Expression, schema: Schema | None):
         return
     needs = {alias: _TableNeeds(alias) for alias in tables}
     where = block.args.get("where")
-    conjuncts = _conjuncts(where.this) if where is not None else []
+    conjuncts = flatten(where.this, exp.And) if where is not None else []
     for conjunct in conjuncts:
         _classify(conjunct, tables, needs, schema)
     for join in block.args.get("joins") or []:
         on = join.args.get("on")
-        for conjunct in _conjuncts(on) if on is not None else []:
+        for conjunct in flatten(on, exp.And) if on is not None else []:
             if isinstance(conjunct, exp.EQ) and all(isinstance(s, exp.Column) for s in (conjunct.this, conjunct.expression)):
                 for side in (conjunct.this, conjunct.expression):
                     owner = _owner(side, tables, schema)
@@ -267,19 +264,6 @@ def _needs(block: exp.Expression, tree: exp.Expression, schema: Schema | None):
     for alias, table_needs in needs.items():
         table_needs.table = tables[alias].sql(dialect="postgres").split(" AS ")[0]
         yield table_needs, where if where is not None else block
-
-
-def _conjuncts(node: exp.Expression) -> list[exp.Expression]:
-    out, stack = [], [node]
-    while stack:
-        cur = stack.pop()
-        if isinstance(cur, exp.Paren):
-            stack.append(cur.this)
-        elif isinstance(cur, exp.And):
-            stack.extend([cur.expression, cur.this])
-        else:
-            out.append(cur)
-    return out
 
 
 def _owner(column: exp.Column, tables: dict[str, exp.Table], schema: Schema | None) -> str | None:
@@ -348,7 +332,7 @@ def _key(node: exp.Expression, bucket: str, tables, needs, schema) -> None:
 def _partial(conjunct: exp.Expression, column: exp.Column, tables, needs, schema) -> None:
     owner = _owner(column, tables, schema)
     if owner is not None:
-        needs[owner].add(needs[owner].partial, predicate_text(conjunct))
+        needs[owner].add(needs[owner].partial, key_text(conjunct))
 
 
 def _order_keys(order: exp.Order, tables, needs, schema) -> None:

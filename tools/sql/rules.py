@@ -15,6 +15,7 @@ from sqlglot import exp
 from tools.findings import Finding, Location
 from tools.sql.parse import SqlParseError, parse_statement
 from tools.sql.split import Statement, insert_head, split_statements
+from tools.sql.tree import flatten, is_comma_join
 
 # INSERT statements longer than this are analyzed on their first VALUES row only (see insert_head).
 LONG_INSERT_CHARS = 4096
@@ -255,7 +256,7 @@ def _or_across_columns(tree: exp.Expression, nodes: NodeIndex) -> Iterator[Hit]:
         for top in where.find_all(exp.Or):
             if isinstance(top.parent, exp.Or):
                 continue  # report each OR chain once, at its top
-            branches = _flatten(top, exp.Or)
+            branches = flatten(top, exp.Or)
             column_sets = [frozenset(c.sql() for c in b.find_all(exp.Column)) for b in branches]
             if all(column_sets) and len(set(column_sets)) > 1:
                 columns = sorted(set().union(*column_sets))
@@ -264,7 +265,7 @@ def _or_across_columns(tree: exp.Expression, nodes: NodeIndex) -> Iterator[Hit]:
 
 def _implicit_cross_join(tree: exp.Expression, nodes: NodeIndex) -> Iterator[Hit]:
     for select in nodes.of(exp.Select):
-        comma = [j for j in select.args.get("joins") or [] if _is_comma_join(j) and isinstance(j.this, exp.Table)]
+        comma = [j for j in select.args.get("joins") or [] if is_comma_join(j) and isinstance(j.this, exp.Table)]
         source = select.args.get("from_") or select.args.get("from")
         if not comma or source is None or not isinstance(source.this, exp.Table):
             continue
@@ -310,23 +311,6 @@ STATEMENT_RULES: tuple[Callable[[exp.Expression, NodeIndex], Iterator[Hit]], ...
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _flatten(node: exp.Expression, kind: type) -> list[exp.Expression]:
-    out, stack = [], [node]
-    while stack:
-        cur = stack.pop()
-        if isinstance(cur, kind):
-            stack.extend([cur.expression, cur.this])
-        elif isinstance(cur, exp.Paren) and isinstance(cur.this, kind):
-            stack.append(cur.this)
-        else:
-            out.append(cur)
-    return out
-
-
-def _is_comma_join(join: exp.Join) -> bool:
-    return not any(join.args.get(k) for k in ("on", "using", "kind", "side", "method"))
-
-
 def _source_name(table: exp.Table) -> str:
     return (table.alias or table.name).lower()
 
@@ -337,7 +321,7 @@ def _linked_sources(select: exp.Select, names: set[str]) -> dict[str, set[str]] 
     where = select.args.get("where")
     if where is None:
         return links
-    for conjunct in _flatten(where.this, exp.And):
+    for conjunct in flatten(where.this, exp.And):
         columns = list(conjunct.find_all(exp.Column))
         if len(columns) >= 2 and any(not c.table for c in columns):
             return None
