@@ -602,3 +602,16 @@ def test_http_n_plus_one_groups_urls_by_route(tmp_path, stock):
     assert hit.evidence["statement"] == "GET 127.0.0.1/inventory/{id}"
     assert hit.handoff == "backend-engineer"
     assert not _by_code(report, "TRC002")  # the N+1 calls are not also reported as a sequential fan-out
+
+
+@pytest.mark.parametrize(("failed", "severity"), [(1, "info"), (5, "warning"), (20, "error")])
+def test_error_severity_follows_the_error_rate(tmp_path, failed, severity):
+    """The seed's error-rate targets: < 0.1 % target, < 1 % critical; here out of 2,000 requests."""
+    lines = []
+    for t in range(1, 2001):
+        status = {"status": {"code": 2, "message": "boom"}} if t <= failed else {}
+        lines.append(json.dumps(_request([_span(t, 1, None, 0, 10, "GET /x", **status)])))
+    report = _analyze_file(tmp_path, "\n".join(lines), name="e.jsonl")
+    [hit] = _by_code(report, "TRC004")
+    assert hit.severity == severity
+    assert hit.evidence["errors"] == failed and hit.evidence["spans"] == 2000
