@@ -242,3 +242,9 @@ def test_fuzz_splitter_covers_text_in_order(text):
 def test_fuzz_analyze_never_raises(text, dialect):
     for f in analyze_sql(text, path="fuzz.sql", dialect=dialect):
         assert f.location.line >= 1 and f.code.startswith("SQL")
+
+
+def test_pathologically_deep_statement_is_reported_not_raised():
+    deep = "SELECT id FROM t WHERE " + "lower(" * 400 + "email" + ")" * 400 + " = 1;\nDELETE FROM t"
+    findings = analyze_sql(deep)
+    assert [(f.kind, f.location.line) for f in findings] == [("parse_error", 1), ("delete_without_where", 2)]

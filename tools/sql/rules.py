@@ -125,11 +125,21 @@ def findings_for(parsed: list[ParsedStatement], path: str | None, line_offset: i
                 f"cannot parse statement: {item.error.message}", {},
             ))
             continue
-        nodes = NodeIndex(item.tree)
-        for rule_fn in STATEMENT_RULES:
-            for kind, node, message, evidence in rule_fn(item.tree, nodes):
-                findings.append(make_finding(RULES[kind], stmt, path, node_line(node, stmt) + line_offset, message, evidence))
+        try:
+            findings += _statement_findings(item.tree, stmt, path, line_offset)
+        except RecursionError:
+            findings.append(make_finding(RULES["parse_error"], stmt, path, stmt.line + line_offset,
+                                         "statement nested too deeply to analyze", {}))
     return findings
+
+
+def _statement_findings(tree: exp.Expression, stmt: Statement, path: str | None, line_offset: int) -> list[Finding]:
+    nodes = NodeIndex(tree)
+    return [
+        make_finding(RULES[kind], stmt, path, node_line(node, stmt) + line_offset, message, evidence)
+        for rule_fn in STATEMENT_RULES
+        for kind, node, message, evidence in rule_fn(tree, nodes)
+    ]
 
 
 def make_finding(rule: Rule, stmt: Statement, path: str | None, line: int, message: str, evidence: dict) -> Finding:
