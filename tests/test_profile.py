@@ -85,7 +85,6 @@ def test_quadratic_helper_is_many_cheap_calls_from_a_nested_loop(tmp_path):
     assert "PROF002" not in _codes(report)
     names = [f.name for f in report.data.hot_path]
     assert any(n.startswith("pairs_quadratic") for n in names)
-    assert report.data.top_self[0].name.split(" ")[0] in ("<listcomp>", "close_enough")
 
 
 def test_sleep_bound_profile_is_io_wait_not_cpu(tmp_path):
