@@ -298,6 +298,17 @@ def test_pstats_with_a_wrong_structure_is_rejected(tmp_path):
         load_profile(str(bad))
 
 
+def test_pstats_edges_from_unknown_callers_are_dropped_and_said(tmp_path):
+    import marshal
+
+    stats = {("a.py", 1, "f"): (1, 1, 0.2, 0.2, {("gone.py", 9, "g"): (1, 1, 0.2, 0.2)})}
+    path = tmp_path / "merged.prof"
+    path.write_bytes(marshal.dumps(stats))
+    data = profile_tool(ProfileInput(path=str(path))).data
+    assert data.functions == 1 and data.hot_path[0].name == "f (a.py:1)"
+    assert data.skipped == ["1 call edge(s) from functions without an entry in the dump were ignored"]
+
+
 # Frame names as profilers write them: printable, no spaces or `;`; a stack never starts with `{` (JSON).
 _frame = st.text(st.characters(whitelist_categories=("L", "N", "P", "S"), blacklist_characters=";"),
                  min_size=1, max_size=12).filter(lambda f: not f.startswith("{"))

@@ -254,12 +254,17 @@ def _pstats_from_bytes(raw: bytes, where: str) -> Profile:
             edges[key] = {caller: (int(edge[0]), float(edge[3])) for caller, edge in callers.items()}
     except (TypeError, ValueError, IndexError, AttributeError):
         raise InputError(f"not a cProfile/pstats dump (bad entry {key!r:.80})", path=where) from None
-    for key, callers in edges.items():
-        if not all(caller in funcs for caller in callers):
-            raise InputError(f"not a cProfile/pstats dump (unknown caller of {key!r:.80})", path=where)
     if not funcs:
         raise InputError("empty profile: no functions recorded", path=where)
-    return Profile("pstats", "seconds", funcs, edges=edges)
+    # Merged or converted dumps can name callers that have no entry of their own: drop those edges.
+    dropped = 0
+    for callers in edges.values():
+        unknown = [caller for caller in callers if caller not in funcs]
+        for caller in unknown:
+            del callers[caller]
+        dropped += len(unknown)
+    skipped = [f"{dropped} call edge(s) from functions without an entry in the dump were ignored"] if dropped else []
+    return Profile("pstats", "seconds", funcs, edges=edges, skipped=skipped)
 
 
 def _is_func_key(key: object) -> bool:
