@@ -181,6 +181,9 @@ def test_cli_log(tmp_path, run_cli):
     assert code == 0 and "N+1 suspects" in out and "Top fingerprints" in out
     code, _, err = run_cli("sql", "--log", str(tmp_path / "none.log"))
     assert code == 2 and "none.log" in err
+    code, out, _ = run_cli("sql", "--log", "-", "--json", stdin=n_plus_one_log(requests=1, repeats=10))
+    (finding,) = [f for f in json.loads(out)["findings"] if f["code"] == "LOG001"]
+    assert code == 0 and finding["location"] == {"path": "<stdin>", "line": 2}
 
 
 def _write_big_log(path, megabytes: int) -> int:

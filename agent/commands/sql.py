@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 
 from agent.commands._common import add_json_arg
 
 FAIL_ON = ("info", "warning", "error", "never")
+# Inputs above these sizes get a progress bar on stderr.
+LONG_FILE_STATEMENTS = 2_000
+LONG_LOG_BYTES = 50 * 2**20
 
 
 def add_fail_on_arg(parser: argparse.ArgumentParser) -> None:
@@ -28,7 +32,8 @@ def register(sub) -> None:
     schema = p.add_mutually_exclusive_group()
     schema.add_argument("--schema", metavar="FILE", help="DDL of the tables (CREATE TABLE/INDEX): skip covered indexes")
     schema.add_argument("--dsn", metavar="DSN", help="read tables and indexes from this live PostgreSQL instead")
-    p.add_argument("--log", metavar="FILE", help="analyze a query log (PostgreSQL log, JSON lines, one query per line)")
+    p.add_argument("--log", metavar="FILE", help="analyze a query log (PostgreSQL log, JSON lines, one query per line); "
+                   "- reads stdin")
     p.add_argument("--top", type=int, default=10, help="with --log: fingerprints listed by total time (default 10)")
     p.add_argument("--n1-min", type=int, default=10, dest="n1_min",
                    help="with --log: repeats in one request/burst that make an N+1 suspect (default 10)")
@@ -74,7 +79,25 @@ def _sql_report(args: argparse.Namespace):
         schema = schema_from_sql(read_text(args.schema), args.dialect)
     elif args.dsn:
         schema = schema_from_dsn(args.dsn)
-    return analyze_text(text, path, args.dialect, suggest=args.suggest_indexes, schema=schema)
+    if text.count(";") < LONG_FILE_STATEMENTS:
+        return analyze_text(text, path, args.dialect, suggest=args.suggest_indexes, schema=schema)
+    with _progress("analyzing statements") as (bar, task):
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return analyze_text(text, path, args.dialect, suggest=args.suggest_indexes, schema=schema, progress=advance)
+
+
+@contextlib.contextmanager
+def _progress(label: str, *columns):
+    """A transient rich progress bar on stderr; yields (progress, task id)."""
+    from rich.progress import BarColumn, Progress, TimeRemainingColumn
+
+    from agent.render import console
+
+    with Progress(label, BarColumn(), *columns, TimeRemainingColumn(), console=console(stderr=True),
+                  transient=True) as bar:
+        yield bar, bar.add_task(label, total=None)
 
 
 def _log_report(args: argparse.Namespace):
@@ -90,17 +113,19 @@ def _log_report(args: argparse.Namespace):
                             window_ms=args.window_ms)
     except ValidationError as exc:
         raise InputError(exc.errors()[0]["msg"], path=args.log) from None
+    if args.log == "-":
+        import sys
+
+        inp.path = "<stdin>"
+        return query_log_tool(inp, stream=sys.stdin.buffer)
     try:
         size = os.path.getsize(args.log)
     except OSError as exc:
         raise InputError(exc.strerror or str(exc), path=args.log) from None
-    if size < 50 * 2**20:
+    if size < LONG_LOG_BYTES:
         return query_log_tool(inp)
-    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+    from rich.progress import DownloadColumn
 
-    from agent.render import console
-
-    with Progress("reading log", BarColumn(), DownloadColumn(), TimeRemainingColumn(),
-                  console=console(stderr=True), transient=True) as bar:
-        task = bar.add_task("log", total=size)
+    with _progress("reading log", DownloadColumn()) as (bar, task):
+        bar.update(task, total=size)
         return query_log_tool(inp, progress=lambda n: bar.advance(task, n))

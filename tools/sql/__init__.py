@@ -60,12 +60,15 @@ def sql_tool(inp: SqlInput) -> Report:
 
 
 def analyze_text(text: str, path: str | None = None, dialect: str = "postgres", *, suggest: bool = False,
-                 schema=None) -> Report:
-    """sql_tool with an already loaded ``tools.sql.indexes.Schema`` (e.g. read from a live database)."""
+                 schema=None, progress=None) -> Report:
+    """sql_tool with an already loaded ``tools.sql.indexes.Schema`` (e.g. read from a live database).
+
+    ``progress(done, total)`` is called as statements are parsed (the CLI draws a bar with it).
+    """
     from tools.sql.indexes import suggest_indexes
     from tools.sql.rules import findings_for, parse_file
 
-    parsed = parse_file(text, check_dialect(dialect))
+    parsed = parse_file(text, check_dialect(dialect), progress)
     findings = findings_for(parsed, path)
     data: dict = {"statements": len(parsed), "parse_errors": sum(p.tree is None for p in parsed)}
     if suggest:
@@ -83,13 +86,19 @@ def _summary(data: dict, findings: list[Finding]) -> str:
     return text
 
 
-def query_log_tool(inp: QueryLogInput, progress=None) -> Report:
-    """``progress(n_bytes)`` is called as a file is read (the CLI draws a bar with it)."""
-    from tools.sql.querylog import LogOptions, analyze_log, iter_lines_from_file
+def query_log_tool(inp: QueryLogInput, progress=None, stream=None) -> Report:
+    """``progress(n_bytes)`` is called as a file is read (the CLI draws a bar with it); ``stream``, a
+    binary file object, is read instead of opening ``inp.path`` (the CLI's stdin)."""
+    from tools.sql.querylog import LogOptions, analyze_log, iter_lines, iter_lines_from_file
 
-    options = LogOptions(inp.dialect and check_dialect(inp.dialect), inp.top, inp.n_plus_one_min, inp.window_ms,
+    options = LogOptions(check_dialect(inp.dialect), inp.top, inp.n_plus_one_min, inp.window_ms,
                          inp.window_statements, inp.slow_ms)
-    lines = iter_lines_from_file(inp.path, progress) if inp.path is not None else inp.log.splitlines()
+    if stream is not None:
+        lines = iter_lines(stream, inp.path or "<stdin>", progress)
+    elif inp.path is not None:
+        lines = iter_lines_from_file(inp.path, progress)
+    else:
+        lines = inp.log.splitlines()
     return analyze_log(lines, options, inp.path)
 
 

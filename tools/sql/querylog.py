@@ -21,10 +21,12 @@ import re
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from tools.errors import InputError
 
 MAX_LINE_BYTES = 1 << 20
+BINARY_SNIFF_BYTES = 8192
 MAX_FINGERPRINTS = 20_000
 MAX_OPEN_SCOPES = 2_000  # in-flight requests (or sessions) tracked at once
 MAX_EXAMPLE_CHARS = 1_000
@@ -66,36 +68,41 @@ class LogOptions:
 
 
 def iter_lines_from_file(path: str, progress: Callable[[int], None] | None = None) -> Iterator[str]:
-    """Lines of a file read in binary (constant memory); over-long lines are cut at MAX_LINE_BYTES.
-
-    ``progress(n_bytes)`` is called about once per MiB read.
-    """
     try:
         fh = open(path, "rb")  # noqa: SIM115 - closed in finally, generator may be abandoned
     except OSError as exc:
         raise InputError(exc.strerror or str(exc), path=path) from None
-    unreported = 0
     try:
-        head = fh.read(8192)
-        if b"\x00" in head:
-            raise InputError("binary data, not a text query log", path=path, line=head[: head.index(b"\x00")].count(b"\n") + 1)
-        fh.seek(0)
-        while True:
-            raw = fh.readline(MAX_LINE_BYTES)
-            if not raw:
-                break
-            unreported += len(raw)
-            if not raw.endswith(b"\n") and len(raw) == MAX_LINE_BYTES:
-                while (rest := fh.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
-                    unreported += len(rest)
-            if progress and unreported >= 1 << 20:
-                progress(unreported)
-                unreported = 0
-            yield raw.decode("utf-8", errors="replace")
-        if progress and unreported:
-            progress(unreported)
+        yield from iter_lines(fh, path, progress)
     finally:
         fh.close()
+
+
+def iter_lines(fh: BinaryIO, path: str, progress: Callable[[int], None] | None = None) -> Iterator[str]:
+    """Lines of a binary stream (constant memory); over-long lines are cut at MAX_LINE_BYTES.
+
+    NUL bytes in the first 8 KiB mean a binary file: InputError. ``progress(n_bytes)`` is called
+    about once per MiB read.
+    """
+    seen = number = unreported = 0
+    while True:
+        raw = fh.readline(MAX_LINE_BYTES)
+        if not raw:
+            break
+        number += 1
+        if seen < BINARY_SNIFF_BYTES and b"\x00" in raw:
+            raise InputError("binary data, not a text query log", path=path, line=number)
+        seen += len(raw)
+        unreported += len(raw)
+        if not raw.endswith(b"\n") and len(raw) == MAX_LINE_BYTES:
+            while (rest := fh.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
+                unreported += len(rest)
+        if progress and unreported >= 1 << 20:
+            progress(unreported)
+            unreported = 0
+        yield raw.decode("utf-8", errors="replace")
+    if progress and unreported:
+        progress(unreported)
 
 
 class LogReader:

@@ -96,9 +96,14 @@ class ParsedStatement:
     error: SqlParseError | None = None
 
 
-def parse_file(text: str, dialect: str = "postgres") -> list[ParsedStatement]:
+def parse_file(text: str, dialect: str = "postgres",
+               progress: Callable[[int, int], None] | None = None) -> list[ParsedStatement]:
+    """Split and parse; ``progress(done, total)`` is called every 100 statements (the CLI's bar)."""
     out = []
-    for stmt in split_statements(text, dialect):
+    statements = split_statements(text, dialect)
+    for done, stmt in enumerate(statements):
+        if progress and done % 100 == 0:
+            progress(done, len(statements))
         try:
             out.append(ParsedStatement(stmt, parse_statement(insert_head(stmt.text, LONG_INSERT_CHARS), dialect)))
         except SqlParseError as err:
