@@ -165,6 +165,10 @@ class _GraphBuilder:
     def compile(self, checkpointer):
         graph = StateGraph(ConversationState, context_schema=RunContext)
         slugs = tuple(self.names)
+        for reserved in ("route", "tools"):
+            if reserved in self.names:
+                persona = self.registry.get(reserved)
+                raise InputError(f"persona slug '{reserved}' is reserved by the runtime: rename the file", persona.path)
         graph.add_node("route", self.route, destinations=slugs)
         for slug in slugs:
             graph.add_node(slug, self.persona_node(slug), destinations=("tools", *slugs, END))
