@@ -102,6 +102,19 @@ def test_rule_hits(kind):
     assert f.suggestion
 
 
+@pytest.mark.parametrize("sql, fires", [
+    ("SELECT count(*) > 0 FROM orders WHERE user_id = 1", True),
+    ("SELECT 1 WHERE 0 < (SELECT count(*) FROM orders)", True),
+    ("SELECT 1 WHERE (SELECT count(id) FROM orders) = 0", True),
+    ("SELECT 1 WHERE (SELECT count(*) FROM orders) > 1", False),  # "more than one" is a real count
+    ("SELECT 1 WHERE (SELECT count(*) FROM orders) = 1", False),
+    ("SELECT user_id FROM orders GROUP BY user_id HAVING count(*) > 0", False),
+    ("SELECT user_id, count(*) > 0 FROM orders GROUP BY user_id", False),
+])
+def test_count_for_existence_patterns(sql, fires):
+    assert ("count_star_for_existence" in kinds(sql)) is fires
+
+
 @pytest.mark.parametrize("kind", sorted(NEAR_MISSES))
 def test_rule_near_misses(kind):
     assert kind not in kinds(NEAR_MISSES[kind])

@@ -308,12 +308,27 @@ def _missing_limit(tree: exp.Expression, nodes: NodeIndex) -> Iterator[Hit]:
     yield ("missing_limit", tree.args["order"], f"ORDER BY over all of {source.this.sql()} without LIMIT", {})
 
 
+# (operator, constant) pairs that only ask "is there a row?", written as count <op> constant.
+_EXISTENCE_TESTS = {(exp.GT, 0), (exp.GTE, 1), (exp.EQ, 0), (exp.NEQ, 0), (exp.LT, 1), (exp.LTE, 0)}
+_MIRRORED = {exp.GT: exp.LT, exp.LT: exp.GT, exp.GTE: exp.LTE, exp.LTE: exp.GTE, exp.EQ: exp.EQ, exp.NEQ: exp.NEQ}
+
+
 def _count_star_for_existence(tree: exp.Expression, nodes: NodeIndex) -> Iterator[Hit]:
-    for cmp in nodes.of(exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE):
-        for counted, other in ((cmp.this, cmp.expression), (cmp.expression, cmp.this)):
-            if _is_count(counted) and isinstance(other, exp.Literal) and other.is_int and int(other.this) in (0, 1):
+    for cmp in nodes.of(*_MIRRORED):
+        for counted, other, op in ((cmp.this, cmp.expression, type(cmp)), (cmp.expression, cmp.this, _MIRRORED[type(cmp)])):
+            if not (isinstance(other, exp.Literal) and other.is_int and (op, int(other.this)) in _EXISTENCE_TESTS):
+                continue
+            if _is_count(counted) and not _per_group(counted):
                 yield ("count_star_for_existence", cmp, f"{snippet(cmp)} counts rows only to test whether one exists", {})
                 break
+
+
+def _per_group(count: exp.Expression) -> bool:
+    """count(*) in HAVING or in a grouped select counts per group: a legitimate use."""
+    if isinstance(count, exp.Subquery):
+        return False
+    select = count.find_ancestor(exp.Select)
+    return count.find_ancestor(exp.Having) is not None or (select is not None and select.args.get("group") is not None)
 
 
 STATEMENT_RULES: tuple[Callable[[exp.Expression, NodeIndex], Iterator[Hit]], ...] = (
