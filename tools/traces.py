@@ -289,7 +289,9 @@ class _Classifier:
     """Turns a span's attributes into (category, key, label), fingerprinting SQL with the SQL tool."""
 
     def __init__(self, intern: _Interner) -> None:
-        self._fingerprint = _sql_fingerprinter()
+        from tools.sql.fingerprinting import FingerprintCache  # sqlglot: loaded only when traces are read
+
+        self._fingerprint = FingerprintCache()  # the SQL tool's pg_query-style fingerprint, memoized
         self._intern = intern
         self._examples: dict[str, str] = {}  # one example statement per fingerprint, shared by its spans
 
@@ -322,18 +324,6 @@ class _Classifier:
         if kind in EXIT_KINDS:
             return "client", self._intern(f"client:{name}"), name
         return None, None, None
-
-
-def _sql_fingerprinter() -> Callable[[str], str]:
-    """The SQL tool's pg_query-style fingerprint (cached); literal stripping until that tool is installed."""
-    try:
-        from tools.sql.fingerprinting import FingerprintCache
-    except ImportError:
-        return lambda sql: _SQL_LITERALS.sub("?", " ".join(sql.lower().split()))
-    return FingerprintCache()
-
-
-_SQL_LITERALS = re.compile(r"'(?:[^']|'')*'|\b\d+(?:\.\d+)?\b|\$\d+|%s|\?")
 
 
 def _short(text: str, limit: int = 200) -> str:
