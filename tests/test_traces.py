@@ -615,3 +615,24 @@ def test_error_severity_follows_the_error_rate(tmp_path, failed, severity):
     [hit] = _by_code(report, "TRC004")
     assert hit.severity == severity
     assert hit.evidence["errors"] == failed and hit.evidence["spans"] == 2000
+
+
+@pytest.mark.postgres
+def test_the_seeds_hand_made_spans_get_user_db_query_serialize(tmp_path, pg_conn):
+    """The seed instruments get_user → db_query → serialize by hand, with no db.* attributes."""
+    tracer, exporter = _provider("users-api")
+    pg_conn.execute("CREATE TABLE users (id int PRIMARY KEY, name text)")
+    pg_conn.execute("INSERT INTO users SELECT g, 'u' || g FROM generate_series(1, 8) g")
+    with tracer.start_as_current_span("get_user") as span:
+        span.set_attribute("user.id", "1")
+        for friend in range(1, 9):  # one query per friend: the N+1 the span names reveal
+            with tracer.start_as_current_span("db_query"):
+                pg_conn.execute("SELECT name FROM users WHERE id = %s", (friend,)).fetchone()
+        with tracer.start_as_current_span("serialize"):
+            json.dumps([{"id": i} for i in range(1000)])
+    report = _analyze_file(tmp_path, otlp_document(list(exporter.get_finished_spans())))
+    [hit] = _by_code(report, "TRC001")
+    assert hit.evidence["count"] == 8 and hit.evidence["statement"] == "db_query"
+    assert hit.location.node == "users-api: get_user"
+    trace = report.data.slowest_traces[0]
+    assert [s.name for s in trace.critical_path] == ["get_user"] + ["db_query"] * 8 + ["serialize"]

@@ -281,6 +281,8 @@ def _first(attrs: dict[str, Any], names: tuple[str, ...]) -> Any:
     return None
 
 
+# Span names that say "database" when a hand-instrumented span carries no db.* attributes.
+_DB_SPAN_NAME = re.compile(r"(?i)^(select|insert|update|delete)\b|(^|[^a-z])(db|sql|query)([^a-z]|$)")
 _ID_SEGMENT = re.compile(r"/(?:\d+|[0-9a-fA-F]{8}-[0-9a-fA-F-]{27,}|[0-9a-fA-F]{16,})(?=/|$)")
 _URL_PARTS = re.compile(r"^(?:[a-zA-Z][\w+.-]*://)?([^/?#]*)([^?#]*)")
 
@@ -323,6 +325,8 @@ class _Classifier:
             return "rpc", self._intern("rpc:" + label), label
         if kind in EXIT_KINDS:
             return "client", self._intern(f"client:{name}"), name
+        if _DB_SPAN_NAME.search(name):  # hand-made spans like the seed's `db_query`, without attributes
+            return "db", self._intern(f"db:{name}"), name
         return None, None, None
 
 
