@@ -94,6 +94,17 @@ def test_hidden_write_is_stopped_by_the_read_only_transaction(schema_dsn, pg_con
     assert count(pg_conn) == 20000
 
 
+@pytest.mark.parametrize("sql", [
+    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity",
+    "SELECT pg_reload_conf()",
+    "SELECT * FROM dblink('dbname=x', 'DELETE FROM t') AS t(n int)",
+    "SELECT PG_STAT_RESET ()",
+])
+def test_functions_a_rollback_cannot_undo_are_refused_even_with_allow_writes(pg_dsn, sql):
+    with pytest.raises(InputError, match="rollback cannot undo"):
+        db_explain_tool(DbExplainInput(dsn=pg_dsn, sql=sql, allow_writes=True))
+
+
 def test_timeout_and_bad_statements(schema_dsn, run_cli):
     dsn, _ = schema_dsn
     with pytest.raises(InputError, match="statement_timeout = 50 ms"):

@@ -8,6 +8,9 @@ always rolled back, with ``statement_timeout`` set for it. The transaction is RE
 data-modifying CTE) is refused without it. Rolled back means rows and tables; sequences advanced
 by an INSERT stay advanced (PostgreSQL never rolls those back).
 
+Server functions with effects outside the transaction (pg_terminate_backend, pg_reload_conf,
+dblink, replication-slot and backup functions, ...) are refused even with ``allow_writes``.
+
 ``db_health_tool`` reads pg_stat_* and pg_index and reports DB001..DB006.
 """
 
@@ -21,6 +24,15 @@ from pydantic import BaseModel, Field
 from tools.errors import InputError
 from tools.findings import Finding, Location, Report
 
+# Server functions whose effects a ROLLBACK cannot undo (and that a READ ONLY transaction allows):
+# db explain refuses them even with --allow-writes. Matched on the text, so they are caught in
+# statements sqlglot cannot parse too.
+_IRREVERSIBLE = re.compile(
+    r"\b(pg_terminate_backend|pg_cancel_backend|pg_reload_conf|pg_rotate_logfile|pg_switch_wal|pg_promote"
+    r"|pg_create_restore_point|pg_(?:create|drop)_\w*replication_slot|pg_replication_slot_advance|pg_stat_reset\w*"
+    r"|pg_wal_replay_(?:pause|resume)|pg_backup_(?:start|stop)|dblink\w*|lo_export|lo_import|pg_file_\w+)\s*\(",
+    re.IGNORECASE,
+)
 _EXPLAIN_PREFIX = re.compile(r"^\s*EXPLAIN\b(?:\s*\([^)]*\)|\s+(?:ANALYZE|ANALYSE|VERBOSE)\b)*", re.IGNORECASE)
 
 
@@ -104,6 +116,10 @@ def run_explain(inp: DbExplainInput) -> list:
     import psycopg
 
     sql = _single_statement(inp.sql)
+    irreversible = _IRREVERSIBLE.search(sql)
+    if irreversible:
+        raise InputError(f"{irreversible.group(1)}() has effects a rollback cannot undo; db explain never runs it",
+                         line=sql[: irreversible.start()].count("\n") + 1)
     write = statement_writes(sql)
     if write and not inp.allow_writes:
         raise InputError(f"the statement writes ({write}); pass --allow-writes to run it inside a transaction "
