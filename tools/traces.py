@@ -325,7 +325,8 @@ class _Classifier:
             return "rpc", self._intern("rpc:" + label), label
         if kind in EXIT_KINDS:
             return "client", self._intern(f"client:{name}"), name
-        if _DB_SPAN_NAME.search(name):  # hand-made spans like the seed's `db_query`, without attributes
+        if kind in ("internal", "unspecified") and _DB_SPAN_NAME.search(name):
+            # hand-made spans like the seed's `db_query`, without attributes
             return "db", self._intern(f"db:{name}"), name
         return None, None, None
 
