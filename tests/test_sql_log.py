@@ -118,9 +118,10 @@ def test_burst_window_by_time_and_by_statement_count():
     spread = "\n".join(pg_line(2.0 * n, n) for n in range(15))  # 2 s apart: never 10 within 1 s
     assert by_code(query_log_tool(QueryLogInput(log=burst)), "LOG001")[0].evidence["max_repeats"] == 15
     assert not by_code(query_log_tool(QueryLogInput(log=spread)), "LOG001")
-    plain = "\n".join(f"SELECT * FROM items WHERE cart_id = {n}" for n in range(30))
+    plain = "SELECT 1\n" + "\n".join(f"SELECT * FROM items WHERE cart_id = {n}" for n in range(30))
     (finding,) = by_code(query_log_tool(QueryLogInput(log=plain)), "LOG001")
     assert finding.evidence["max_repeats"] == 30 and finding.evidence["groups"] == 1
+    assert finding.location.line == 2  # where the burst starts
     interleaved = "\n".join(f"SELECT * FROM items WHERE cart_id = {n}\n" + "\n".join(
         f"SELECT name FROM table_{chr(97 + k)}" for k in range(20)) for n in range(30))
     assert not by_code(query_log_tool(QueryLogInput(log=interleaved)), "LOG001")  # 10 repeats span > 100 statements

@@ -337,8 +337,9 @@ class Suspect:
 class _Burst:
     """The last n executions of one fingerprint in one session, and the burst they belong to."""
 
-    window: deque  # (position, duration_ms), maxlen = n_plus_one_min
+    window: deque  # (position, duration_ms, line), maxlen = n_plus_one_min
     repeats: int = 0  # executions in the current burst; 0 when none is running
+    first_line: int = 0  # where the current burst started
 
 
 class LogAggregator:
@@ -416,22 +417,22 @@ class LogAggregator:
         else:
             self._bursts.move_to_end(key)
         window = burst.window
-        window.append((position, duration))
+        window.append((position, duration, entry.line))
         if len(window) < window.maxlen or abs(position - window[0][0]) > width:
             burst.repeats = 0
             return
         suspect = self.suspects.setdefault(fp, Suspect(fp))
         if burst.repeats == 0:
-            burst.repeats = len(window)
+            burst.repeats, burst.first_line = len(window), window[0][2]
             suspect.groups += 1
             suspect.executions += len(window)
-            suspect.total_ms += sum(d for _, d in window)
+            suspect.total_ms += sum(d for _, d, _ in window)
         else:
             burst.repeats += 1
             suspect.executions += 1
             suspect.total_ms += duration
         if burst.repeats > suspect.max_repeats:
-            suspect.max_repeats, suspect.example_scope, suspect.example_line = burst.repeats, entry.scope, entry.line
+            suspect.max_repeats, suspect.example_scope, suspect.example_line = burst.repeats, entry.scope, burst.first_line
 
     def finish(self) -> None:
         while self._requests:
