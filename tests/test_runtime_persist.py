@@ -117,3 +117,16 @@ def test_unreachable_postgres_is_a_clear_error(team_dir):
 
     with pytest.raises(InputError, match="cannot connect to the checkpoint database"):
         Runtime(Registry.from_dir(team_dir), OfflineModel(), checkpoint="postgresql://nobody@127.0.0.1:1/none")
+
+
+def test_default_store_is_sqlite_in_the_user_data_dir_and_env_overrides_it(tmp_path, team_dir):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LMAGENT_"))}
+    env.update(XDG_DATA_HOME=str(tmp_path / "data"), HOME=str(tmp_path))
+    cmd = [sys.executable, "-m", "agent.cli", "ask", "hola", "--offline", "--personas", str(team_dir),
+           "--thread", "d1", "--json"]
+    subprocess.run(cmd, env=env, cwd=ROOT, check=True, capture_output=True, timeout=60)
+    assert (tmp_path / "data" / "lmagent" / "threads.sqlite").is_file()
+    override = tmp_path / "elsewhere.sqlite"
+    subprocess.run(cmd, env={**env, "LMAGENT_CHECKPOINT_URL": f"sqlite:///{override}"}, cwd=ROOT, check=True,
+                   capture_output=True, timeout=60)
+    assert override.is_file()
