@@ -51,6 +51,10 @@ def fingerprint(sql: str, dialect: str = "postgres") -> str:
     return hashlib.blake2b("\x1e".join(parts).encode(), digest_size=8).hexdigest()
 
 
+EXACT_ENTRIES = 2_000  # verbatim texts remembered (at most EXACT_MAX_CHARS each: ~2 MB)
+EXACT_MAX_CHARS = 1_000
+
+
 class FingerprintCache:
     """Memoizes fingerprints by a cheap literal-stripped key: logs repeat a few shapes millions of times.
 
@@ -62,18 +66,27 @@ class FingerprintCache:
         self.dialect = dialect
         self.max_entries = max_entries
         self._cache: OrderedDict[bytes, str] = OrderedDict()
+        self._exact: dict[str, str] = {}
 
     def __call__(self, sql: str) -> str:
+        # Parameterized queries ($1, ?) repeat verbatim: an exact-text hit skips even the key.
+        exact = self._exact.get(sql)
+        if exact is not None:
+            return exact
         # A digest, not the key itself: keys of huge statements would make the bound meaningless.
         key = hashlib.blake2b(literal_blind_key(sql).encode(), digest_size=16).digest()
-        hit = self._cache.get(key)
-        if hit is not None:
+        value = self._cache.get(key)
+        if value is not None:
             self._cache.move_to_end(key)
-            return hit
-        value = fingerprint(sql, self.dialect)
-        self._cache[key] = value
-        if len(self._cache) > self.max_entries:
-            self._cache.popitem(last=False)
+        else:
+            value = fingerprint(sql, self.dialect)
+            self._cache[key] = value
+            if len(self._cache) > self.max_entries:
+                self._cache.popitem(last=False)
+        if len(sql) <= EXACT_MAX_CHARS:
+            if len(self._exact) >= EXACT_ENTRIES:
+                self._exact.clear()
+            self._exact[sql] = value
         return value
 
 
