@@ -34,10 +34,14 @@ def test_light_commands_do_not_import_the_llm_stack(args):
     assert not modules & set(HEAVY), f"heavy modules imported: {modules & set(HEAVY)}"
 
 
-def test_explain_command_does_not_import_the_llm_stack(tmp_path):
-    plan = tmp_path / "plan.txt"
-    plan.write_text(PLAN)
-    assert not _imported_modules(["explain", str(plan)]) & set(HEAVY)
+@pytest.mark.parametrize(("args", "stdin"), [
+    (["explain", "-"], PLAN),
+    (["sql", "-"], "SELECT * FROM orders WHERE status = 'open' OFFSET 5000"),
+    (["thresholds", "--text", "P95 de 1.8 s, error rate 2%"], None),
+    (["cache-pattern", "cache-aside"], None),
+])
+def test_tool_commands_do_not_import_the_llm_stack(args, stdin):
+    assert not _imported_modules(args, stdin) & set(HEAVY)
 
 
 def test_ask_does_import_the_runtime():
