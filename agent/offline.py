@@ -33,6 +33,7 @@ _SQL = re.compile(r"(?is)\b(select\s.+?\sfrom\s|insert\s+into\s|update\s+\w+\s+s
 _METRIC = re.compile(
     r"(?i)\b(p50|p75|p90|p95|p99|p999|latenc\w*|error[ -]?rate|tasa de error\w*|errores|apdex|lcp|fid|inp|cls|ttfb|"
     r"throughput|rps|tiempo de respuesta|response time)\b[^0-9\n]{0,25}\d+(?:[.,]\d+)?\s*(?:ms|s|seg\w*|%|rps)?")
+_COLLAPSED = re.compile(r"(?m)^[^\s;]+(?:;[^;\n]+)+ \d+$")  # folded stacks: "main;handler;db.query 700"
 _DIFF = re.compile(r"(?m)^(?:diff --git |@@ -\d+(?:,\d+)? \+\d+|--- a/|\+\+\+ b/)")
 _CACHE_WORDS = ("cache", "caching", "cachear", "redis", "memcache")
 _CODE_WORDS = ("code", "codigo", "implement", "write", "escrib", "genera", "example", "ejemplo", "pattern",
@@ -134,6 +135,8 @@ def plan_tool_calls(text: str, offered: set[str], persona_path: str | None = Non
         tool = "profile" if path.endswith(_PROFILE_EXT) else "traces" if path.endswith(".json") else None
         if tool and tool in offered:
             calls.append((tool, tool_arguments(tool, path=path)))
+    if "profile" in offered and len(_COLLAPSED.findall(text)) >= 2:
+        calls.append(("profile", tool_arguments("profile", text="\n".join(_COLLAPSED.findall(text)))))
     if "traces" in offered and ('"resourceSpans"' in text or '"traceID"' in text):
         calls.append(("traces", tool_arguments("traces", text=text)))
     return [(name, args) for name, args in calls if args is not None]

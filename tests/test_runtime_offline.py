@@ -184,6 +184,7 @@ DIFF = """diff --git a/app/orders.py b/app/orders.py
     ("LCP 4.2s en la home", "thresholds"),
     ("Escríbeme el código para cachear get_user por user_id 10 minutos en Redis", "cache_pattern"),
     (f"review this diff please\n{DIFF}", "codecheck"),
+    ("where does the time go?\nmain;handler;db.query 700\nmain;handler;render 200\nmain;gc 100", "profile"),
 ])
 def test_offline_model_calls_the_tool_the_message_carries(message, tool):
     from agent.offline import plan_tool_calls
