@@ -252,3 +252,13 @@ def test_message_inspection_and_deference_never_fail(text):
     partners = [Partner("data-engineer", "Data Engineer", "Database tuning")]
     found = detect_deference(text, partners, {"data-engineer": "Data Engineer"})
     assert found is None or found[0] == "data-engineer"
+
+
+def test_owner_outside_the_partners_is_offered_not_handed_off(team_dir):
+    with _runtime(team_dir) as rt:
+        result = rt.ask(f"Why is this slow?\n{PLAN}", persona="devops-engineer")  # partners: performance-engineer
+    if not any(f.handoff == "data-engineer" and f.severity != "info" for f in result.findings):
+        pytest.skip("the explain tool does not name an owner for these findings")
+    assert [s.persona for s in result.trail] == ["devops-engineer"]
+    assert any(n.startswith("→ Data Engineer could take this next") and "--persona data-engineer" in n
+               for n in result.notices)
