@@ -45,24 +45,16 @@ def run(args: argparse.Namespace) -> int:
 
     message = read_text("-") if args.message == "-" else args.message
     with open_runtime(args) as runtime:
-        # Offline answers arrive whole: render them as Markdown instead of streaming raw text.
-        stream = not args.json and sys.stdout.isatty() and not runtime.model.offline
-        streamed = []
+        from agent.render.runtime import LiveTurn
 
-        def on_event(event: dict) -> None:
-            if event.get("type") == "token":
-                streamed.append(event["text"])
-                sys.stdout.write(event["text"])
-                sys.stdout.flush()
-
+        live = LiveTurn(runtime.names, stream_tokens=not runtime.model.offline)
         try:
             result = runtime.ask(message, thread_id=args.thread, persona=args.persona, max_cost=args.max_cost,
-                                 on_event=on_event if stream else None)
+                                 on_event=live if not args.json and sys.stdout.isatty() else None)
         except LLMError as exc:
             print(f"lmagent ask: {exc}", file=sys.stderr)
             return 1
-        if streamed:
-            sys.stdout.write("\n")
+        live.end_line()
         if args.json:
             from agent.render import print_json
 
@@ -70,5 +62,5 @@ def run(args: argparse.Namespace) -> int:
         else:
             from agent.render.runtime import print_turn
 
-            print_turn(result, runtime.names, answer=not streamed)
+            print_turn(result, runtime.names, answer=not live.streamed)
     return 0

@@ -128,30 +128,10 @@ def run(args: argparse.Namespace) -> int:
 def _turn(runtime, message: str, thread_id: str, persona: str | None, max_cost: float | None) -> str | None:
     from agent.llm import LLMError
     from agent.render import console
-    from agent.render.runtime import print_turn
+    from agent.render.runtime import LiveTurn, print_turn
 
     con = console()
-    speaking: list[str] = []
-
-    def on_event(event: dict) -> None:
-        kind = event.get("type")
-        if kind == "token" and runtime.model.offline:
-            return  # offline answers arrive whole: print_turn renders them as Markdown
-        if kind == "token":
-            if not speaking or speaking[-1] != event["persona"]:
-                if speaking:
-                    sys.stdout.write("\n")
-                con.print(f"[bold cyan]{runtime.names.get(event['persona'], event['persona'])}[/]")
-                speaking.append(event["persona"])
-            sys.stdout.write(event["text"])
-            sys.stdout.flush()
-        elif kind == "handoff":
-            sys.stdout.write("\n")
-            con.print(f"[magenta]→ {runtime.names.get(event['to'], event['to'])}[/] [dim]({event['by']}: {event['reason']})[/]")
-            speaking.append("")
-        elif kind == "tools":
-            con.print(f"[dim]… {', '.join(event['calls'])}[/]")
-
+    on_event = LiveTurn(runtime.names, stream_tokens=not runtime.model.offline)
     try:
         result = runtime.ask(message, thread_id=thread_id, persona=persona, max_cost=max_cost, on_event=on_event)
     except LLMError as exc:
@@ -160,10 +140,8 @@ def _turn(runtime, message: str, thread_id: str, persona: str | None, max_cost: 
     except KeyboardInterrupt:
         con.print("\n[yellow]interrupted: this turn is not saved[/]")
         return None
-    streamed = any(speaking)  # handoff markers are "", personas that streamed tokens are slugs
-    if streamed:
-        sys.stdout.write("\n")
-    print_turn(result, runtime.names, answer=not streamed)
+    on_event.end_line()
+    print_turn(result, runtime.names, answer=not on_event.streamed)
     return result.persona
 
 

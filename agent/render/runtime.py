@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from agent.render import console, findings_table
 
 
@@ -41,3 +43,38 @@ def print_turn(result, names: dict[str, str], *, answer: bool = True) -> None:
         con.print("[dim]tools: " + ", ".join(f"{c.tool} ({c.persona}, {c.findings} findings)"
                                               for c in result.tool_calls) + "[/]")
     con.print(f"[dim]thread {result.thread_id} · {usage_text(result.usage)}[/]")
+
+
+class LiveTurn:
+    """Prints a turn's events as they happen: each persona's streamed tokens under its name,
+    handoffs and tool calls as one dim line. Offline answers arrive whole, so their tokens are
+    skipped and ``print_turn`` renders them as Markdown afterwards."""
+
+    def __init__(self, names: dict[str, str], stream_tokens: bool) -> None:
+        self.names = names
+        self.stream_tokens = stream_tokens
+        self.speaker: str | None = None
+        self.streamed = False  # some answer text is already on screen
+
+    def __call__(self, event: dict) -> None:
+        con = console()
+        kind = event.get("type")
+        if kind == "token" and self.stream_tokens:
+            if self.speaker != event["persona"]:
+                self.end_line()
+                con.print(f"[bold cyan]{self.names.get(event['persona'], event['persona'])}[/]")
+                self.speaker = event["persona"]
+            sys.stdout.write(event["text"])
+            sys.stdout.flush()
+            self.streamed = True
+        elif kind == "handoff":
+            self.end_line()
+            con.print(f"[magenta]→ {self.names.get(event['to'], event['to'])}[/] [dim]({event['by']}: {event['reason']})[/]")
+        elif kind == "tools":
+            self.end_line()
+            con.print(f"[dim]… {', '.join(event['calls'])}[/]")
+
+    def end_line(self) -> None:
+        if self.speaker is not None:
+            sys.stdout.write("\n")
+            self.speaker = None
