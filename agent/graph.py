@@ -36,7 +36,7 @@ from agent.registry import Registry
 from agent.router import Router
 from tools.errors import InputError
 from tools.findings import SEVERITY_RANK, Report
-from tools.registry import TOOLS, ToolSpec
+from tools.registry import ToolSpec, available_tools
 
 TRANSFER_PREFIX = "transfer_to_"
 
@@ -129,15 +129,9 @@ class _GraphBuilder:
         self.router = Router(list(registry))
         self.tools: dict[str, ToolSpec] = {}
         self.tool_schemas = []
-        for spec in TOOLS.values():
-            if spec.side_effects and not settings.allow_side_effects:
-                continue
-            try:
-                schema = spec.openai_schema()
-            except Exception:  # not built yet, or half-built while its engineer works: not offered
-                continue
+        for spec in available_tools(allow_side_effects=settings.allow_side_effects):
             self.tools[spec.name] = spec
-            self.tool_schemas.append(schema)
+            self.tool_schemas.append(spec.openai_schema())
         self.names = {p.slug: p.name for p in registry}
         # Per persona, built once: the tools it is offered (registry tools + one transfer per partner).
         self.persona_tools = {
@@ -429,8 +423,13 @@ class _GraphBuilder:
         if not isinstance(args, dict):
             return f"error: the arguments are not a JSON object ({raw[:200]!r}). Call {name} again with valid JSON.", None
         model, _ = spec.load()
-        if "persona_path" in model.model_fields and not args.get("persona_path"):
-            args["persona_path"] = self.registry.get(slug).path  # the persona's own targets
+        if "persona_path" in model.model_fields:
+            args["persona_path"] = self.registry.get(slug).path  # the persona's own targets, never the model's
+        unnamed = _paths_not_named_by_user(args, state["messages"])
+        if unnamed:
+            # The model (possibly steered by a pasted plan or diff) may only open files the user named.
+            return (f"error: {name} may only read files the user named in this conversation; "
+                    f"not named: {', '.join(unnamed[:3])}. Ask the user to attach it."), None
         key = json.dumps([name, args], sort_keys=True, ensure_ascii=False, default=str)
         cached = next((r for r in reports if r.get("key") == key), None)
         if cached is not None:
@@ -449,6 +448,24 @@ class _GraphBuilder:
                  "arguments": {k: (v[:200] + "…" if isinstance(v, str) and len(v) > 200 else v) for k, v in args.items()},
                  "report": report.model_dump(mode="json", exclude_none=True)}
         return _tool_message(report, self.settings.tool_result_chars), entry
+
+
+_PATH_FIELDS = ("path", "paths")
+
+
+def _paths_not_named_by_user(args: dict[str, Any], messages: list[dict[str, Any]]) -> list[str]:
+    """File paths in tool arguments that no user message of the thread mentions verbatim."""
+    wanted: list[str] = []
+    for field in _PATH_FIELDS:
+        value = args.get(field)
+        if isinstance(value, str) and value:
+            wanted.append(value)
+        elif isinstance(value, list):
+            wanted += [v for v in value if isinstance(v, str) and v]
+    if not wanted:
+        return []
+    said = "\n".join(m.get("content") or "" for m in messages if m.get("role") == "user")
+    return [p for p in wanted if p not in said]
 
 
 def _loads(raw: str) -> Any:
