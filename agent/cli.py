@@ -55,7 +55,8 @@ class _VersionAction(argparse.Action):
             found = version("lmagent")
         except PackageNotFoundError:
             found = "0+unknown"
-        parser.exit(message=f"lmagent {found}\n")
+        print(f"lmagent {found}")
+        parser.exit()
 
 
 def _load_env() -> None:
