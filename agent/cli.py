@@ -45,17 +45,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as package_version
+
+    try:
+        return package_version("lmagent")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
 class _VersionAction(argparse.Action):
     """Looks the version up only when asked: importlib.metadata costs ~0.1 s on every start."""
 
     def __call__(self, parser, namespace, values, option_string=None):
-        from importlib.metadata import PackageNotFoundError, version
-
-        try:
-            found = version("lmagent")
-        except PackageNotFoundError:
-            found = "0+unknown"
-        print(f"lmagent {found}")
+        print(f"lmagent {version()}")
         parser.exit()
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from agent.secrets import mask_secrets
+from tools.secrets import mask_and_list_secrets
 
 
 class LLMError(Exception):
@@ -256,12 +256,12 @@ def _masked_messages(messages: list[dict[str, Any]]) -> tuple[list[dict[str, Any
     for m in messages:
         m = {k: v for k, v in m.items() if k != "name"}  # some compatible servers reject `name`
         if isinstance(m.get("content"), str):
-            m["content"], kinds = mask_secrets(m["content"])
+            m["content"], kinds = mask_and_list_secrets(m["content"])
             found += kinds
         if m.get("tool_calls"):
             calls = []
             for c in m["tool_calls"]:
-                args, kinds = mask_secrets(c["function"]["arguments"])
+                args, kinds = mask_and_list_secrets(c["function"]["arguments"])
                 found += kinds
                 calls.append({**c, "function": {**c["function"], "arguments": args}})
             m["tool_calls"] = calls

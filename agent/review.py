@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field, SkipValidation
 from tools.codecheck import run_codecheck
 from tools.codecheck.config import ReviewConfig
 from tools.codecheck.diff import FileDiff, parse_diff
-from tools.codecheck.secrets import mask_secrets
+from tools.secrets import mask_secrets
 from tools.errors import InputError
 from tools.findings import SEVERITY_RANK, Finding, Report
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from tools.codecheck import RULES, CodecheckInput, codecheck_tool, parse_diff
 from tools.codecheck.config import config_from_toml, parse_config
-from tools.codecheck.secrets import find_secrets, mask_secrets
+from tools.secrets import find_secrets, mask_secrets
 from tools.codecheck.sql import analyzer
 from tools.errors import InputError
 from tools.markdown import parse_markdown

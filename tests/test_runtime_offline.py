@@ -16,7 +16,7 @@ from agent.offline import OfflineModel
 from agent.prompt import FindingBrief, HandoffPacket, detect_deference
 from agent.registry import Partner, Registry
 from agent.runtime import Runtime
-from agent.secrets import mask_secrets
+from tools.secrets import mask_and_list_secrets as mask_secrets
 from tools.registry import TOOLS
 
 
@@ -155,7 +155,7 @@ def test_masking_hides_keys_and_passwords():
     text = "token sk-proj-abcdefghijklmnopqrstuvwxyz12 dsn postgres://app:hunter22@db/x password=s3cr3t!"
     masked, found = mask_secrets(text)
     assert "abcdefghijklmnopqrstuvwxyz12" not in masked and "hunter22" not in masked and "s3cr3t!" not in masked
-    assert sorted(found) == ["openai_key", "password", "url_password"]
+    assert sorted(found) == ["openai_api_key", "password_assignment", "password_in_url"]
     assert mask_secrets("P95 de 1.8 s en /users")[1] == []
 
 

@@ -179,8 +179,8 @@ def test_secrets_are_masked_before_the_model_sees_them(server, team_dir):
     with _runtime(server, team_dir) as rt:
         result = rt.ask(f"my config has OPENAI_API_KEY={key}, is the latency ok?", persona="performance-engineer")
     sent = json.dumps(server.requests[0])
-    assert key not in sent and "[masked:openai_key]" in sent
-    assert any("Masked 1 secret(s) (openai_key)" in n for n in result.notices)
+    assert key not in sent and "[masked:openai_api_key]" in sent
+    assert any("Masked 1 secret(s) (openai_api_key)" in n for n in result.notices)
 
 
 def test_tool_loop_is_bounded(server, team_dir):

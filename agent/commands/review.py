@@ -111,9 +111,9 @@ def _serialize(result, fmt: str) -> str:
     if fmt == "rdjsonl":
         return views.review_rdjsonl(result)
     if fmt == "sarif":
-        from agent.cli import _version
+        from agent.cli import version
 
-        value = views.review_sarif(result, _version())
+        value = views.review_sarif(result, version())
     elif fmt == "github":
         value = views.review_github(result)
     else:

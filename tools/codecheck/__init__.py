@@ -21,7 +21,7 @@ from tools.codecheck.config import ReviewConfig, parse_config
 from tools.codecheck.diff import FileDiff, parse_diff
 from tools.codecheck.pyctx import Module
 from tools.codecheck.rules import PYTHON_RULES, RULES, SECRET_RULE, Rule
-from tools.codecheck.secrets import find_secrets, mask_secrets
+from tools.secrets import find_secrets, mask_secrets
 from tools.errors import InputError
 from tools.findings import Finding, Location, Report
 
