@@ -132,7 +132,7 @@ def plan_tool_calls(text: str, offered: set[str], persona_path: str | None = Non
         path = os.path.expanduser(m.group(1))
         if not os.path.isfile(path):
             continue
-        tool = "profile" if path.endswith(_PROFILE_EXT) else "traces" if path.endswith(".json") else None
+        tool = _artifact_tool(path)
         if tool and tool in offered:
             calls.append((tool, tool_arguments(tool, path=path)))
     if "profile" in offered and len(_COLLAPSED.findall(text)) >= 2:
@@ -140,6 +140,23 @@ def plan_tool_calls(text: str, offered: set[str], persona_path: str | None = Non
     if "traces" in offered and ('"resourceSpans"' in text or '"traceID"' in text):
         calls.append(("traces", tool_arguments("traces", text=text)))
     return [(name, args) for name, args in calls if args is not None]
+
+
+def _artifact_tool(path: str) -> str | None:
+    """profile or traces for an attached file, judged by its extension, else by its first bytes."""
+    if path.endswith(_PROFILE_EXT):
+        return "profile"
+    from tools.profile import detect_profile
+    from tools.traces import detect_traces
+
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(65536)
+    except OSError:
+        return None
+    if detect_traces(head):
+        return "traces"
+    return "profile" if detect_profile(head) else None
 
 
 # --- Composing the answer ---------------------------------------------------------------------

@@ -16,16 +16,8 @@ from agent.offline import OfflineModel
 from agent.prompt import FindingBrief, HandoffPacket, detect_deference
 from agent.registry import Partner, Registry
 from agent.runtime import Runtime
-from tools.secrets import mask_and_list_secrets as mask_secrets
 from tools.registry import TOOLS
-
-
-def _tool_ready(name: str) -> bool:
-    try:
-        TOOLS[name].openai_schema()
-    except Exception:
-        return False
-    return True
+from tools.secrets import mask_and_list_secrets as mask_secrets
 
 
 @pytest.fixture
@@ -44,12 +36,8 @@ def test_spanish_metrics_answer_is_spanish_and_uses_the_persona_targets(team_dir
     assert result.persona == "performance-engineer"
     assert result.answer.startswith("## Diagnóstico — Performance Engineer")
     assert "Próximos pasos" in result.answer
-    if _tool_ready("thresholds"):
-        assert [c.tool for c in result.tool_calls][:1] == ["thresholds"]
-        assert result.tool_calls[0].arguments.get("persona_path", "").endswith("performance-engineer.md")
-    else:
-        # No tool yet: the answer still carries the persona's own latency targets.
-        assert "P95 Latency" in result.answer
+    assert [c.tool for c in result.tool_calls][:1] == ["thresholds"]
+    assert result.tool_calls[0].arguments.get("persona_path", "").endswith("performance-engineer.md")
 
 
 def test_english_explain_plan_runs_the_analyzer_and_hands_off_to_the_owner(team_dir):
@@ -60,19 +48,18 @@ def test_english_explain_plan_runs_the_analyzer_and_hands_off_to_the_owner(team_
     codes = {f.code for f in result.findings}
     assert codes, "the explain tool found nothing in a plan that spills a sort to disk"
     owners = {f.handoff for f in result.findings if f.handoff}
-    if "data-engineer" in owners:
-        assert [s.persona for s in result.trail] == ["performance-engineer", "data-engineer"]
-        assert result.trail[1].by == "finding"
-        assert result.segments[1].text.startswith("## Diagnosis — Data Engineer")
-        assert "Received from Performance Engineer" in result.segments[1].text
-        assert any("handed off to Data Engineer" in n for n in result.notices)
+    assert "data-engineer" in owners
+    assert [s.persona for s in result.trail] == ["performance-engineer", "data-engineer"]
+    assert result.trail[1].by == "finding"
+    assert result.segments[1].text.startswith("## Diagnosis — Data Engineer")
+    assert "Received from Performance Engineer" in result.segments[1].text
+    assert any("handed off to Data Engineer" in n for n in result.notices)
 
 
 def test_hop_limit_stops_a_runtime_handoff_with_a_message(team_dir):
     with _runtime(team_dir, max_hops=0) as rt:
         result = rt.ask(f"¿Por qué es lenta esta consulta?\n\n{PLAN}", persona="performance-engineer")
-    if not any(f.handoff == "data-engineer" and f.severity != "info" for f in result.findings):
-        pytest.skip("the explain tool does not name an owner for these findings")
+    assert any(f.handoff == "data-engineer" and f.severity != "info" for f in result.findings)
     assert [s.persona for s in result.trail] == ["performance-engineer"]
     assert any("límite de 0 traspasos" in n for n in result.notices)
 
@@ -189,16 +176,12 @@ DIFF = """diff --git a/app/orders.py b/app/orders.py
 def test_offline_model_calls_the_tool_the_message_carries(message, tool):
     from agent.offline import plan_tool_calls
 
-    if not _tool_ready(tool):
-        pytest.skip(f"the {tool} tool is not built yet")
-    planned = plan_tool_calls(message, {name for name in TOOLS if _tool_ready(name)}, persona_path=str(ROOT / "personas" / "performance-engineer.md"))
+    planned = plan_tool_calls(message, set(TOOLS), persona_path=str(ROOT / "personas" / "performance-engineer.md"))
     assert tool in [name for name, _ in planned]
     assert TOOLS[tool].call(dict(planned)[tool]).tool  # the arguments are valid for the real tool
 
 
 def test_offline_caching_request_returns_generated_code(team_dir):
-    if not _tool_ready("cache_pattern"):
-        pytest.skip("the cache_pattern tool is not built yet")
     with _runtime(team_dir) as rt:
         result = rt.ask("Escríbeme el código para cachear get_user por user_id 10 minutos en Redis",
                         persona="performance-engineer")
@@ -247,7 +230,7 @@ def test_prices_parser_raises_only_input_error(raw):
 def test_message_inspection_and_deference_never_fail(text):
     from agent.offline import plan_tool_calls
 
-    planned = plan_tool_calls(text, {name for name in TOOLS if _tool_ready(name)})
+    planned = plan_tool_calls(text, set(TOOLS))
     assert all(isinstance(args, dict) for _, args in planned)
     partners = [Partner("data-engineer", "Data Engineer", "Database tuning")]
     found = detect_deference(text, partners, {"data-engineer": "Data Engineer"})
@@ -257,8 +240,27 @@ def test_message_inspection_and_deference_never_fail(text):
 def test_owner_outside_the_partners_is_offered_not_handed_off(team_dir):
     with _runtime(team_dir) as rt:
         result = rt.ask(f"Why is this slow?\n{PLAN}", persona="devops-engineer")  # partners: performance-engineer
-    if not any(f.handoff == "data-engineer" and f.severity != "info" for f in result.findings):
-        pytest.skip("the explain tool does not name an owner for these findings")
+    assert any(f.handoff == "data-engineer" and f.severity != "info" for f in result.findings)
     assert [s.persona for s in result.trail] == ["devops-engineer"]
     assert any(n.startswith("→ Data Engineer could take this next") and "--persona data-engineer" in n
                for n in result.notices)
+
+
+def test_attached_json_artifacts_go_to_the_tool_their_content_needs(tmp_path):
+    """A py-spy `profile.json` (speedscope) goes to the profiler, an OTLP export to the trace analyzer."""
+    from agent.offline import plan_tool_calls
+
+    speedscope = tmp_path / "profile.json"
+    speedscope.write_text(json.dumps({
+        "$schema": "https://www.speedscope.app/file-format-schema.json",
+        "shared": {"frames": [{"name": "main"}, {"name": "work"}]},
+        "profiles": [{"type": "sampled", "name": "t", "unit": "seconds", "startValue": 0, "endValue": 1,
+                      "samples": [[0, 1], [0, 1]], "weights": [0.5, 0.5]}]}))
+    otlp = tmp_path / "export.json"
+    otlp.write_text(json.dumps({"resourceSpans": [{"resource": {}, "scopeSpans": [{"spans": [{
+        "traceId": "0af7651916cd43dd8448eb211c80319c", "spanId": "b7ad6b7169203331", "name": "GET /users",
+        "startTimeUnixNano": "1000000000", "endTimeUnixNano": "1200000000", "kind": 2}]}]}]}))
+    planned = dict(plan_tool_calls(f"where does the time go? {speedscope} and {otlp}", set(TOOLS)))
+    assert planned["profile"]["path"] == str(speedscope)
+    assert planned["traces"]["path"] == str(otlp)
+    assert TOOLS["profile"].call(planned["profile"]).data.total == 1.0

@@ -21,9 +21,9 @@ from tools.codecheck.config import ReviewConfig, parse_config
 from tools.codecheck.diff import FileDiff, parse_diff
 from tools.codecheck.pyctx import Module
 from tools.codecheck.rules import PYTHON_RULES, RULES, SECRET_RULE, Rule
-from tools.secrets import find_secrets, mask_secrets
 from tools.errors import InputError
 from tools.findings import Finding, Location, Report
+from tools.secrets import find_secrets, mask_secrets
 
 __all__ = ["CodecheckInput", "codecheck_tool", "run_codecheck", "parse_diff", "FileDiff", "RULES"]
 
@@ -53,7 +53,6 @@ class FileResult(BaseModel):
 
 class CodecheckData(BaseModel):
     files: list[FileResult] = Field(default_factory=list)
-    sql_rules: bool = True
     notes: list[str] = Field(default_factory=list)
 
 
@@ -66,13 +65,9 @@ def codecheck_tool(inp: CodecheckInput) -> Report:
 
 def run_codecheck(diffs: list[FileDiff] | None, files: dict[str, str], config: ReviewConfig) -> Report:
     """Check parsed diffs (or, with ``diffs=None``, every line of ``files``)."""
-    from tools.codecheck.sql import analyzer
-
     if diffs is None:
         diffs = [_whole_file(path, text) for path, text in files.items()]
-    data = CodecheckData(sql_rules=analyzer() is not None)
-    if not data.sql_rules:
-        data.notes.append("SQL rules skipped: the SQL analyzer (tools.sql.analyze_sql) is not available")
+    data = CodecheckData()
     findings: list[Finding] = []
     for fd in diffs:
         result = FileResult(path=fd.path, old_path=fd.old_path, status=fd.status, binary=fd.binary,
@@ -110,9 +105,8 @@ def _check_file(fd: FileDiff, content: str | None, config: ReviewConfig, result:
             result.skipped = "Python source does not parse"
         for mod in parsed:
             out += _python_findings(mod, fd, config)
-            if data.sql_rules:
-                out += _sql_in_python(mod, fd, config, data)
-    elif fd.path.endswith(".sql") and data.sql_rules:
+            out += _sql_in_python(mod, fd, config, data)
+    elif fd.path.endswith(".sql"):
         result.checked.append("sql")
         text = content if content is not None else "\n".join(_sparse_rows(fd.new_side))
         out += _sql_findings(text, fd, 0, config, data)
@@ -324,6 +318,4 @@ def _summary(findings: list[Finding], data: CodecheckData) -> str:
     checked = sum(1 for f in data.files if f.checked)
     text = (f"{len(findings)} findings ({counts['error']} errors, {counts['warning']} warnings, "
             f"{counts['info']} info) in {checked} checked files of {len(data.files)} changed")
-    if not data.sql_rules:
-        text += "; SQL rules skipped (SQL analyzer not available)"
     return text

@@ -1,7 +1,6 @@
 """SQL rules, delegated to the SQL analyzer (tools.sql): in .sql files and SQL string literals in Python.
 
-The analyzer is imported lazily and optionally: without it the Python rules still run and the
-report says the SQL rules were skipped (no finding is invented for it).
+The analyzer (and sqlglot behind it) is imported only when a text may hold a kept anti-pattern.
 """
 
 from __future__ import annotations
@@ -23,20 +22,12 @@ _DML = re.compile(r"\b(?:delete|update)\b", re.I)
 _WHERE = re.compile(r"\bwhere\b", re.I)
 
 
-def analyzer():
-    """tools.sql.analyze_sql, or None while that module does not provide it."""
-    try:
-        from tools.sql import analyze_sql
-    except ImportError:
-        return None
-    return analyze_sql
-
-
 def check_sql(text: str, path: str, line_offset: int = 0) -> list[Finding]:
-    """The analyzer's findings of the kinds this review keeps (empty when the analyzer is absent)."""
-    analyze_sql = analyzer()
-    if analyze_sql is None or not may_have_findings(text):
+    """The analyzer's findings of the kinds this review keeps."""
+    if not may_have_findings(text):
         return []
+    from tools.sql import analyze_sql
+
     findings = analyze_sql(text, path=path, dialect="postgres", line_offset=line_offset)
     return [f for f in findings if f.kind in SQL_KINDS]
 
