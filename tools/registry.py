@@ -121,6 +121,13 @@ TOOLS: dict[str, ToolSpec] = {
             "tools.db:DbExplainInput",
             side_effects=True,
         ),
+        ToolSpec(
+            "db_health",
+            "Check a live PostgreSQL: seq-scan-heavy tables, unused/duplicate indexes, cache hit ratio, connections.",
+            "tools.db:db_health_tool",
+            "tools.db:DbHealthInput",
+            side_effects=True,
+        ),
     )
 }
 
