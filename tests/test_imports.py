@@ -39,6 +39,15 @@ def test_light_commands_do_not_import_the_llm_stack(args):
     (["sql", "-"], "SELECT * FROM orders WHERE status = 'open' OFFSET 5000"),
     (["thresholds", "--text", "P95 de 1.8 s, error rate 2%"], None),
     (["cache-pattern", "cache-aside"], None),
+    (["cache-pattern", "cache-aside", "--json"], None),
+    (["profile", "-"], "main;handler;db.query 700\nmain;handler;render 200\n"),
+    (["traces", "-"], '{"data": [{"traceID": "t1", "processes": {"p1": {"serviceName": "api"}}, "spans": [{'
+                      '"traceID": "t1", "spanID": "s1", "operationName": "GET /", "startTime": 1, "duration": 5, '
+                      '"processID": "p1", "references": []}]}]}'),
+    (["review", "--offline", "--diff", "-"],
+     "diff --git a/a.py b/a.py\n--- a/a.py\n+++ b/a.py\n@@ -0,0 +1 @@\n+import requests; requests.get('u')\n"),
+    (["db", "--help"], None),
+    (["loadtest", "http://127.0.0.1:9/", "--script-only"], None),
 ])
 def test_tool_commands_do_not_import_the_llm_stack(args, stdin):
     assert not _imported_modules(args, stdin) & set(HEAVY)
