@@ -13,9 +13,10 @@ $(BIN)/lmagent: pyproject.toml
 
 install: $(BIN)/lmagent
 
-# The main job on the embedded default (offline, no LLM): route a question and answer it.
+# The main job on the embedded default (offline, no LLM): route a question, then answer it.
 run: install
 	$(BIN)/lmagent route "¿por qué mi endpoint tiene un P95 de 2 segundos?"
+	$(BIN)/lmagent ask --offline --db none "¿por qué mi endpoint tiene un P95 de 2 segundos y un error rate del 2%?"
 
 services:
 	bash .ci/services
