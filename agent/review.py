@@ -24,9 +24,9 @@ from pydantic import BaseModel, Field, SkipValidation
 from tools.codecheck import run_codecheck
 from tools.codecheck.config import ReviewConfig
 from tools.codecheck.diff import FileDiff, parse_diff
-from tools.secrets import mask_secrets
 from tools.errors import InputError
 from tools.findings import SEVERITY_RANK, Finding, Report
+from tools.secrets import mask_secrets
 
 DEFAULT_MODEL = "gpt-4o-mini"
 DEFAULT_BUDGET = 6000  # tokens of diff excerpt sent to the LLM
