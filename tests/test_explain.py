@@ -163,6 +163,45 @@ def test_deeply_nested_text_plan_is_an_input_error_and_moderate_depth_works(run_
     assert json.loads(out)["stats"]["nodes"] == 150
 
 
+_PATHOLOGICAL = [
+    # Found by fuzzing: a wrapped node name followed by JSON fragments used to backtrack for minutes.
+    "\n".join([
+        "  ->  Parallel Seq Scan on pgbench_accounts_1  (cost=0.00..7029.",
+        "  ->  Index Scan using pgbench_branches_pkey on pgbenc",
+        '          "Rows Removed by Filter": 1231          ↵',
+        "[                                                 ↵",
+        '          "Relation Name": "part_0",              +',
+        '|       "Total Cost": 2017.80,                      +|',
+        '       "Parallel Aware": false,                    ↵',
+        '           "Actual Rows": 15,                      ↵',
+    ]),
+    "Seq Scan on " + "x" * 40 + ' "y""z" w  (cost=0.00..1.00 rows=1 width=4)',
+    "Limit  (cost=0.00..1.00 rows=1 width=4)\n  Worker 1:" + " " * 200_000 + "x",
+    "Limit  (cost=0.00..1.00 rows=1 width=4)\nTrigger " + "a for constraint " * 20_000 + ": time=1.0 calls=1",
+    "Seq Scan on t  (cost=0.00..1.00 rows=1 width=4)\n  Filter: (" + "a " * 100_000 + "= 1)",
+    "Limit  (cost=0.00..1.00 rows=1 width=4)\n  Buffers: " + "shared " * 100_000,
+    "QUERY PLAN\n" + "|" + " " * 100_000 + "+",
+    "z" * 5_000_000,
+]
+
+
+def test_pathological_lines_finish(tmp_path):
+    """Inputs crafted against regex backtracking: each must finish (a subprocess guards the hang)."""
+    import subprocess
+    import sys
+
+    for index, text in enumerate(_PATHOLOGICAL):
+        path = tmp_path / f"p{index}.txt"
+        path.write_text(text)
+        code = (
+            "import sys; from tools.errors import InputError; from tools.explain import parse_plan, analyze\n"
+            "try:\n    analyze(parse_plan(open(sys.argv[1]).read()), verbose=True)\n"
+            "except InputError:\n    pass\n"
+        )
+        done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, (index, done.stderr[-500:])
+
+
 _plan_line = st.one_of(
     st.sampled_from(PARALLEL.splitlines() + INITPLAN.splitlines() + TRIGGERS_JIT.splitlines()),
     st.text(alphabet=" ->()=.:0123456789abcdefghijklmnopqrstuvwxyzSWP│|+↵\"'\t", max_size=80),

@@ -18,7 +18,6 @@ _RULE_CHARS = re.compile(r"[-─═]{3}")
 _RULE_START = frozenset("+|│║┌└├╞╔╚╟╠═─-")
 _HEADER = re.compile(r"^\s*[|│║]?\s*QUERY PLAN\s*[|│║]?\s*$")
 _FOOTER = re.compile(r"^\(\d+ [^\s()]+\)$")  # "(9 rows)", "(1 row)", "(8 lignes)"
-_NEWLINE_MARK = re.compile(r"\s*[+↵]$")
 _PSQL_TIMING = re.compile(r"^(Time|Temps|Zeit|Tiempo): [\d.,]+ ms")
 
 
@@ -51,7 +50,9 @@ def unframe(text: str) -> list[str]:
                 line = trimmed[:-1]
         if start is not None or left or right:
             # psql pads cells with spaces and marks embedded newlines with '+' or '↵'.
-            line = _NEWLINE_MARK.sub("", line.rstrip()) if line.rstrip().endswith(("+", "↵")) else line
+            trimmed = line.rstrip()
+            if trimmed.endswith(("+", "↵")):
+                line = trimmed[:-1].rstrip()
         out.append(line)
     return out
 

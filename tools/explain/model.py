@@ -179,8 +179,6 @@ class PlanStats(BaseModel):
 class ExplainPlan(BaseModel):
     """A parsed and measured plan: the tree plus the statement-level facts."""
 
-    model_config = ConfigDict(arbitrary_types_allowed=False)
-
     plan: PlanNode
     stats: PlanStats
     planning: dict[str, Any] | None = None  # planning buffers / memory

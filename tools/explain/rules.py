@@ -62,7 +62,7 @@ def _removed_total(node: PlanNode, key: str = "Rows Removed by Filter") -> float
 
 
 _COLUMN = re.compile(
-    r"\(*(?:[a-z_][\w$]*\.)?\"?([a-z_][\w$ ]*?)\"?\)*\s*(?:=|<>|!=|<=|>=|<|>|~~\*?|!~~\*?|~\*?|IS\b|@>|<@|&&)",
+    r'(?:[a-z_][\w$]*\.)?(?:"([^"]+)"|([a-z_][\w$]*))\)*\s*(?:=|<>|!=|<=|>=|<|>|~~\*?|!~~\*?|~\*?|IS\b|@>|<@|&&)',
     re.IGNORECASE,
 )
 _LITERAL = re.compile(r"'(?:[^']|'')*'")
@@ -75,7 +75,7 @@ def filter_columns(expression: str) -> list[str]:
     seen: list[str] = []
     expression = _CAST.sub("", _LITERAL.sub("''", expression))
     for match in _COLUMN.finditer(expression):
-        name = match[1].strip()
+        name = match[1] or match[2]
         if name and name.lower() not in _NOT_COLUMNS and not name[0].isdigit() and name not in seen:
             seen.append(name)
     return seen

@@ -27,15 +27,12 @@ _SUBPLAN = re.compile(r"^(?P<indent>\s*)(?P<kind>SubPlan|InitPlan)\b(?P<rest>.*)
 _CTE = re.compile(r"^(?P<indent>\s*)CTE\s+(?P<name>\S+)\s*$")
 _WORKER = re.compile(
     rf"^(?P<indent>\s*)Worker\s+(?P<num>\d+):\s*(?:actual\s+(?:time=(?P<ast>{_NUM})\.\.(?P<att>{_NUM})\s+)?"
-    rf"rows=(?P<ar>{_NUM})\s+loops=(?P<al>\d+)|(?P<never>never\s+executed))?\s*(?P<rest>.*?)\s*$"
+    rf"rows=(?P<ar>{_NUM})\s+loops=(?P<al>\d+)|(?P<never>never\s+executed))?\s*(?P<rest>.*)$"
 )
 _PROPERTY = re.compile(r"\s*(?P<key>[A-Za-z][A-Za-z0-9 /()_-]*?):(?:\s|$)")
 _TIME = re.compile(rf"^\s*(?P<what>Planning|Execution|Total)\s+(?:time|runtime):\s*(?P<ms>{_NUM})\s*ms\s*$", re.I)
-_TRIGGER = re.compile(
-    rf"^\s*Trigger\s+(?P<name>.+?)(?:\s+for\s+constraint\s+(?P<constraint>.+?))?(?:\s+on\s+(?P<rel>\S+))?"
-    rf":\s+time=(?P<time>{_NUM})\s+calls=(?P<calls>\d+)\s*$"
-)
-_KV = re.compile(r"([a-z][a-z /-]*?)=(\S+)")
+_TRIGGER = re.compile(rf"^\s*Trigger\s+(?P<head>.*):\s+time=(?P<time>{_NUM})\s+calls=(?P<calls>\d+)\s*$")
+_KV = re.compile(r"(buffers full|[a-z/-]+)=(\S+)")
 _SIZE_KB = re.compile(rf"^({_NUM})\s*kB$")
 _SPLIT_2SPACES = re.compile(r"\s{2,}")
 _NUMBER = re.compile(rf"^-?{_NUM}$")
@@ -60,7 +57,7 @@ KNOWN_NODE_TYPES = frozenset(
         "Hash",
     }
 )
-_IDENT = r'(?:"(?:[^"]|"")*"|[^\s"]+)+'
+_IDENT = r'(?:"(?:[^"]|"")*"|[^\s"])+'  # no nested "+": it would backtrack exponentially
 _USING = re.compile(rf"^(?P<type>.+?)\s+using\s+(?P<index>{_IDENT})(?:\s+on\s+(?P<rel>{_IDENT})(?:\s+(?P<alias>{_IDENT}))?)?$")
 _ON = re.compile(rf"^(?P<type>.+?)\s+on\s+(?P<rel>{_IDENT})(?:\s+(?P<alias>{_IDENT}))?$")
 _SCAN_ALIAS = re.compile(rf"^(?P<type>.+?\s+Scan)\s+(?P<alias>{_IDENT})$")  # pre-9.0 "Subquery Scan x"
@@ -308,11 +305,16 @@ def parse_text(lines: list[str], path: str | None = None) -> dict[str, Any]:
             section = None
             continue
         if (match := _TRIGGER.match(line)) is not None:
-            trigger: dict[str, Any] = {"Trigger Name": match["name"]}
-            if match["constraint"]:
-                trigger["Constraint Name"] = match["constraint"]
-            if match["rel"]:
-                trigger["Relation"] = _ident(match["rel"])
+            # "Trigger <name>[ for constraint <constraint>][ on <relation>]"
+            head, _, relation = match["head"].rpartition(" on ")
+            if not head:
+                head, relation = relation, ""
+            name, _, constraint = head.partition(" for constraint ")
+            trigger: dict[str, Any] = {"Trigger Name": name}
+            if constraint:
+                trigger["Constraint Name"] = constraint
+            if relation:
+                trigger["Relation"] = _ident(relation)
             trigger["Time"] = _num(match["time"])
             trigger["Calls"] = int(match["calls"])
             root.setdefault("Triggers", []).append(trigger)
@@ -367,8 +369,8 @@ def parse_text(lines: list[str], path: str | None = None) -> dict[str, Any]:
                 worker = _worker(owner, int(match["num"]))
                 if match["al"] is not None or match["never"]:
                     _actuals(worker, match)
-                if match["rest"]:
-                    _property(worker, match["rest"], path, number)
+                if match["rest"].strip():
+                    _property(worker, match["rest"].strip(), path, number)
                 stack.append(_Frame(indent, "worker", worker, owner))
                 continue
         # Top-level sections and properties (Settings & co. can only be top-level, whatever the indent).
