@@ -315,7 +315,7 @@ class _GraphBuilder:
     def _handoff(self, state: ConversationState, src: str, dst: str, by: str, reason: str, lang: str,
                  update: dict[str, Any], summary: str = "", open_question: str = "") -> Command:
         reports = update.get("reports", state.get("reports", []))
-        findings = [FindingBrief(code=f.code, severity=f.severity, message=f.message, suggestion=f.suggestion,
+        findings = [FindingBrief(code=f.code, kind=f.kind, severity=f.severity, message=f.message, suggestion=f.suggestion,
                                  tool=r.tool)
                     for r in (Report.model_validate(e["report"]) for e in reports) for f in r.ranked()]
         findings.sort(key=lambda f: -SEVERITY_RANK[f.severity])

@@ -16,8 +16,10 @@ import os
 import re
 from typing import Any
 
+from agent.advice import advise
 from agent.language import detect_language
 from agent.llm import ModelRequest, ModelResponse, ToolCall, Usage
+from agent.prompt import FindingBrief
 from tools.findings import Finding, Report
 from tools.text import fold
 
@@ -166,7 +168,9 @@ _HEADINGS = {
            "handoff": "Traspaso", "refs": "Secciones de la persona usadas", "received": "Recibido de",
            "no_data": "El mensaje no trae datos medibles (plan, métricas, SQL, perfil); esto es lo que "
                       "revisaría según mi guía",
-           "found": "{n} hallazgo(s); el más grave", "clean": "Las herramientas no encontraron problemas",
+           "found": "{n} {noun}; el más grave es", "noun": ("hallazgo", "hallazgos"),
+           "clean": "Las herramientas no encontraron problemas",
+           "received_findings": "{n} {noun} ({codes}) y su diagnóstico",
            "ask_for": "Para un diagnóstico con números, comparte", "owner": "dueño del arreglo",
            "generated": "Generado con {tools}; el código está abajo.",
            "collab": "colaboración"},
@@ -174,7 +178,9 @@ _HEADINGS = {
            "handoff": "Handoff", "refs": "Persona sections used", "received": "Received from",
            "no_data": "The message carries no measurable data (plan, metrics, SQL, profile); this is what "
                       "I would check, from my playbook",
-           "found": "{n} finding(s); the most severe", "clean": "The tools found no problems",
+           "found": "{n} {noun}; the most severe is", "noun": ("finding", "findings"),
+           "clean": "The tools found no problems",
+           "received_findings": "{n} {noun} ({codes}) and their diagnosis",
            "ask_for": "For a diagnosis with numbers, share", "owner": "owns the fix",
            "generated": "Generated with {tools}; the code is below.",
            "collab": "collaboration"},
@@ -212,6 +218,45 @@ def _section_points(persona, scored, limit: int = 5) -> list[str]:
     return points[:limit]
 
 
+def _noun(h: dict[str, Any], n: int) -> str:
+    return h["noun"][0 if n == 1 else 1]
+
+
+def _steps(ordered: list[Finding], lang: str, limit: int, measured: list[Finding] = ()) -> list[str]:
+    """One next step per finding kind, in ``lang``; a kind's advice quotes the ``measured`` finding's numbers."""
+    with_numbers = {}
+    for f in measured:
+        with_numbers.setdefault(f.kind, f)
+    steps: list[str] = []
+    for kind in dict.fromkeys(f.kind for f in ordered):
+        finding = with_numbers.get(kind) or next(f for f in ordered if f.kind == kind)
+        step = advise(finding, lang)
+        if step and step not in steps:
+            steps.append(step)
+    return steps[:limit]
+
+
+_CHECKLIST_TITLE = re.compile(r"checklist|optimiz|optimizaci", re.I)
+_CHECKLIST_ITEM = re.compile(r"^\s*[-*]\s+\[[ xX]\]\s+(.+?)\s*$", re.M)
+
+
+def checklist_items(persona, text: str, limit: int = 3) -> list[str]:
+    """The persona's checklist lines (``- [ ] ...`` under a checklist/optimization heading) that share the
+    most terms with ``text``, scored with the router's normalization so Spanish and English meet."""
+    from agent.router import terms
+
+    wanted = set(terms(text))
+    scored: list[tuple[int, int, str]] = []
+    for section in persona.walk_sections():
+        if not _CHECKLIST_TITLE.search(fold(section.title)):
+            continue
+        for item in _CHECKLIST_ITEM.findall(section.text):
+            score = len(wanted & set(terms(item)))
+            if score and all(item != s for _, _, s in scored):
+                scored.append((-score, len(scored), item))
+    return [item for _, _, item in sorted(scored)[:limit]]
+
+
 def _strip_code(text: str) -> str:
     return re.sub(r"```.*?(```|\Z)", "", text, flags=re.S)
 
@@ -232,34 +277,42 @@ def compose(req: ModelRequest) -> str:
     reports = _reports(req.reports)
     findings: list[Finding] = Report(tool="all", findings=[f for r in reports for f in r.findings]).ranked()
     packet = req.packet or {}
+    received = [Finding(code=f.code, kind=f.kind, severity=f.severity, message=f.message, suggestion=f.suggestion)
+                for f in (FindingBrief.model_validate(b) for b in packet.get("findings", []))]
     lines = [f"## {h['diagnosis']} — {persona.name}"]
     if packet:
-        lines.append(f"{h['received']} {packet.get('from_persona')}: {packet.get('reason')}")
+        what = (h["received_findings"].format(n=len(received), noun=_noun(h, len(received)),
+                                              codes=", ".join(f"{f.code} {f.kind}".strip() for f in received))
+                if received else packet.get("reason"))
+        lines += [f"{h['received']} {packet.get('from_persona')}: {what}.", ""]
     if findings:
-        lines.append(f"{h['found'].format(n=len(findings))}: {findings[0].message}")
+        top = findings[0]
+        where = f" ({top.location})" if top.location is not None and str(top.location) else ""
+        lines.append(f"{h['found'].format(n=len(findings), noun=_noun(h, len(findings)))} "
+                     f"{top.code} {top.kind}{where}.")
     elif any(r.tool not in _GENERATORS for r in reports):
         lines.append(h["clean"] + ".")
     elif reports:
         lines.append(h["generated"].format(tools=", ".join(r.tool for r in reports)))
-    elif packet.get("findings"):
-        top = packet["findings"][0]
-        lines.append(f"{top['code']}: {top['message']}")
+    elif received:
+        lines.append(f"{received[0].code} {received[0].kind}: {received[0].message}")
     else:
         lines.append(h["no_data"] + ".")
 
+    # After a handoff the sender already showed its evidence: the receiver adds only what is new.
+    known = {(f.code, f.message) for f in received}
+    evidence = [f"- {r.tool}: {r.summary}" for r in reports if r.summary]
+    evidence += [f"- {f.code} [{f.severity}] {f.message}" + (f" ({f.location})" if f.location and str(f.location) else "")
+                 for f in findings if (f.code, f.message) not in known][:6]
     if packet:
-        # The sender already showed the evidence: the receiver speaks to what it owns, from its playbook.
-        owned = [f for f in findings if f.handoff == persona.slug]
-        evidence = [f"- {f.code} [{f.severity}] {f.message}" for f in owned[:6]]
         if not reports:
-            evidence += [f"- {f['code']} [{f['severity']}] {f['message']}" for f in packet.get("findings", [])[:6]]
-        steps = list(dict.fromkeys(f.suggestion for f in owned if f.suggestion))[:4]
-        steps += _section_points(persona, req.sections, limit=3)
+            evidence += [f"- {f.code} [{f.severity}] {f.message}" for f in received[:6]]
+        owned = [f for f in findings if f.handoff == persona.slug]
+        steps = _steps([*owned, *received, *findings], lang, limit=4, measured=findings)
+        wanted = " ".join([req.user_text, *(f"{f.kind} {f.message}" for f in [*received, *findings])])
+        steps += [s for s in checklist_items(persona, wanted, limit=3) if s not in steps]
     else:
-        evidence = [f"- {r.tool}: {r.summary}" for r in reports if r.summary]
-        evidence += [f"- {f.code} [{f.severity}] {f.message}" + (f" ({f.location})" if f.location and str(f.location) else "")
-                     for f in findings[:6]]
-        steps = list(dict.fromkeys(f.suggestion for f in findings if f.suggestion))[:5]
+        steps = _steps(findings, lang, limit=5)
         if not steps:
             steps = _section_points(persona, req.sections)
     if evidence:

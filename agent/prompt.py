@@ -114,6 +114,7 @@ def system_prompt(persona: Persona, partners: list[Partner], sections: list[Scor
 
 class FindingBrief(BaseModel):
     code: str
+    kind: str = ""  # the receiver's next steps are keyed by kind (agent.advice)
     severity: str
     message: str
     suggestion: str | None = None

@@ -7,6 +7,7 @@ is ``postgres://`` (so several instances share one store), in memory or none on 
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import uuid
@@ -152,7 +153,9 @@ def turn_result(thread_id: str, state: dict[str, Any], names: dict[str, str]) ->
         calls.append(ToolCallRecord(tool=entry["tool"], persona=entry["persona"], arguments=entry["arguments"],
                                     summary=report.get("summary"), findings=len(report.get("findings", []))))
         for f in report.get("findings", []):
-            key = (f["code"], f["message"], str(f.get("location")))
+            # The same code at the same place is one problem, even when a second persona judged it
+            # against its own target (a different message): keep the first persona's finding.
+            key = (f["code"], json.dumps(f.get("location"), sort_keys=True) if f.get("location") else f["message"])
             if key not in seen:
                 seen.add(key)
                 findings.append(Finding.model_validate(f))

@@ -60,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
 
             print_json(result.model_dump(mode="json", by_alias=True, exclude_none=True))
         else:
+            from agent.language import detect_language
             from agent.render.runtime import print_turn
 
-            print_turn(result, runtime.names, answer=not live.streamed)
+            print_turn(result, runtime.names, answer=not live.streamed, lang=detect_language(message))
     return 0

@@ -126,6 +126,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _turn(runtime, message: str, thread_id: str, persona: str | None, max_cost: float | None) -> str | None:
+    from agent.language import detect_language
     from agent.llm import LLMError
     from agent.render import console
     from agent.render.runtime import LiveTurn, print_turn
@@ -141,7 +142,7 @@ def _turn(runtime, message: str, thread_id: str, persona: str | None, max_cost: 
         con.print("\n[yellow]interrupted: this turn is not saved[/]")
         return None
     on_event.end_line()
-    print_turn(result, runtime.names, answer=not on_event.streamed)
+    print_turn(result, runtime.names, answer=not on_event.streamed, lang=detect_language(message))
     return result.persona
 
 

@@ -15,7 +15,12 @@ def trail_text(result, names: dict[str, str]) -> str:
     return " ".join(steps)
 
 
-def usage_text(usage) -> str:
+_OFFLINE_USAGE = {"es": "modelo offline · sin tokens ni coste", "en": "offline model · no tokens, no cost"}
+
+
+def usage_text(usage, lang: str = "en") -> str:
+    if usage.calls and all(call.model == "offline" for call in usage.calls):
+        return _OFFLINE_USAGE.get(lang, _OFFLINE_USAGE["en"])
     usd = "unpriced" if usage.usd is None else f"${usage.usd:.4f}"
     thread = "" if usage.thread_usd is None else f", conversation ${usage.thread_usd:.4f}"
     per = ", ".join(f"{p} {'?' if v is None else f'${v:.4f}'}" for p, v in usage.by_persona.items())
@@ -23,8 +28,8 @@ def usage_text(usage) -> str:
             + (f" ({per})" if per and len(usage.by_persona) > 1 else ""))
 
 
-def print_turn(result, names: dict[str, str], *, answer: bool = True) -> None:
-    """Rich view of a turn; ``answer=False`` when the answer was already streamed."""
+def print_turn(result, names: dict[str, str], *, answer: bool = True, lang: str = "en") -> None:
+    """Rich view of a turn; ``answer=False`` when the answer was already streamed; ``lang`` of the message."""
     from rich.markdown import Markdown
     from rich.rule import Rule
 
@@ -42,7 +47,7 @@ def print_turn(result, names: dict[str, str], *, answer: bool = True) -> None:
     if result.tool_calls:
         con.print("[dim]tools: " + ", ".join(f"{c.tool} ({c.persona}, {c.findings} findings)"
                                               for c in result.tool_calls) + "[/]")
-    con.print(f"[dim]thread {result.thread_id} · {usage_text(result.usage)}[/]")
+    con.print(f"[dim]thread {result.thread_id} · {usage_text(result.usage, lang)}[/]")
 
 
 class LiveTurn:

@@ -1,0 +1,421 @@
+"""Next-step advice per finding kind, in Spanish and English, written once for every composer.
+
+Tools speak English (their messages and suggestions are data); an answer speaks the language of
+the user's message. This table is the answer's own voice for each kind a tool emits. A template
+may quote the finding's evidence: ``{field}`` placeholders only appear inside optional ``[[...]]``
+segments, which are dropped when the finding lacks that number, so every template renders for
+every finding of its kind. A kind missing here falls back to the tool's own suggestion.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import string
+from dataclasses import dataclass
+from typing import Any
+
+from tools.findings import Finding
+
+
+@dataclass(frozen=True)
+class Advice:
+    es: str
+    en: str
+
+
+_LATENCY = Advice(
+    es="Perfila el endpoint más lento (lmagent profile o trazas) y revisa sus consultas con lmagent explain"
+       "[[: {at} = {measured} y el objetivo es {target}]].",
+    en="Profile the slowest endpoint (lmagent profile or traces) and check its queries with lmagent explain"
+       "[[: {at} = {measured} against a target of {target}]].",
+)
+_WEB_VITAL = "[[ ({at} = {measured}; bueno {target})]]"
+_WEB_VITAL_EN = "[[ ({at} = {measured}; good {target})]]"
+
+ADVICE: dict[str, Advice] = {
+    # --- EXPLAIN plans (tools/explain/rules.py) ---
+    "seq_scan_large_filter": Advice(
+        es="Crea un índice en las columnas del filtro[[ ({columns})]] para que el scan no lea y descarte"
+           "[[ {rows_removed}]] filas; en producción, CREATE INDEX CONCURRENTLY.",
+        en="Index the filter columns[[ ({columns})]] so the scan stops reading and discarding[[ {rows_removed}]] "
+           "rows; in production use CREATE INDEX CONCURRENTLY."),
+    "disk_sort": Advice(
+        es="Sube work_mem para esta consulta[[ (SET LOCAL work_mem = '{work_mem_hint}'; derramó {disk} a disco)]] "
+           "o crea un índice que entregue las filas ya ordenadas[[ por ({sort_key})]].",
+        en="Raise work_mem for this query[[ (SET LOCAL work_mem = '{work_mem_hint}'; it spilled {disk} to disk)]] "
+           "or create an index that returns the rows already sorted[[ by ({sort_key})]]."),
+    "hash_batches": Advice(
+        es="La tabla hash no cabe en memoria[[ ({batches} lotes)]]: sube work_mem (o hash_mem_multiplier) para "
+           "esta consulta, o filtra antes el lado interno del join.",
+        en="The hash table does not fit in memory[[ ({batches} batches)]]: raise work_mem (or "
+           "hash_mem_multiplier) for this query, or filter the inner side of the join earlier."),
+    "hashagg_spill": Advice(
+        es="El HashAggregate derrama a disco[[ ({disk})]]: sube work_mem o hash_mem_multiplier para esta "
+           "consulta, o agrega menos grupos (filtra antes de agrupar).",
+        en="The HashAggregate spills to disk[[ ({disk})]]: raise work_mem or hash_mem_multiplier for this "
+           "query, or aggregate fewer groups (filter before grouping)."),
+    "row_misestimate": Advice(
+        es="Ejecuta ANALYZE en las tablas del nodo[[ (estimó {plan_rows} filas y salieron {actual_rows})]]; si "
+           "persiste, CREATE STATISTICS para columnas correlacionadas o sube default_statistics_target.",
+        en="Run ANALYZE on the node's tables[[ (estimated {plan_rows} rows, got {actual_rows})]]; if it "
+           "persists, CREATE STATISTICS for correlated columns or raise default_statistics_target."),
+    "lossy_bitmap": Advice(
+        es="Sube work_mem para que el bitmap sea exacto[[ ({lossy_blocks} bloques lossy obligan a recomprobar "
+           "filas)]], o usa un índice más selectivo.",
+        en="Raise work_mem so the bitmap stays exact[[ ({lossy_blocks} lossy blocks force row rechecks)]], "
+           "or use a more selective index."),
+    "nested_loop_many_loops": Advice(
+        es="Indexa la clave del join del lado interno[[ ({inner}, ejecutado {loops} veces)]] o actualiza "
+           "estadísticas para que el planificador elija un Hash Join.",
+        en="Index the join key of the inner side[[ ({inner}, run {loops} times)]] or refresh statistics so "
+           "the planner picks a Hash Join."),
+    "workers_not_launched": Advice(
+        es="Se planificaron[[ {planned}]] workers paralelos y arrancaron[[ {launched}]]: sube "
+           "max_parallel_workers y max_worker_processes, o baja la concurrencia de consultas paralelas.",
+        en="Planned[[ {planned}]] parallel workers, launched[[ {launched}]]: raise max_parallel_workers and "
+           "max_worker_processes, or lower the number of concurrent parallel queries."),
+    "jit_overhead": Advice(
+        es="Desactiva JIT para esta consulta (SET LOCAL jit = off) o sube jit_above_cost[[: JIT costó "
+           "{jit_ms} ms de {execution_ms} ms]].",
+        en="Turn JIT off for this query (SET LOCAL jit = off) or raise jit_above_cost[[: JIT took {jit_ms} ms "
+           "of {execution_ms} ms]]."),
+    "repeated_subplan_filter": Advice(
+        es="Reescribe la subconsulta correlacionada como JOIN o EXISTS[[; hoy se ejecuta {loops} veces]].",
+        en="Rewrite the correlated subquery as a JOIN or EXISTS[[; today it runs {loops} times]]."),
+    "heap_fetches": Advice(
+        es="Ejecuta VACUUM en la tabla para actualizar el visibility map[[ ({heap_fetches} heap fetches)]] "
+           "y revisa el autovacuum de esa tabla.",
+        en="VACUUM the table to refresh its visibility map[[ ({heap_fetches} heap fetches)]] and tune "
+           "autovacuum for that table."),
+    "low_cache_hit": Advice(
+        es="Las lecturas van a disco[[ ({shared_read} bloques leídos frente a {shared_hit} en caché)]]: un "
+           "índice más selectivo lee menos bloques; revisa también shared_buffers frente al working set.",
+        en="Reads go to disk[[ ({shared_read} blocks read vs {shared_hit} cached)]]: a more selective index "
+           "reads fewer blocks; also check shared_buffers against the working set."),
+    "planning_dominates": Advice(
+        es="La planificación pesa más que la ejecución[[ ({planning_ms} ms frente a {execution_ms} ms)]]: usa "
+           "prepared statements y revisa el número de particiones y joins.",
+        en="Planning costs more than execution[[ ({planning_ms} ms vs {execution_ms} ms)]]: use prepared "
+           "statements and check the number of partitions and joins."),
+    # --- SQL text (tools/sql/rules.py, tools/sql/indexes.py) ---
+    "parse_error": Advice(
+        es="Corrige la sintaxis o indica el dialecto correcto (--dialect); el resto del archivo sí se analizó.",
+        en="Fix the syntax or pass the right --dialect; the rest of the file was still analyzed."),
+    "select_star": Advice(
+        es="Lista solo las columnas que usa el código: menos I/O y red, y se hacen posibles los index-only scans.",
+        en="List only the columns the caller uses: less I/O and network, and index-only scans become possible."),
+    "leading_wildcard_like": Advice(
+        es="Un B-tree no sirve LIKE '%…': crea un índice trigram (pg_trgm, USING gin (col gin_trgm_ops)) o usa "
+           "búsqueda de texto completo.",
+        en="A B-tree cannot serve LIKE '%…': create a trigram index (pg_trgm, USING gin (col gin_trgm_ops)) or "
+           "use full-text search."),
+    "function_on_column": Advice(
+        es="La función oculta la columna a su índice: crea un índice de expresión con esa misma expresión o "
+           "reescribe la condición como rango sobre la columna.",
+        en="The function hides the column from its index: create an expression index on that exact expression "
+           "or rewrite the condition as a range on the bare column."),
+    "offset_pagination": Advice(
+        es="Cambia OFFSET por paginación por cursor (WHERE (clave, id) > ($ultima, $id) ORDER BY clave, id "
+           "LIMIT n): OFFSET lee y descarta cada fila saltada.",
+        en="Replace OFFSET with keyset pagination (WHERE (key, id) > ($last, $id) ORDER BY key, id LIMIT n): "
+           "OFFSET reads and discards every skipped row."),
+    "delete_without_where": Advice(
+        es="Añade un WHERE, o usa TRUNCATE si de verdad hay que vaciar la tabla.",
+        en="Add a WHERE clause, or use TRUNCATE if emptying the table is really intended."),
+    "update_without_where": Advice(
+        es="Añade un WHERE: un UPDATE de todas las filas reescribe la tabla entera y la llena de bloat.",
+        en="Add a WHERE clause: updating every row rewrites the whole table and bloats it."),
+    "order_by_random": Advice(
+        es="ORDER BY random() ordena la tabla entera: usa TABLESAMPLE SYSTEM o un rango aleatorio de ids con LIMIT.",
+        en="ORDER BY random() sorts the whole table: use TABLESAMPLE SYSTEM or a random id range with LIMIT."),
+    "not_in_subquery": Advice(
+        es="Usa NOT EXISTS en lugar de NOT IN (subconsulta): con un NULL nunca es verdadero y planifica mal.",
+        en="Use NOT EXISTS instead of NOT IN (subquery): one NULL makes it never true, and it plans badly."),
+    "or_across_columns": Advice(
+        es="Divide el OR entre columnas en UNION ALL de consultas indexadas, o asegura un índice por columna "
+           "(BitmapOr).",
+        en="Split the OR across columns into a UNION ALL of indexed queries, or give each column its own index "
+           "(BitmapOr)."),
+    "implicit_cross_join": Advice(
+        es="Añade la condición del join (JOIN … ON): sin ella cada fila se combina con todas las demás.",
+        en="Add the join condition (JOIN … ON): without it every row pairs with every other row."),
+    "missing_limit": Advice(
+        es="Añade LIMIT (y pagina): ORDER BY sin LIMIT ordena y devuelve la tabla entera.",
+        en="Add LIMIT (and paginate): ORDER BY without LIMIT sorts and returns the whole table."),
+    "count_star_for_existence": Advice(
+        es="Usa EXISTS (SELECT 1 …), que para en la primera fila, en lugar de COUNT(*) comparado con 0.",
+        en="Use EXISTS (SELECT 1 …), which stops at the first row, instead of comparing COUNT(*) with 0."),
+    "index_suggestion": Advice(
+        es="Crea el índice[[ ({create})]] con CONCURRENTLY en producción y comprueba el plan con lmagent db explain.",
+        en="Create the index[[ ({create})]] CONCURRENTLY in production and check the plan with lmagent db explain."),
+    # --- Query logs (tools/sql/querylog.py) and traces (tools/traces.py) share n_plus_one ---
+    "n_plus_one": Advice(
+        es="Junta las consultas repetidas[[ ({repeats} iguales)]] en una sola (JOIN, IN (...) o carga anticipada "
+           "del ORM: selectinload / prefetch_related).",
+        en="Batch the repeated queries[[ ({repeats} identical)]] into one (JOIN, IN (...) or ORM eager loading: "
+           "selectinload / prefetch_related)."),
+    "unparsed_lines": Advice(
+        es="Revisa el formato del log (log_line_prefix, log_min_duration_statement)[[: {unparsed} de {lines} líneas "
+           "no se reconocieron]].",
+        en="Check the log format (log_line_prefix, log_min_duration_statement)[[: {unparsed} of {lines} lines "
+           "were not recognized]]."),
+    "hot_query": Advice(
+        es="Optimiza primero esta consulta[[: {share} del tiempo de consultas en {calls} llamadas]]; mira su plan "
+           "con EXPLAIN (ANALYZE, BUFFERS) y si se puede cachear o llamar menos.",
+        en="Optimize this query first[[: {share} of query time over {calls} calls]]; read its plan with "
+           "EXPLAIN (ANALYZE, BUFFERS) and see whether it can be cached or called less."),
+    "slow_query": Advice(
+        es="Saca el plan de la ejecución más lenta[[ ({max_ms} ms)]] con EXPLAIN (ANALYZE, BUFFERS) y compáralo "
+           "con una ejecución rápida: suelen diferir parámetros o bloqueos.",
+        en="Get the plan of the slowest run[[ ({max_ms} ms)]] with EXPLAIN (ANALYZE, BUFFERS) and compare it "
+           "with a fast run: parameters or locks usually differ."),
+    # --- Live database health (tools/db.py) ---
+    "seq_scan_heavy": Advice(
+        es="Busca con pg_stat_statements las consultas que recorren esta tabla y crea el índice para su filtro.",
+        en="Find the queries that scan this table with pg_stat_statements and index their filter."),
+    "unused_index": Advice(
+        es="Confirma en réplicas y tras un ciclo completo de carga que no se usa, y bórralo (DROP INDEX "
+           "CONCURRENTLY): cada índice encarece las escrituras.",
+        en="Confirm on replicas and over a full load cycle that it is unused, then DROP INDEX CONCURRENTLY: "
+           "every index makes writes slower."),
+    "duplicate_index": Advice(
+        es="Borra uno de los índices duplicados (DROP INDEX CONCURRENTLY) tras comprobar que ninguno respalda "
+           "una restricción.",
+        en="Drop one of the duplicate indexes (DROP INDEX CONCURRENTLY) after checking neither backs a "
+           "constraint."),
+    "redundant_index": Advice(
+        es="El índice es prefijo de otro: bórralo si ninguna consulta depende de su tamaño menor.",
+        en="The index is a prefix of another: drop it unless a query depends on its smaller size."),
+    "low_cache_hit_ratio": Advice(
+        es="Revisa shared_buffers frente al working set y las consultas con más lecturas de disco "
+           "(pg_stat_statements, shared_blks_read).",
+        en="Check shared_buffers against the working set and the queries with the most disk reads "
+           "(pg_stat_statements, shared_blks_read)."),
+    "connection_usage": Advice(
+        es="Pon un pooler (PgBouncer en modo transaction) y dimensiona los pools de la aplicación con la Ley de "
+           "Little en vez de subir max_connections.",
+        en="Put a pooler in front (PgBouncer, transaction mode) and size the application pools with Little's law "
+           "instead of raising max_connections."),
+    # --- Metrics against persona targets (tools/thresholds.py) ---
+    "p50_latency": _LATENCY,
+    "p95_latency": _LATENCY,
+    "p99_latency": Advice(
+        es="Mira la cola: trazas de las peticiones más lentas (GC, bloqueos, esperas de pool, reintentos)"
+           "[[: {at} = {measured} y el objetivo es {target}]].",
+        en="Look at the tail: traces of the slowest requests (GC, locks, pool waits, retries)"
+           "[[: {at} = {measured} against a target of {target}]]."),
+    "latency_percentile": _LATENCY,
+    "error_rate": Advice(
+        es="Agrupa los errores por código de estado y endpoint[[ ({at} = {measured}, objetivo {target})]]; bajo "
+           "carga suelen ser pools agotados o timeouts: revisa la espera del pool y los timeouts de cada "
+           "dependencia.",
+        en="Group the errors by status code and endpoint[[ ({at} = {measured}, target {target})]]; under load "
+           "they are usually exhausted pools or timeouts: check pool wait time and each dependency's timeout."),
+    "apdex": Advice(
+        es="Apdex cuenta como frustradas las peticiones por encima de 4T y todos los errores: ataca la latencia "
+           "de cola y los errores[[ ({at} = {measured}, objetivo {target})]].",
+        en="Apdex counts requests over 4T and every error as frustrated: fix the tail latency and the errors"
+           "[[ ({at} = {measured}, target {target})]]."),
+    "throughput": Advice(
+        es="Encuentra el recurso saturado (CPU, pool, bloqueos) antes de añadir instancias"
+           "[[ ({at} = {measured}, objetivo {target})]].",
+        en="Find the saturated resource (CPU, pool, locks) before adding instances"
+           "[[ ({at} = {measured}, target {target})]]."),
+    "lcp": Advice(
+        es="Precarga y comprime el recurso LCP, quita CSS/JS que bloquea el render y sírvelo desde CDN" + _WEB_VITAL + ".",
+        en="Preload and compress the LCP resource, cut render-blocking CSS/JS, serve it from a CDN" + _WEB_VITAL_EN + "."),
+    "inp": Advice(
+        es="Parte las tareas largas (> 50 ms) de los manejadores de eventos y cede el hilo principal" + _WEB_VITAL + ".",
+        en="Break up long tasks (> 50 ms) in event handlers and yield to the main thread" + _WEB_VITAL_EN + "."),
+    "cls": Advice(
+        es="Reserva espacio para imágenes, anuncios y embeds (width/height o aspect-ratio)" + _WEB_VITAL + ".",
+        en="Reserve space for images, ads and embeds (width/height or aspect-ratio)" + _WEB_VITAL_EN + "."),
+    "fcp": Advice(
+        es="Inserta el CSS crítico en línea, difiere el JS no crítico y acelera la respuesta del servidor"
+           + _WEB_VITAL + ".",
+        en="Inline critical CSS, defer non-critical JS and speed up the server response" + _WEB_VITAL_EN + "."),
+    "ttfb": Advice(
+        es="Cachea en la CDN o en la aplicación y haz menos trabajo antes del primer byte" + _WEB_VITAL + ".",
+        en="Cache at the CDN or in the application and do less work before the first byte" + _WEB_VITAL_EN + "."),
+    "fid": Advice(
+        es="Mide INP en su lugar: FID dejó de ser Core Web Vital en marzo de 2024" + _WEB_VITAL + ".",
+        en="Measure INP instead: FID stopped being a Core Web Vital in March 2024" + _WEB_VITAL_EN + "."),
+    "fid_replaced_by_inp": Advice(
+        es="Sustituye FID por INP en tus objetivos y en la medición (web-vitals onINP).",
+        en="Replace FID with INP in your targets and measurements (web-vitals onINP)."),
+    "tbt": Advice(
+        es="Divide las tareas JavaScript largas y envía menos JavaScript en la primera carga" + _WEB_VITAL + ".",
+        en="Split long JavaScript tasks and ship less JavaScript on first load" + _WEB_VITAL_EN + "."),
+    "persona_metric": Advice(
+        es="Revisa la fila de la guía de la persona para esta métrica[[ ({at} = {measured}, objetivo {target})]] "
+           "y busca su causa con un perfil o trazas.",
+        en="Check the persona's playbook row for this metric[[ ({at} = {measured}, target {target})]] and find "
+           "its cause with a profile or traces."),
+    "unit_mismatch": Advice(
+        es="Indica el valor con su unidad (por ejemplo '95%' o '320ms') para poder compararlo[[ con {target}]].",
+        en="State the value with its unit (for example '95%' or '320ms') so it can be compared[[ with {target}]]."),
+    # --- Code review (tools/codecheck/rules) ---
+    "query_in_loop": Advice(
+        es="Saca la consulta del bucle[[ ({at})]]: carga todo de una vez (IN (...), JOIN o selectinload / "
+           "prefetch_related).",
+        en="Move the query out of the loop[[ ({at})]]: load everything at once (IN (...), JOIN or selectinload / "
+           "prefetch_related)."),
+    "redis_keys": Advice(
+        es="Cambia KEYS por SCAN con MATCH y COUNT[[ ({at})]], o guarda las claves en un set propio.",
+        en="Replace KEYS with SCAN using MATCH and COUNT[[ ({at})]], or keep the keys in a set of their own."),
+    "blocking_call_in_async": Advice(
+        es="Usa la versión async de la librería o llévalo a un hilo (asyncio.to_thread)[[ ({at})]]: la llamada "
+           "bloquea el event loop.",
+        en="Use the library's async variant or move it to a thread (asyncio.to_thread)[[ ({at})]]: the call "
+           "blocks the event loop."),
+    "http_without_timeout": Advice(
+        es="Pon un timeout explícito (connect y read) a la llamada HTTP[[ ({at})]]; sin él, un upstream colgado "
+           "retiene el worker.",
+        en="Give the HTTP call an explicit timeout (connect and read)[[ ({at})]]; without it a stuck upstream "
+           "holds the worker."),
+    "cache_set_without_ttl": Advice(
+        es="Añade un TTL a la escritura en caché (SET … EX segundos)[[ ({at})]], con algo de jitter para que no "
+           "expiren todas a la vez.",
+        en="Add a TTL to the cache write (SET … EX seconds)[[ ({at})]], with some jitter so entries do not all "
+           "expire at once."),
+    "unbounded_query_in_handler": Advice(
+        es="Pagina o limita la consulta del handler[[ ({at})]]: cargar todas las filas hace que latencia y memoria "
+           "crezcan con la tabla.",
+        en="Paginate or limit the handler's query[[ ({at})]]: loading every row makes latency and memory grow "
+           "with the table."),
+    "sync_sleep_retry": Advice(
+        es="Reintenta con backoff exponencial y jitter (tenacity, por ejemplo)[[ ({at})]] en lugar de time.sleep "
+           "con espera fija.",
+        en="Retry with exponential backoff and jitter (tenacity, for example)[[ ({at})]] instead of a fixed "
+           "time.sleep."),
+    "repeated_call_in_loop_invariant": Advice(
+        es="Calcula la llamada una vez antes del bucle[[ ({at})]]: devuelve lo mismo en cada iteración.",
+        en="Compute the call once before the loop[[ ({at})]]: it returns the same value on every iteration."),
+    "secret_in_diff": Advice(
+        es="Revoca y rota el secreto ya, quítalo del cambio[[ ({at})]] y léelo de una variable de entorno o del "
+           "gestor de secretos.",
+        en="Revoke and rotate the secret now, remove it from the change[[ ({at})]] and read it from an "
+           "environment variable or a secret manager."),
+    # --- Profiles (tools/profile.py) ---
+    "many_cheap_calls": Advice(
+        es="Reduce el número de llamadas[[ ({calls} llamadas)]]: agrupa el trabajo por lotes, sácalo del bucle o "
+           "indexa con un dict/set si es un bucle dentro de otro.",
+        en="Cut the number of calls[[ ({calls} calls)]]: batch the work, hoist it out of the loop, or index one "
+           "side in a dict/set if it is a loop inside a loop."),
+    "io_wait": Advice(
+        es="El proceso espera I/O[[ ({wait_pct}% del tiempo)]]: haz las llamadas en paralelo (async o un pool), "
+           "agrúpalas o cachea sus resultados.",
+        en="The process waits on I/O[[ ({wait_pct}% of the time)]]: run the calls concurrently (async or a pool), "
+           "batch them or cache their results."),
+    "memoization_candidate": Advice(
+        es="Memoiza la función (functools.lru_cache o una caché con TTL)[[: {calls} llamadas, {cum_pct}% del "
+           "tiempo]].",
+        en="Memoize the function (functools.lru_cache or a TTL cache)[[: {calls} calls, {cum_pct}% of the "
+           "time]]."),
+    "serialization_hotspot": Advice(
+        es="Usa un serializador más rápido (orjson, msgspec) o serializa menos datos[[ ({category}: {pct}% del "
+           "tiempo)]].",
+        en="Use a faster serializer (orjson, msgspec) or serialize less data[[ ({category}: {pct}% of the "
+           "time)]]."),
+    "db_driver_time": Advice(
+        es="El tiempo está en el driver de base de datos[[ ({pct}%)]]: revisa el plan de las consultas más "
+           "caras (lmagent explain) y cuántas se ejecutan por petición.",
+        en="The time is in the database driver[[ ({pct}%)]]: check the plans of the costliest queries "
+           "(lmagent explain) and how many run per request."),
+    "hot_spot": Advice(
+        es="Empieza por la función más caliente[[ ({at}, {self_pct}% del tiempo propio)]]: mide una "
+           "alternativa antes de tocar el resto.",
+        en="Start with the hottest function[[ ({at}, {self_pct}% self time)]]: measure an alternative before "
+           "touching the rest."),
+    # --- Traces (tools/traces.py) ---
+    "error_span": Advice(
+        es="Abre la traza del span con error[[ ({trace_id})]] y busca la excepción y el código de estado de la "
+           "dependencia.",
+        en="Open the trace of the failing span[[ ({trace_id})]] and look for the exception and the dependency's "
+           "status code."),
+    "slow_external_call": Advice(
+        es="Pon timeout y caché a la llamada externa[[ ({duration_ms} ms)]], o hazla en paralelo con el resto.",
+        en="Give the external call a timeout and a cache[[ ({duration_ms} ms)]], or run it concurrently with the "
+           "rest."),
+    "dominant_span": Advice(
+        es="Optimiza primero este span: domina el camino crítico[[ ({critical_ms} ms)]].",
+        en="Optimize this span first: it dominates the critical path[[ ({critical_ms} ms)]]."),
+    "sequential_calls": Advice(
+        es="Lanza en paralelo las llamadas independientes[[: {sequential_ms} ms en serie frente a {concurrent_ms} "
+           "ms en paralelo]].",
+        en="Run the independent calls concurrently[[: {sequential_ms} ms in sequence vs {concurrent_ms} ms "
+           "concurrently]]."),
+    # --- Cache patterns (tools/cache_patterns) ---
+    "pickle_deserialization": Advice(
+        es="Serializa la caché con JSON (o msgpack) en lugar de pickle: deserializar pickle de una caché "
+           "compartida permite ejecutar código.",
+        en="Serialize the cache with JSON (or msgpack) instead of pickle: unpickling from a shared cache can "
+           "execute code."),
+}
+
+_OPTIONAL = re.compile(r"\[\[(.*?)\]\]", re.S)
+
+
+def advise(finding: Finding, lang: str) -> str | None:
+    """The next step for a finding in ``lang`` ('es' or 'en'); the tool's suggestion for unknown kinds."""
+    advice = ADVICE.get(finding.kind)
+    if advice is None:
+        return finding.suggestion
+    values = _values(finding, lang)
+    return _OPTIONAL.sub(lambda m: _fill(m.group(1), values), advice.es if lang == "es" else advice.en)
+
+
+def placeholders(template: str) -> set[str]:
+    """Field names a template quotes."""
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def _fill(segment: str, values: dict[str, str]) -> str:
+    """The segment with its numbers, or nothing when the finding lacks one of them."""
+    names = placeholders(segment)
+    if not all(values.get(n) for n in names):
+        return ""
+    return segment.format_map(values)
+
+
+def _values(finding: Finding, lang: str) -> dict[str, str]:
+    evidence: dict[str, Any] = dict(finding.evidence or {})
+    values = {k: _show(v, lang) for k, v in evidence.items() if v is not None}
+    if finding.location is not None and str(finding.location):
+        values["at"] = str(finding.location)
+    value, unit = evidence.get("value"), evidence.get("unit")
+    if isinstance(value, (int, float)) and isinstance(unit, str):
+        from tools.metrics_text import format_value
+
+        values["measured"] = format_value(float(value), unit)
+    disk_kb = evidence.get("disk_kb")
+    if isinstance(disk_kb, (int, float)) and disk_kb > 0:
+        values["disk"] = (_show(round(disk_kb / 1024, 1), lang) + " MB" if disk_kb >= 1024
+                          else _show(round(disk_kb), lang) + " kB")
+        # Twice the spill, rounded up to a power of two: a sort needs more memory than it writes.
+        values["work_mem_hint"] = f"{2 ** math.ceil(math.log2(max(disk_kb * 2 / 1024, 1)))}MB"
+    repeats = evidence.get("count") or evidence.get("max_repeats")
+    if repeats:
+        values["repeats"] = _show(repeats, lang)
+    share = evidence.get("share")
+    if isinstance(share, (int, float)):
+        values["share"] = f"{share:.0%}"
+    return values
+
+
+def _show(value: Any, lang: str) -> str:
+    """A value as a sentence quotes it: integers grouped by thousands, lists joined."""
+    if isinstance(value, bool):
+        return ""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_show(v, lang) for v in value if v is not None)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int):
+        text = f"{value:,}"
+        return text.replace(",", ".") if lang == "es" else text
+    if isinstance(value, float):
+        text = f"{value:,.1f}"
+        return text.translate(str.maketrans(",.", ".,")) if lang == "es" else text
+    return str(value)
