@@ -354,6 +354,30 @@ ADVICE: dict[str, Advice] = {
            "execute code."),
 }
 
+# When a tool ran and found nothing, the useful next step is to look where the time really goes.
+CLEAN: dict[str, Advice] = {
+    "explain": Advice(
+        es="Este plan no muestra problemas: si el endpoint es lento, el tiempo está fuera de esta consulta "
+           "(perfila la petición) o en otra ejecución; captura el plan de una ejecución lenta con auto_explain.",
+        en="This plan shows no problem: if the endpoint is slow, the time is outside this query (profile the "
+           "request) or in another run; capture the plan of a slow run with auto_explain."),
+    "sql": Advice(
+        es="El texto de la consulta está bien: mide su plan real con EXPLAIN (ANALYZE, BUFFERS).",
+        en="The query text is fine: measure its real plan with EXPLAIN (ANALYZE, BUFFERS)."),
+    "thresholds": Advice(
+        es="Las métricas cumplen los objetivos de la persona: vigila su tendencia y la latencia de cola (P99).",
+        en="The metrics meet the persona's targets: watch their trend and the tail latency (P99)."),
+    "codecheck": Advice(
+        es="El diff no trae patrones de rendimiento conocidos: valida el cambio con un test de carga (lmagent loadtest).",
+        en="The diff has no known performance pattern: validate the change with a load test (lmagent loadtest)."),
+    "profile": Advice(
+        es="El perfil no tiene un punto caliente claro: perfila bajo carga real o mira las esperas con trazas.",
+        en="The profile has no clear hot spot: profile under real load or look at waits with traces."),
+    "traces": Advice(
+        es="Las trazas no muestran un cuello de botella: compara con trazas de las peticiones más lentas (P99).",
+        en="The traces show no bottleneck: compare with traces of the slowest requests (P99)."),
+}
+
 _OPTIONAL = re.compile(r"\[\[(.*?)\]\]", re.S)
 
 
@@ -364,6 +388,12 @@ def advise(finding: Finding, lang: str) -> str | None:
         return finding.suggestion
     values = _values(finding, lang)
     return _OPTIONAL.sub(lambda m: _fill(m.group(1), values), advice.es if lang == "es" else advice.en)
+
+
+def clean_advice(tool: str, lang: str) -> str | None:
+    """The next step after ``tool`` found nothing, in ``lang``."""
+    advice = CLEAN.get(tool)
+    return None if advice is None else (advice.es if lang == "es" else advice.en)
 
 
 def placeholders(template: str) -> set[str]:

@@ -16,7 +16,7 @@ import os
 import re
 from typing import Any
 
-from agent.advice import advise
+from agent.advice import advise, clean_advice
 from agent.language import detect_language
 from agent.llm import ModelRequest, ModelResponse, ToolCall, Usage
 from agent.prompt import FindingBrief
@@ -313,6 +313,8 @@ def compose(req: ModelRequest) -> str:
         steps += [s for s in checklist_items(persona, wanted, limit=3) if s not in steps]
     else:
         steps = _steps(findings, lang, limit=5)
+        if not steps and reports:
+            steps = list(dict.fromkeys(a for a in (clean_advice(r.tool, lang) for r in reports) if a))
         if not steps:
             steps = _section_points(persona, req.sections)
     if evidence:

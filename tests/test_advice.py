@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from runtime_helpers import PLAN, ROOT, make_team
 
-from agent.advice import ADVICE, advise, placeholders
+from agent.advice import ADVICE, advise, clean_advice, placeholders
 from agent.offline import OfflineModel
 from agent.registry import Registry
 from agent.runtime import Runtime, turn_result
@@ -181,3 +181,23 @@ def test_a_metric_judged_by_two_personas_is_one_row(tmp_path):
     state = {"messages": [{"role": "user", "content": "P95 de 2 s"}], "turn_start": 0, "reports": entries}
     result = turn_result("t", state, {})
     assert [f.message for f in result.findings] == [first[0]["message"]]
+
+
+CLEAN_PLAN = """Index Scan using orders_pkey on orders  (cost=0.29..8.30 rows=1 width=64) (actual time=0.010..0.011 rows=1 loops=1)
+  Index Cond: (id = 42)
+Planning Time: 0.1 ms
+Execution Time: 0.03 ms
+"""
+
+
+@pytest.mark.parametrize(("message", "lang", "heading"), [
+    (f"Why is this slow?\n{CLEAN_PLAN}", "en", "Next steps"),
+    (f"¿Por qué es lenta esta consulta?\n{CLEAN_PLAN}", "es", "Próximos pasos"),
+])
+def test_a_clean_tool_result_points_elsewhere_instead_of_listing_targets(tmp_path, message, lang, heading):
+    with _runtime(make_team(tmp_path / "team")) as rt:
+        result = rt.ask(message, persona="performance-engineer")
+    assert [c.tool for c in result.tool_calls] == ["explain"] and result.findings == []
+    steps = _steps(result.answer, heading)
+    assert clean_advice("explain", lang) in steps
+    assert "Target <" not in steps and "Critical <" not in steps
