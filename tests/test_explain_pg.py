@@ -199,9 +199,9 @@ def test_low_cache_hit_on_a_table_larger_than_the_scan_ring(db):
 
 def test_planning_dominates_on_a_many_way_join(db):
     db.execute("CREATE TABLE pj (id int PRIMARY KEY, ref int)")
-    joins = " ".join(f"JOIN pj t{i} ON t{i}.ref = t{i - 1}.id" for i in range(1, 19))
-    db.execute("SET join_collapse_limit = 20")
-    db.execute("SET from_collapse_limit = 20")
+    joins = " ".join(f"JOIN pj t{i} ON t{i}.ref = t{i - 1}.id" for i in range(1, 21))
+    db.execute("SET join_collapse_limit = 22")
+    db.execute("SET from_collapse_limit = 22")
     db.execute("SET geqo_threshold = 30")  # exhaustive join search: planning grows fast with joins
     finding, _ = check(db, f"SELECT * FROM pj t0 {joins} WHERE t0.ref = 1", "planning_dominates")
     assert finding.evidence["planning_ms"] > finding.evidence["execution_ms"]
