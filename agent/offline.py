@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from agent.advice import advise, clean_advice
@@ -222,7 +223,7 @@ def _noun(h: dict[str, Any], n: int) -> str:
     return h["noun"][0 if n == 1 else 1]
 
 
-def _steps(ordered: list[Finding], lang: str, limit: int, measured: list[Finding] = ()) -> list[str]:
+def _steps(ordered: list[Finding], lang: str, limit: int, measured: Iterable[Finding] = ()) -> list[str]:
     """One next step per finding kind, in ``lang``; a kind's advice quotes the ``measured`` finding's numbers."""
     with_numbers = {}
     for f in measured:
@@ -294,8 +295,9 @@ def compose(req: ModelRequest) -> str:
         lines.append(h["clean"] + ".")
     elif reports:
         lines.append(h["generated"].format(tools=", ".join(r.tool for r in reports)))
-    elif received:
-        lines.append(f"{received[0].code} {received[0].kind}: {received[0].message}")
+    elif received:  # nothing re-measured: the diagnosis is the sender's, in the user's language
+        lines.append(f"{h['found'].format(n=len(received), noun=_noun(h, len(received)))} "
+                     f"{received[0].code} {received[0].kind}.")
     else:
         lines.append(h["no_data"] + ".")
 
