@@ -41,6 +41,8 @@ _DIFF = re.compile(r"(?m)^(?:diff --git |@@ -\d+(?:,\d+)? \+\d+|--- a/|\+\+\+ b/
 _CACHE_WORDS = ("cache", "caching", "cachear", "redis", "memcache")
 _CODE_WORDS = ("code", "codigo", "implement", "write", "escrib", "genera", "example", "ejemplo", "pattern",
                "patron", "snippet", "muestra", "show me", "dame", "give me", "how do i", "como ")
+# "cachea get_user por user_id": naming a function or parameter asks for code too.
+_CODE_NAME = re.compile(r"\b[A-Za-z]\w*(?:_\w+|\(\))")
 _PROFILE_EXT = (".prof", ".pstats", ".speedscope.json", ".collapsed", ".folded", ".stacks")
 _PATH_TOKEN = re.compile(r"(?:^|\s)([\w./~-]+\.(?:prof|pstats|json|collapsed|folded|stacks|txt|log))\b")
 
@@ -100,19 +102,11 @@ def tool_arguments(tool: str, *, text: str | None = None, path: str | None = Non
 
 
 def _cache_arguments(text: str) -> dict[str, Any] | None:
-    """The cache-pattern tool's own chooser when it has one, else the request text."""
-    try:
-        from tools.cache_patterns import suggest_pattern
-    except ImportError:
-        return tool_arguments("cache_pattern", text=text)
+    """The cache-pattern generator's own reading of the request (None: not a caching request)."""
+    from tools.cache_patterns import suggest_pattern
+
     suggestion = suggest_pattern(text)
-    if suggestion is None:  # the generator's own reading: not a caching request after all
-        return None
-    if hasattr(suggestion, "model_dump"):
-        return suggestion.model_dump(mode="json", exclude_none=True)
-    if isinstance(suggestion, dict):
-        return suggestion
-    return tool_arguments("cache_pattern", text=text, extra={"pattern": suggestion})
+    return None if suggestion is None else suggestion.model_dump(mode="json", exclude_none=True)
 
 
 def plan_tool_calls(text: str, offered: set[str], persona_path: str | None = None) -> list[tuple[str, dict]]:
@@ -129,7 +123,7 @@ def plan_tool_calls(text: str, offered: set[str], persona_path: str | None = Non
     if "thresholds" in offered and _METRIC.search(text) and not _is_plan(text):
         calls.append(("thresholds", tool_arguments("thresholds", text=text, extra={"persona_path": persona_path})))
     if ("cache_pattern" in offered and any(w in folded for w in _CACHE_WORDS)
-            and any(w in folded for w in _CODE_WORDS)):
+            and (any(w in folded for w in _CODE_WORDS) or _CODE_NAME.search(text))):
         calls.append(("cache_pattern", _cache_arguments(text)))
     for m in _PATH_TOKEN.finditer(text):
         path = os.path.expanduser(m.group(1))

@@ -165,22 +165,28 @@ _IMPLIED_BY_STEM = {_stem(word): tuple(_stem(c) for c in concepts) for word, con
 def _normalize_token(tok: str) -> tuple[tuple[str, bool], ...]:
     """(canonical term, implied?) pairs for one token."""
     base = SYNONYMS.get(tok)
+    if base is None and tok.startswith("cache"):
+        base = "cache"  # Spanish conjugates the loanword: cachea, cacheamos, cacheado, cachees
     if base is None and tok.endswith("s"):
         base = SYNONYMS.get(tok[:-1]) or SYNONYMS.get(tok[:-2] if tok.endswith("es") else tok)
     stem = _stem(base or tok)
     return ((stem, False), *((c, True) for c in _IMPLIED_BY_STEM.get(stem, ())))
 
 
+_IDENTIFIER = re.compile(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b")
+
+
 @lru_cache(maxsize=4096)
 def _analyze(text: str) -> tuple[tuple[str, bool], ...]:
-    folded = fold(text)
+    # snake_case identifiers (get_user, user_id) name the user's code, not the topic: skip them.
+    folded = _IDENTIFIER.sub(" ", fold(text))
     for phrase, canon in PHRASES.items():
         if phrase in folded:
             folded = folded.replace(phrase, f" {canon} ")
     out: list[tuple[str, bool]] = []
     for tok in _TOKEN.findall(folded):
-        if tok in STOPWORDS or len(tok) < 2:
-            continue
+        if tok in STOPWORDS or len(tok) < 2 or tok.isdigit():
+            continue  # a bare number ("10 minutos") says nothing about who should answer
         out.extend(_normalize_token(tok))
     return tuple(out)
 

@@ -170,6 +170,7 @@ DIFF = """diff --git a/app/orders.py b/app/orders.py
     ("P95 de 1.8 s y error rate 2% en checkout", "thresholds"),
     ("LCP 4.2s en la home", "thresholds"),
     ("Escríbeme el código para cachear get_user por user_id 10 minutos en Redis", "cache_pattern"),
+    ("cachea get_user por user_id 10 minutos", "cache_pattern"),
     (f"review this diff please\n{DIFF}", "codecheck"),
     ("where does the time go?\nmain;handler;db.query 700\nmain;handler;render 200\nmain;gc 100", "profile"),
 ])
