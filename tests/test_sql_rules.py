@@ -258,6 +258,6 @@ def test_fuzz_analyze_never_raises(text, dialect):
 
 
 def test_pathologically_deep_statement_is_reported_not_raised():
-    deep = "SELECT id FROM t WHERE " + "lower(" * 400 + "email" + ")" * 400 + " = 1;\nDELETE FROM t"
+    deep = "SELECT id FROM t WHERE " + "lower(" * 5000 + "email" + ")" * 5000 + " = 1;\nDELETE FROM t"
     findings = analyze_sql(deep)
     assert [(f.kind, f.location.line) for f in findings] == [("parse_error", 1), ("delete_without_where", 2)]
