@@ -222,19 +222,19 @@ def join_wrapped(lines: list[str]) -> list[tuple[int, str]]:
     depth = 0
     base = None  # indentation of the first line; psql indents every plan line by one space
     for number, line in enumerate(lines, 1):
-        stripped = line.strip()
-        if not stripped:
+        unindented = line.lstrip()
+        if not unindented:
             depth = 0
             continue
-        indent = len(line) - len(line.lstrip())
+        indent = len(line) - len(unindented)
         if base is None:
             base = indent
         if out and indent < base:  # psql output never goes left of its first column
             prev_number, prev = out[-1]
-            out[-1] = (prev_number, prev + line.lstrip())
-        elif out and (depth > 0 or stripped.startswith(("(cost=", "(actual", "(never"))) and not _starts_element(line):
+            out[-1] = (prev_number, prev + unindented)
+        elif out and (depth > 0 or unindented.startswith(("(cost=", "(actual", "(never"))) and not _starts_element(line):
             prev_number, prev = out[-1]
-            out[-1] = (prev_number, prev + line if depth > 0 else prev.rstrip() + " " + stripped)
+            out[-1] = (prev_number, prev + line if depth > 0 else prev.rstrip() + " " + unindented.rstrip())
         else:
             out.append((number, line))
         depth = max(0, _paren_depth(out[-1][1]))
@@ -255,18 +255,8 @@ def _paren_depth(line: str) -> int:
         return 0
     if "'" not in line:
         return line.count("(") - line.count(")")
-    depth, quote = 0, ""
-    for ch in line:
-        if quote:
-            if ch == quote:
-                quote = ""
-        elif ch == "'":
-            quote = ch
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-    return depth
+    # Every other piece between single quotes is inside a string literal ('' escapes toggle twice).
+    return sum(piece.count("(") - piece.count(")") for piece in line.split("'")[::2])
 
 
 def parse_text(lines: list[str], path: str | None = None) -> dict[str, Any]:
@@ -279,32 +269,44 @@ def parse_text(lines: list[str], path: str | None = None) -> dict[str, Any]:
     base_indent = 0
     saw_wal = False
     for number, line in join_wrapped(lines):
-        stripped = line.strip()
+        unindented = line.lstrip()
+        stripped = unindented.rstrip()
         if stripped.startswith(("#", "--")) or stripped in ("BEGIN", "COMMIT", "ROLLBACK", "EXPLAIN"):
             continue
         if root.get("Plan") is None and _PROPERTY.match(stripped) and not _has_estimates(stripped) and not _TIME.match(line):
             continue  # psql noise before the plan ("Timing is on.", prompts...) never looks like a node
-        indent = len(line) - len(line.lstrip())
-        if (
-            indent > base_indent
-            and section is None
-            and stack
-            and not stripped.startswith("->")
-            and _SPECIAL.match(stripped) is None
-            and not _has_estimates(stripped)
-        ):
-            # The common case, a node property: skip every other line kind's regex.
-            last = _place_property(stack, last, indent, stripped, path, number)
-            saw_wal = saw_wal or stripped.startswith("WAL:")
-            continue
-
-        if (match := _TIME.match(line)) is not None:
+        indent = len(line) - len(unindented)
+        arrow = stripped.startswith("->")
+        if indent > base_indent and section is None and stack and not arrow:
+            # The common case, a node property. A well-known key (the text before the first ':',
+            # which is what _PROPERTY would capture) needs no regex at all.
+            colon = stripped.find(":")
+            key = stripped[:colon]
+            if (
+                key in _NODE_KEYS
+                and (colon + 1 == len(stripped) or stripped[colon + 1].isspace())
+                and not _has_estimates(stripped)
+            ):
+                _pop(stack, indent)
+                target = stack[-1].data if stack[-1].kind != "group" else _owner(stack)
+                if target is None:
+                    raise InputError(f"cannot place this line in the plan: {stripped[:60]!r}", path=path, line=number)
+                _apply_property(target, key, stripped[colon + 1 :].strip())
+                last = (target, key)
+                saw_wal = saw_wal or key == "WAL"
+                continue
+            if _SPECIAL.match(stripped) is None and not _has_estimates(stripped):
+                last = _place_property(stack, last, indent, stripped, path, number)
+                saw_wal = saw_wal or stripped.startswith("WAL:")
+                continue
+        # A node line ("->") cannot match the time, trigger, SubPlan or CTE patterns: skip them.
+        if not arrow and (match := _TIME.match(line)) is not None:
             key = {"planning": "Planning Time", "execution": "Execution Time"}.get(match["what"].lower(), "Total Runtime")
             root[key] = _num(match["ms"])
             stack.clear()
             section = None
             continue
-        if (match := _TRIGGER.match(line)) is not None:
+        if not arrow and (match := _TRIGGER.match(line)) is not None:
             # "Trigger <name>[ for constraint <constraint>][ on <relation>]"
             head, _, relation = match["head"].rpartition(" on ")
             if not head:
@@ -320,7 +322,7 @@ def parse_text(lines: list[str], path: str | None = None) -> dict[str, Any]:
             root.setdefault("Triggers", []).append(trigger)
             stack.clear()
             continue
-        if stack and section is None and (match := _SUBPLAN.match(line)) and not _has_estimates(stripped):
+        if not arrow and stack and section is None and (match := _SUBPLAN.match(line)) and not _has_estimates(stripped):
             _pop(stack, indent)
             owner = _owner(stack)
             if owner is not None:
@@ -328,14 +330,13 @@ def parse_text(lines: list[str], path: str | None = None) -> dict[str, Any]:
                 name = (kind + match["rest"]).strip()
                 stack.append(_Frame(indent, "group", {"Parent Relationship": kind, "Subplan Name": name}, owner))
                 continue
-        if stack and section is None and (match := _CTE.match(line)):
+        if not arrow and stack and section is None and (match := _CTE.match(line)):
             _pop(stack, indent)
             owner = _owner(stack)
             if owner is not None:
                 group = {"Parent Relationship": "InitPlan", "Subplan Name": f"CTE {match['name']}"}
                 stack.append(_Frame(indent, "group", group, owner))
                 continue
-        arrow = stripped.startswith("->")
         is_node = arrow or (section is None and (_has_estimates(stripped) or (
             root.get("Plan") is None and not _PROPERTY.match(stripped))))
         if is_node:
@@ -420,6 +421,23 @@ _SPECIAL = re.compile(
 )
 
 
+# Node property keys that can never start a special line: the parser's fast path needs no regex
+# for them (filtered through _SPECIAL so a key added here can never shadow a special line).
+_NODE_KEYS = frozenset(
+    key
+    for key in (
+        "Filter", "Index Cond", "Hash Cond", "Merge Cond", "Join Filter", "Recheck Cond", "One-Time Filter",
+        "Rows Removed by Filter", "Rows Removed by Join Filter", "Rows Removed by Index Recheck", "Output",
+        "Sort Key", "Sort Method", "Presorted Key", "Group Key", "Hash Key", "Buffers", "I/O Timings", "WAL",
+        "Buckets", "Batches", "Heap Fetches", "Heap Blocks", "Cache Key", "Cache Mode", "Hits",
+        "Workers Planned", "Workers Launched", "Index Searches", "Disabled Nodes", "Full-sort Groups",
+        "Pre-sorted Groups", "Conflict Resolution", "Conflict Arbiter Indexes", "Tuples Inserted",
+        "Conflicting Tuples", "Relations", "Remote SQL",
+    )
+    if _PROPERTY.fullmatch(key + ":") and _SPECIAL.match(key + ": ") is None
+)
+
+
 def _has_estimates(stripped: str) -> bool:
     return "(cost=" in stripped or "(actual" in stripped or "(never executed)" in stripped
 
@@ -439,8 +457,9 @@ def _place_property(
     target = stack[-1].data if stack[-1].kind != "group" else _owner(stack)
     if target is None:
         raise InputError(f"cannot place this line in the plan: {stripped[:60]!r}", path=path, line=number)
-    _apply_property(target, match)
-    return target, match["key"].strip()
+    key = match["key"].strip()
+    _apply_property(target, key, stripped[match.end() :].strip())
+    return target, key
 _MEMBER_PARENTS = frozenset({"Append", "Merge Append", "BitmapAnd", "BitmapOr", "Recursive Union"})
 
 
@@ -580,11 +599,10 @@ def _property(node: dict[str, Any], text: str, path: str | None, number: int) ->
     match = _PROPERTY.match(text)
     if match is None:
         raise InputError(f"not a plan line: {text[:60]!r}", path=path, line=number)
-    _apply_property(node, match)
+    _apply_property(node, match["key"].strip(), text[match.end() :].strip())
 
 
-def _apply_property(node: dict[str, Any], match: re.Match[str]) -> None:
-    key, value = match["key"].strip(), match.string[match.end() :].strip()
+def _apply_property(node: dict[str, Any], key: str, value: str) -> None:
     if key in _REMOVED_BY and "Actual Loops" in node:
         node.setdefault(_REMOVED_BY[key], 0)  # TEXT omits a zero count that FORMAT JSON reports
     handler = _HANDLERS.get(key)
