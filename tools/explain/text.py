@@ -93,7 +93,8 @@ def _num(text: str) -> int | float:
 def _scalar(text: str) -> Any:
     if text in ("true", "false"):
         return text == "true"
-    if _NUMBER.match(text):
+    first = text[:1]  # most values are expressions: skip the regex unless it could be a number
+    if (not first or first in "-." or first.isdecimal()) and _NUMBER.match(text):
         return _num(text)
     return text
 
@@ -139,7 +140,7 @@ def describe_node(name: str) -> dict[str, Any]:
         node["Async Capable"] = True
         name = name[6:]
     rel = alias = None
-    match = _USING.match(name)
+    match = _USING.match(name) if "using" in name else None
     if match:
         name, rel, alias = match["type"], match["rel"], match["alias"]
         node["Index Name"] = _ident(match["index"])
@@ -157,10 +158,10 @@ def describe_node(name: str) -> dict[str, Any]:
     if name in _AGG_STRATEGY:
         node["Strategy"] = _AGG_STRATEGY[name]
         name = "Aggregate"
-    elif match := _JOIN.match(name):
+    elif name.startswith(("Nested Loop", "Hash", "Merge")) and (match := _JOIN.match(name)):
         name = "Nested Loop" if match[1] else f"{match[3]} Join"
         node["Join Type"] = match[2] or match[4] or "Inner"
-    elif match := _SETOP.match(name):
+    elif "SetOp" in name and (match := _SETOP.match(name)):
         node["Strategy"] = "Hashed" if match[1] else "Sorted"
         node["Command"] = match[2]
         name = "SetOp"
@@ -620,6 +621,9 @@ def _apply_property(node: dict[str, Any], key: str, value: str) -> None:
 
 
 _ZERO_BUFFERS = dict.fromkeys(_BUFFER_KEYS, 0)
+_BUFFER_KEY_OF = {
+    (scope, name): f"{scope} {field} Blocks" for scope in ("Shared", "Local", "Temp") for name, field in _BUFFER_FIELDS.items()
+}
 
 
 def _grouping_sets(node: dict[str, Any], key: str, value: str) -> bool:
@@ -658,9 +662,12 @@ def _buffers(node: dict[str, Any], value: str) -> None:
             continue
         for word in words[1:]:
             name, _, count = word.partition("=")
-            field = _BUFFER_FIELDS.get(name)
-            if field is not None and count.isdigit():
-                counts[f"{scope} {field} Blocks"] = int(count)
+            key = _BUFFER_KEY_OF.get((scope, name))
+            if key is not None and count.isdigit():
+                counts[key] = int(count)
+    if node.keys().isdisjoint(counts):  # the usual single Buffers line of a node
+        node.update(counts)
+        return
     for key, count in counts.items():
         node.setdefault(key, count)
         if count:
