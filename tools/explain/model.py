@@ -286,11 +286,12 @@ def _node(raw: Any, counter: list[int], depth: int = 0) -> PlanNode:
     node_type = raw.get("Node Type")
     if not isinstance(node_type, str) or not node_type:
         raise InputError(f"plan node #{counter[0]} has no \"Node Type\"")
-    where = f"node #{counter[0]} ({node_type})"
-    node = PlanNode(id=counter[0], node_type=node_type)
+    node_id = counter[0]
     counter[0] += 1
+    # Collected first and passed to the constructors at once: cheaper than a setattr per key.
+    fields: dict[str, Any] = {}
+    counts: dict[str, Any] | None = None
     extras: dict[str, Any] = {}
-    buffers = None
     io_read = io_write = None
     for key, value in raw.items():
         spec = _FIELD_SPEC.get(key)
@@ -306,32 +307,36 @@ def _node(raw: Any, counter: list[int], depth: int = 0) -> PlanNode:
         if kind is _SKIP or value is None:
             continue
         if kind is _BUFFER:
-            if buffers is None:
-                buffers = Buffers()
-            setattr(buffers, attr, value if type(value) is int else _number(raw, key, int, where) or 0)
+            if counts is None:
+                counts = {}
+            counts[attr] = value if type(value) is int else _number(raw, key, int, _where(node_id, node_type)) or 0
         elif kind is str:
-            setattr(node, attr, value if type(value) is str else str(value))
+            fields[attr] = value if type(value) is str else str(value)
         elif kind is bool:
-            setattr(node, attr, value is True)
+            fields[attr] = value is True
         elif kind is float:  # keep ints as given: TEXT and JSON then agree on "rows=10" vs 10
-            setattr(node, attr, value if type(value) in (int, float) else _number(raw, key, float, where))
+            fields[attr] = value if type(value) in (int, float) else _number(raw, key, float, _where(node_id, node_type))
         else:
-            setattr(node, attr, value if type(value) is int else _number(raw, key, int, where))
-    node.extras = extras
+            fields[attr] = value if type(value) is int else _number(raw, key, int, _where(node_id, node_type))
+    buffers = None if counts is None else Buffers(**counts)
     if io_read is not None or io_write is not None:
         if buffers is None:
             buffers = Buffers()
         buffers.io_read_ms = io_read or 0.0
         buffers.io_write_ms = io_write or 0.0
-    node.buffers = buffers
+    node = PlanNode(id=node_id, node_type=node_type, buffers=buffers, extras=extras, **fields)
     children = raw.get("Plans")
     if children:
         if not isinstance(children, list):
-            raise InputError(f'{where}: "Plans" is not a list')
+            raise InputError(f'{_where(node_id, node_type)}: "Plans" is not a list')
         kids = node.children
         for child in children:  # a loop, not a comprehension: one stack frame per plan level
             kids.append(_node(child, counter, depth + 1))
     return node
+
+
+def _where(node_id: int, node_type: str) -> str:
+    return f"node #{node_id} ({node_type})"
 
 
 def build_plan(raw: dict[str, Any], fmt: str = "json", path: str | None = None) -> ExplainPlan:
