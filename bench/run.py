@@ -61,7 +61,7 @@ def main(argv: list[str]) -> int:
         f"Generated: {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')} by `make bench` "
         "(`python bench/run.py`); each section names the command that reproduces it.\n\n"
     )
-    OUT.write_text(header + "\n".join(sections[k] for k in sorted(sections)))
+    OUT.write_text(header + "\n".join(sections[k].strip() + "\n" for k in sorted(sections)))
     print(f"wrote {OUT}", file=sys.stderr)
     return 1 if failed else 0
 

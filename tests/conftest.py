@@ -88,3 +88,20 @@ def run_cli(capsys):
         return code, out, err
 
     return _run
+
+
+@pytest.fixture
+def server():
+    """The scripted OpenAI-compatible server (tests/openai_server.py) on a loopback port."""
+    from openai_server import ScriptedOpenAI
+
+    with ScriptedOpenAI() as s:
+        yield s
+
+
+@pytest.fixture
+def team_dir(tmp_path: Path) -> Path:
+    """A copy of the shipped team plus test personas (tests/runtime_helpers.py)."""
+    from runtime_helpers import make_team
+
+    return make_team(tmp_path / "team")

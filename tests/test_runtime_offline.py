@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from runtime_helpers import PLAN, ROOT, make_team
+from runtime_helpers import PLAN, ROOT
 
 from agent.graph import GraphSettings
 from agent.language import detect_language
@@ -18,11 +18,6 @@ from agent.registry import Partner, Registry
 from agent.runtime import Runtime
 from tools.registry import TOOLS
 from tools.secrets import mask_and_list_secrets as mask_secrets
-
-
-@pytest.fixture
-def team_dir(tmp_path: Path) -> Path:
-    return make_team(tmp_path / "team")
 
 
 def _runtime(team_dir: Path, checkpoint: str = "memory", **settings) -> Runtime:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from openai_server import ScriptedOpenAI, call, error, reply
-from runtime_helpers import PLAN, make_team
+from runtime_helpers import PLAN
 
 from agent.graph import GraphSettings
 from agent.llm import LLMError, OpenAIChatModel
@@ -17,15 +17,6 @@ from agent.runtime import Runtime
 MODEL = "scripted-model"
 
 
-@pytest.fixture
-def server():
-    with ScriptedOpenAI() as s:
-        yield s
-
-
-@pytest.fixture
-def team_dir(tmp_path: Path) -> Path:
-    return make_team(tmp_path / "team")
 
 
 def _runtime(server: ScriptedOpenAI, team_dir: Path, stream: bool = True, **settings) -> Runtime:

@@ -13,22 +13,11 @@ from pathlib import Path
 
 import pytest
 from openai_server import ScriptedOpenAI, reply, stall
-from runtime_helpers import ROOT, make_team
+from runtime_helpers import ROOT
 
 from agent.offline import OfflineModel
 from agent.registry import Registry
 from agent.runtime import Runtime
-
-
-@pytest.fixture
-def server():
-    with ScriptedOpenAI() as s:
-        yield s
-
-
-@pytest.fixture
-def team_dir(tmp_path: Path) -> Path:
-    return make_team(tmp_path / "team")
 
 
 def _ask_cmd(team_dir: Path, db: Path, thread: str, message: str) -> list[str]:

@@ -38,16 +38,8 @@ __all__ = [
     "suggest_pattern",
 ]
 
-PatternName = Literal[
-    "cache-aside",
-    "write-through",
-    "write-behind",
-    "invalidation",
-    "stampede-lock",
-    "stampede-xfetch",
-    "negative-cache",
-]
-Serializer = Literal["json", "pickle", "msgpack"]
+PatternName = Literal[PATTERN_NAMES]  # type: ignore[valid-type]
+Serializer = Literal[SERIALIZERS]  # type: ignore[valid-type]
 
 
 class CachePatternInput(BaseModel):
