@@ -23,6 +23,7 @@ _ACTUAL = (
 )
 _COST_RE = re.compile(_COST)
 _ACTUAL_RE = re.compile(_ACTUAL)
+_COST_THEN_ACTUAL_RE = re.compile(rf"{_COST}\s+{_ACTUAL}")
 _SUBPLAN = re.compile(r"^(?P<indent>\s*)(?P<kind>SubPlan|InitPlan)\b(?P<rest>.*)$")
 _CTE = re.compile(r"^(?P<indent>\s*)CTE\s+(?P<name>\S+)\s*$")
 _WORKER = re.compile(
@@ -213,13 +214,15 @@ class _Frame:
         self.owner = owner  # the node a group/worker belongs to
 
 
-def join_wrapped(lines: list[str]) -> list[tuple[int, str]]:
-    """(line number, logical line) pairs, re-joining lines a terminal or mail client wrapped.
+def join_wrapped(lines: list[str]) -> tuple[list[int], list[str]]:
+    """Logical lines and their line numbers, re-joining lines a terminal or mail client wrapped.
 
     A wrapped piece is recognised by content, not width: it follows a line whose parentheses are
     still open, or it starts with a cost/actual group, and it cannot start a plan element itself.
+    Two parallel lists rather than (number, line) pairs: no tuple per line on large plans.
     """
-    out: list[tuple[int, str]] = []
+    numbers: list[int] = []
+    out: list[str] = []
     depth = 0
     base = None  # indentation of the first line; psql indents every plan line by one space
     for number, line in enumerate(lines, 1):
@@ -231,15 +234,14 @@ def join_wrapped(lines: list[str]) -> list[tuple[int, str]]:
         if base is None:
             base = indent
         if out and indent < base:  # psql output never goes left of its first column
-            prev_number, prev = out[-1]
-            out[-1] = (prev_number, prev + unindented)
+            out[-1] += unindented
         elif out and (depth > 0 or unindented.startswith(("(cost=", "(actual", "(never"))) and not _starts_element(line):
-            prev_number, prev = out[-1]
-            out[-1] = (prev_number, prev + line if depth > 0 else prev.rstrip() + " " + unindented.rstrip())
+            out[-1] = out[-1] + line if depth > 0 else out[-1].rstrip() + " " + unindented.rstrip()
         else:
-            out.append((number, line))
-        depth = max(0, _paren_depth(out[-1][1]))
-    return out
+            numbers.append(number)
+            out.append(line)
+        depth = max(0, _paren_depth(out[-1]))
+    return numbers, out
 
 
 _ELEMENT_START = re.compile(
@@ -269,7 +271,8 @@ def parse_text(lines: list[str], path: str | None = None) -> dict[str, Any]:
     last: tuple[dict[str, Any], str] | None = None  # where the previous property line went
     base_indent = 0
     saw_wal = False
-    for number, line in join_wrapped(lines):
+    numbers, logical_lines = join_wrapped(lines)
+    for number, line in zip(numbers, logical_lines, strict=True):
         unindented = line.lstrip()
         stripped = unindented.rstrip()
         if stripped.startswith(("#", "--")) or stripped in ("BEGIN", "COMMIT", "ROLLBACK", "EXPLAIN"):
@@ -529,13 +532,17 @@ def _node_from_line(text: str) -> dict[str, Any]:
     node = dict(_describe_cached(text[:cut].rstrip()))
     if cut < len(text):
         rest = text[cut:]
-        if (match := _COST_RE.search(rest)) is not None:
-            node["Startup Cost"] = _num(match["sc"])
-            node["Total Cost"] = _num(match["tc"])
-            node["Plan Rows"] = _num(match["pr"])
-            node["Plan Width"] = int(match["pw"])
-        if (match := _ACTUAL_RE.search(rest)) is not None:
-            _actuals(node, match)
+        # The usual "(cost=...) (actual ...)" in one match; the separate searches find the same groups.
+        cost = actual = _COST_THEN_ACTUAL_RE.match(rest)
+        if cost is None:
+            cost, actual = _COST_RE.search(rest), _ACTUAL_RE.search(rest)
+        if cost is not None:
+            node["Startup Cost"] = _num(cost["sc"])
+            node["Total Cost"] = _num(cost["tc"])
+            node["Plan Rows"] = _num(cost["pr"])
+            node["Plan Width"] = int(cost["pw"])
+        if actual is not None:
+            _actuals(node, actual)
     # Attributes TEXT prints only when they differ from the default; FORMAT JSON always has them.
     if node["Node Type"] == "Aggregate":
         node.setdefault("Partial Mode", "Simple")
