@@ -36,7 +36,7 @@ def unframe(text: str) -> list[str]:
         line = raw.rstrip("\r")
         stripped = line.strip()
         first = stripped[:1]
-        if first in _RULE_START and _is_rule(line):
+        if first in _RULE_START and stripped[1:2] != ">" and _is_rule(line):  # "->" is a node, never a rule
             continue
         if (first == "(" and _FOOTER.match(stripped)) or (first in "TZ" and _PSQL_TIMING.match(stripped)):
             continue
@@ -85,9 +85,10 @@ def _is_rule(line: str) -> bool:
 def unquote_pgadmin(lines: list[str]) -> list[str]:
     """pgAdmin exports each plan line as a quoted cell: ``"  ->  Seq Scan ..."`` (the opening quote
     is sometimes lost, single quotes occur too)."""
-    cells = [ln.strip() for ln in lines if ln.strip()]
-    if not cells or cells[-1][-1] not in "\"'":
+    last = next((ln for ln in reversed(lines) if ln.strip()), "").strip()
+    if last[-1:] not in ("\"", "'"):  # the usual case: decide from the last line, without a full pass
         return lines
+    cells = [ln.strip() for ln in lines if ln.strip()]
     quote = cells[-1][-1]
     if not all(c[-1] == quote for c in cells):
         return lines
