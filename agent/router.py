@@ -114,7 +114,7 @@ WEAK_WORDS = (
 WEAK_FACTOR = 0.3
 STOPWORDS = set(
     "a al algo como con cual cuando de del desde donde el ella en entre era es esa ese eso esta este esto "
-    "estoy hay la las le lo los mas me mi mis muy no nos o para pero por porque que se si sin sobre su sus "
+    "estoy va van voy ir hay la las le lo los mas me mi mis muy no nos o para pero por porque que se si sin sobre su sus "
     "tambien te tengo tiene tu un una uno unos y ya yo puedo puedes podemos hace hacer necesito quiero "
     "the an and are as at be but by can could do does for from has have how i in into is it its me my of "
     "on or our please should so that this to was we what when where which why will with you your would "
@@ -173,12 +173,12 @@ def _normalize_token(tok: str) -> tuple[tuple[str, bool], ...]:
     return ((stem, False), *((c, True) for c in _IMPLIED_BY_STEM.get(stem, ())))
 
 
-_IDENTIFIER = re.compile(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b")
+_IDENTIFIER = re.compile(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b|(?:~|\.{0,2})?/[^\s]+")
 
 
 @lru_cache(maxsize=4096)
 def _analyze(text: str) -> tuple[tuple[str, bool], ...]:
-    # snake_case identifiers (get_user, user_id) name the user's code, not the topic: skip them.
+    # snake_case identifiers (get_user, user_id) and file paths name the user's code, not the topic.
     folded = _IDENTIFIER.sub(" ", fold(text))
     for phrase, canon in PHRASES.items():
         if phrase in folded:
