@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 import random
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from timing import best_of  # noqa: E402  (bench/ is the script directory)
 
 from tools.explain import analyze, parse_plan  # noqa: E402
 
@@ -121,16 +122,6 @@ def to_text(document: list) -> str:
     return "\n".join(lines) + "\n"
 
 
-def best_of(fn, repeat: int = REPEAT) -> float:
-    """Best CPU time of ``repeat`` runs: the benchmark machine is shared, wall time is noisy."""
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.process_time()
-        fn()
-        best = min(best, time.process_time() - start)
-    return best
-
-
 def main() -> None:
     document = synthetic_plan(NODES)
     json_text = json.dumps(document, indent=2)
@@ -138,9 +129,9 @@ def main() -> None:
     nodes = parse_plan(json_text).stats.nodes
     assert nodes == parse_plan(text).stats.nodes, "TEXT and JSON renderings must give the same tree"
 
-    loads = best_of(lambda: json.loads(json_text))
-    json_full = best_of(lambda: analyze(parse_plan(json_text)))
-    text_full = best_of(lambda: analyze(parse_plan(text)))
+    loads = best_of(lambda: json.loads(json_text), REPEAT)
+    json_full = best_of(lambda: analyze(parse_plan(json_text)), REPEAT)
+    text_full = best_of(lambda: analyze(parse_plan(text)), REPEAT)
     text_mb = len(text.encode()) / 2**20
     json_mb = len(json_text.encode()) / 2**20
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import random
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from timing import best_of  # noqa: E402  (bench/ is the script directory)
 
 from tools.metrics_files import read_metrics_file, sample_measurements  # noqa: E402
 from tools.metrics_text import extract_metrics  # noqa: E402
@@ -29,27 +30,16 @@ MESSAGES = [
 ]
 
 
-def best_of(fn, repeat: int = REPEAT) -> float:
-    """Best CPU time of ``repeat`` runs: single-threaded work, measured so that other processes on a
-    shared machine do not inflate it (wall time under a load average of 7 on 2 cores is noise)."""
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.process_time()
-        fn()
-        best = min(best, time.process_time() - start)
-    return best
-
-
 def main() -> None:
     rng = random.Random(42)
     samples = [rng.lognormvariate(4.5, 0.7) for _ in range(SAMPLES)]
     stats_s = best_of(lambda: sample_measurements(samples, None, source="bench", apdex_t_ms=300,
-                                                  method="nearest-rank"))
+                                                  method="nearest-rank"), REPEAT)
     text = "# unit: ms\n" + "\n".join(f"{v:.3f}" for v in samples) + "\n"
     file_s = best_of(lambda: read_metrics_file("bench.txt", text, apdex_t_ms=300), repeat=2)
     rounds = 2_000
     corpus = MESSAGES * (rounds // len(MESSAGES))
-    text_s = best_of(lambda: [extract_metrics(m) for m in corpus])
+    text_s = best_of(lambda: [extract_metrics(m) for m in corpus], REPEAT)
     found = sum(len(extract_metrics(m)) for m in MESSAGES)
 
     print("<!-- bench_thresholds -->")
