@@ -20,3 +20,11 @@ def load_registry(args: argparse.Namespace):
     from agent.registry import Registry
 
     return Registry.from_dir(getattr(args, "personas", None))
+
+
+def add_fail_on_arg(parser: argparse.ArgumentParser, default: str, why: str = "") -> None:
+    """`--fail-on`: exit 1 when a finding reaches this severity (agent.render.exit_code reads it)."""
+    parser.add_argument(
+        "--fail-on", choices=("info", "warning", "error", "never"), default=default,
+        help=f"exit 1 when a finding has at least this severity (default: {default}{why})",
+    )

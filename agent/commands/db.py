@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 
-from agent.commands._common import add_json_arg
-from agent.commands.sql import add_fail_on_arg
+from agent.commands._common import add_fail_on_arg, add_json_arg
+from agent.commands.sql import FAIL_ON_ERROR_MEANS
 
 
 def register(sub) -> None:
@@ -26,7 +26,7 @@ def register(sub) -> None:
     explain.add_argument("--allow-writes", action="store_true",
                          help="allow INSERT/UPDATE/DELETE/MERGE; the transaction is rolled back anyway")
     explain.add_argument("--timeout-ms", type=int, default=30_000, help="statement_timeout in ms (default 30000)")
-    add_fail_on_arg(explain)
+    add_fail_on_arg(explain, "error", FAIL_ON_ERROR_MEANS)
     add_json_arg(explain)
     explain.set_defaults(func=run_explain)
 
@@ -40,7 +40,7 @@ def register(sub) -> None:
                         help="only this schema (repeatable; default: all non-system schemas)")
     health.add_argument("--min-rows", type=int, default=10_000,
                         help="ignore sequential scans on tables with fewer live rows (default 10000)")
-    add_fail_on_arg(health)
+    add_fail_on_arg(health, "error", FAIL_ON_ERROR_MEANS)
     add_json_arg(health)
     health.set_defaults(func=run_health)
 

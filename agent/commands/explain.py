@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from agent.commands._common import add_json_arg
+from agent.commands._common import add_fail_on_arg, add_json_arg
 
 
 def register(sub) -> None:
@@ -19,10 +19,7 @@ def register(sub) -> None:
     )
     p.add_argument("file", nargs="?", default="-", metavar="FILE", help="plan file, or - for stdin (default)")
     p.add_argument("--verbose", action="store_true", help="also show informational findings and node details")
-    p.add_argument(
-        "--fail-on", choices=("error", "warning", "never"), default="never",
-        help="exit 1 when a finding of this severity or worse exists (for CI; default: never)",
-    )
+    add_fail_on_arg(p, "never")
     add_json_arg(p)
     p.set_defaults(func=run)
 

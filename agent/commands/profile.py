@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from agent.commands._common import add_json_arg
+from agent.commands._common import add_fail_on_arg, add_json_arg
 from tools.errors import InputError
 
 
@@ -23,8 +23,7 @@ def register(sub) -> None:
                         "(python script.py ..., script.py, or a console script such as pytest)")
     p.add_argument("--top", type=int, default=20, help="functions to list by self and cumulative time (default 20)")
     p.add_argument("--flamegraph", metavar="OUT", help="write a flame graph: OUT.svg, or OUT.html for a web page")
-    p.add_argument("--fail-on", choices=("error", "warning", "info", "never"), default="never",
-                   help="exit 1 when a finding reaches this severity (default never)")
+    add_fail_on_arg(p, "never")
     add_json_arg(p)
     p.set_defaults(func=run)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from agent.commands._common import add_json_arg, add_personas_arg
+from agent.commands._common import add_fail_on_arg, add_json_arg, add_personas_arg
 
 FORMATS = ("text", "json", "markdown", "sarif", "rdjsonl", "github")
 
@@ -27,8 +27,7 @@ def register(sub) -> None:
     p.add_argument("--output", action="append", default=[], metavar="FORMAT=FILE",
                    help="also write FORMAT (json, markdown, sarif, rdjsonl, github) to FILE, from the same run "
                         "(one LLM call for every format); repeatable")
-    p.add_argument("--fail-on", choices=("error", "warning", "never"), default="error",
-                   help="exit 1 when a finding has at least this severity (default: error)")
+    add_fail_on_arg(p, "error")
     p.add_argument("--offline", action="store_true", help="never call an LLM, even when one is configured")
     p.add_argument("--config", metavar="FILE",
                    help="pyproject.toml with [tool.lmagent.review] (default: pyproject.toml of the base ref "

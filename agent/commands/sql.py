@@ -5,20 +5,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 
-from agent.commands._common import add_json_arg
+from agent.commands._common import add_fail_on_arg, add_json_arg
 
-FAIL_ON = ("info", "warning", "error", "never")
 # Inputs above these sizes get a progress bar on stderr.
 LONG_FILE_STATEMENTS = 2_000
 LONG_LOG_BYTES = 50 * 2**20
 
 
-def add_fail_on_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--fail-on", choices=FAIL_ON, default="error",
-        help="exit 1 when a finding has at least this severity (default: error: parse errors, "
-             "UPDATE/DELETE without WHERE, N+1 bursts of 100+, unhealthy databases)",
-    )
+# What the default --fail-on=error fails on, for the help text of `sql` and `db`.
+FAIL_ON_ERROR_MEANS = ": parse errors, UPDATE/DELETE without WHERE, N+1 bursts of 100+, unhealthy databases"
 
 
 def register(sub) -> None:
@@ -39,7 +34,7 @@ def register(sub) -> None:
                    help="with --log: repeats in one request/burst that make an N+1 suspect (default 10)")
     p.add_argument("--window-ms", type=float, default=1000.0,
                    help="with --log, no request ids: burst window in ms (default 1000)")
-    add_fail_on_arg(p)
+    add_fail_on_arg(p, "error", FAIL_ON_ERROR_MEANS)
     add_json_arg(p)
     p.set_defaults(func=run, parser=p)
 

@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from agent.commands._common import add_json_arg
+from agent.commands._common import add_fail_on_arg, add_json_arg
 
 
 def register(sub) -> None:
@@ -21,8 +21,7 @@ def register(sub) -> None:
     p.add_argument("--top", type=int, default=3, help="slowest traces to show in detail (default 3)")
     p.add_argument("--window", type=int, default=None, metavar="SPANS",
                    help="spans held in memory while grouping a stream into traces (default 100000)")
-    p.add_argument("--fail-on", choices=("error", "warning", "info", "never"), default="never",
-                   help="exit 1 when a finding reaches this severity (default never)")
+    add_fail_on_arg(p, "never")
     add_json_arg(p)
     p.set_defaults(func=run)
 
