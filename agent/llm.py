@@ -66,10 +66,13 @@ class ChatModel(Protocol):
     def complete(self, request: ModelRequest) -> ModelResponse: ...
 
 
+CHARS_PER_TOKEN = 4  # the runtime's budget estimate; tokenizing every turn would cost more than the turn
+
+
 def estimate_tokens(value: Any) -> int:
-    """A cheap upper-ish estimate (4 characters a token) used for budgets, never for billing."""
+    """A cheap estimate (CHARS_PER_TOKEN characters a token) used for budgets, never for billing."""
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-    return len(text) // 4 + 1
+    return len(text) // CHARS_PER_TOKEN + 1
 
 
 # ---------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
+from agent.llm import CHARS_PER_TOKEN
 from agent.persona import Persona
 from agent.registry import Partner
 from agent.router import terms
@@ -149,7 +150,7 @@ class HandoffPacket(BaseModel):
 
     def fit(self, budget_tokens: int) -> HandoffPacket:
         """Trim to the token budget: findings (least severe first) and artifacts go before the summary."""
-        budget = budget_tokens * 4  # characters
+        budget = budget_tokens * CHARS_PER_TOKEN  # characters
         packet = self.model_copy(deep=True)
         packet.open_question = _clip(packet.open_question, budget // 5)
         packet.summary = _clip(packet.summary, budget * 2 // 5)
