@@ -218,6 +218,33 @@ def test_fuzz_text_only_input_errors_escape(lines):
     analyze(plan, verbose=True)
 
 
+# Property lines whose numbers are replaced by near-numbers: Unicode digits ("²" passes isdigit()
+# but not int()), signs, exponents, empty values.
+_near_number = st.text(alphabet="0123456789.-+e²١ ", max_size=6)
+_PROPERTY_TEMPLATES = (
+    "Buffers: shared hit={} read={}", "Buffers: shared hit=1, local hit={} written={}, temp read={}",
+    "Heap Blocks: exact={} lossy={}", "Buckets: {} (originally {})  Batches: {}  Memory Usage: {}kB",
+    "Batches: {}  Memory Usage: {}kB  Disk Usage: {}kB", "Workers Planned: {}", "Workers Launched: {}",
+    "Rows Removed by Filter: {}", "Heap Fetches: {}", "WAL: records={} fpi={} bytes={}",
+    "I/O Timings: shared read={} write={}, temp read={}", "Sort Method: quicksort  Memory: {}kB",
+    "Hits: {}  Misses: {}  Evictions: {}  Overflows: {}  Memory Usage: {}kB",
+    "Full-sort Groups: {}  Sort Method: quicksort  Average Memory: {}kB  Peak Memory: {}kB",
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_PROPERTY_TEMPLATES), st.lists(_near_number, min_size=5, max_size=5)),
+                min_size=1, max_size=6))
+def test_fuzz_property_numbers_only_input_errors_escape(properties):
+    lines = ["Hash  (cost=0.00..1.00 rows=1 width=4) (actual time=0.010..0.020 rows=1 loops=1)"]
+    lines += ["  " + template.format(*values) for template, values in properties]
+    try:
+        plan = parse_plan("\n".join(lines))
+    except InputError:
+        return
+    analyze(plan, verbose=True)
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=10)),

@@ -35,6 +35,15 @@ def _stable(node: dict) -> dict:
     return out
 
 
+def assert_same_tree(from_text, from_json, context) -> None:
+    """Same values under FORMAT JSON names, and each value in the same place: a typed PlanNode
+    field in both trees or in ``extras`` in both (the text parser builds typed nodes directly)."""
+    assert _stable(to_pg_json(from_text.plan)) == _stable(to_pg_json(from_json.plan)), context
+    placed = [[(n.id, n.node_type, sorted(_stable(n.extras))) for n in plan.nodes()]
+              for plan in (from_text, from_json)]
+    assert placed[0] == placed[1], context
+
+
 def capture(conn, sql: str, options: str = "ANALYZE, BUFFERS"):
     """TEXT and JSON EXPLAIN of ``sql``, each in a rolled-back transaction (DML leaves no trace)."""
     with conn.transaction(force_rollback=True):
@@ -49,7 +58,7 @@ def check(conn, sql: str, kind: str | None, options: str = "ANALYZE, BUFFERS", v
     text, json_text = capture(conn, sql, options)
     from_text, from_json = parse_plan(text, "text"), parse_plan(json_text, "json")
     assert from_text.stats.format == "text" and from_json.stats.format == "json"
-    assert _stable(to_pg_json(from_text.plan)) == _stable(to_pg_json(from_json.plan)), text
+    assert_same_tree(from_text, from_json, text)
     reports = [analyze(from_text, verbose=verbose), analyze(from_json, verbose=verbose)]
     for report in reports:
         kinds = [f.kind for f in report.findings]
@@ -217,7 +226,7 @@ def test_verbose_settings_and_costs_off_formats_agree(db):
     for options in ("ANALYZE, BUFFERS, VERBOSE, SETTINGS", "ANALYZE, TIMING OFF", "COSTS OFF", "VERBOSE"):
         text, json_text = capture(db, sql, options)
         from_text, from_json = parse_plan(text), parse_plan(json_text)
-        assert _stable(to_pg_json(from_text.plan)) == _stable(to_pg_json(from_json.plan)), (options, text)
+        assert_same_tree(from_text, from_json, (options, text))
         assert from_text.settings == from_json.settings
         assert from_text.stats.nodes == from_json.stats.nodes >= 3
 
@@ -256,7 +265,7 @@ def test_many_node_kinds_give_equal_text_and_json_trees(db):
         for options in ("ANALYZE, BUFFERS", "ANALYZE, VERBOSE, BUFFERS, SETTINGS, WAL", "VERBOSE"):
             text, json_text = capture(db, sql, options)
             from_text, from_json = parse_plan(text), parse_plan(json_text)
-            assert _stable(to_pg_json(from_text.plan)) == _stable(to_pg_json(from_json.plan)), (options, text)
+            assert_same_tree(from_text, from_json, (options, text))
             node_types.update(n.node_type for n in from_json.nodes())
     assert {"CTE Scan", "WindowAgg", "BitmapOr", "Append", "Aggregate", "ModifyTable", "Function Scan",
             "Values Scan", "Incremental Sort"} <= node_types, node_types

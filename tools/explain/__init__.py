@@ -17,7 +17,7 @@ import re
 from pydantic import BaseModel, Field
 
 from tools.errors import InputError
-from tools.explain.model import Buffers, ExplainPlan, PlanNode, PlanStats, build_plan
+from tools.explain.model import Buffers, ExplainPlan, PlanNode, PlanStats, build_plan, finish_plan
 from tools.findings import Report
 
 __all__ = [
@@ -49,6 +49,11 @@ def parse_plan(text: str, path: str | None = None) -> ExplainPlan:
     gc.disable()
     try:
         return _parse_plan(text, path)
+    except RecursionError:
+        raise InputError("plan is nested too deeply to analyze", path=path) from None
+    except InputError as exc:
+        exc.path = exc.path or path
+        raise
     finally:
         if was_enabled:
             gc.enable()
@@ -67,13 +72,13 @@ def _parse_plan(text: str, path: str | None) -> ExplainPlan:
     if first[0] in "[{":
         # Fast path for JSON straight from PostgreSQL; fall back to unframing when it fails.
         try:
-            return build_plan(parse_json(text, path), "json", path)
+            return build_plan(parse_json(text, path))
         except InputError:
             pass
     lines = unframe(text)
     if looks_like_json(lines):
-        return build_plan(parse_json("\n".join(lines), path), "json", path)
-    return build_plan(parse_text(unquote_pgadmin(lines), path), "text", path)
+        return build_plan(parse_json("\n".join(lines), path))
+    return finish_plan(*parse_text(unquote_pgadmin(lines), path), "text")
 
 
 def analyze(plan: ExplainPlan, *, verbose: bool = False) -> Report:

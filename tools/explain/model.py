@@ -1,4 +1,4 @@
-"""The typed plan tree, built from the FORMAT JSON shaped dict both parsers produce.
+"""The typed plan tree: built here from FORMAT JSON, or directly by the text parser; measured here.
 
 Timing model (the numbers every finding and the renderer rely on):
 
@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from tools.errors import InputError
 
-_BUFFER_KEYS = {
+BUFFER_FIELDS = {
     "Shared Hit Blocks": "shared_hit",
     "Shared Read Blocks": "shared_read",
     "Shared Dirtied Blocks": "shared_dirtied",
@@ -262,12 +262,12 @@ _NUM_FIELDS = (
     ("Workers Launched", "workers_launched", int),
 )
 
-_BUFFER = object()  # markers in _FIELD_SPEC
+_BUFFER = object()  # markers in FIELD_SPEC
 _SKIP = object()
-_FIELD_SPEC: dict[str, tuple[str, Any]] = {
+FIELD_SPEC: dict[str, tuple[str, Any]] = {
     **{key: (attr, str) for key, attr in _STR_FIELDS},
     **{key: (attr, kind) for key, attr, kind in _NUM_FIELDS},
-    **{key: (attr, _BUFFER) for key, attr in _BUFFER_KEYS.items()},
+    **{key: (attr, _BUFFER) for key, attr in BUFFER_FIELDS.items()},
     "Parallel Aware": ("parallel_aware", bool),
     "Async Capable": ("async_capable", bool),
     "Node Type": ("", _SKIP),
@@ -292,16 +292,12 @@ def _node(raw: Any, counter: list[int], depth: int = 0) -> PlanNode:
     fields: dict[str, Any] = {}
     counts: dict[str, Any] | None = None
     extras: dict[str, Any] = {}
-    io_read = io_write = None
+    has_io = False
     for key, value in raw.items():
-        spec = _FIELD_SPEC.get(key)
+        spec = FIELD_SPEC.get(key)
         if spec is None:
             extras[key] = value
-            if key in _IO_KEYS and type(value) in (int, float):
-                if _IO_KEYS[key]:
-                    io_read = (io_read or 0.0) + value
-                else:
-                    io_write = (io_write or 0.0) + value
+            has_io = has_io or key in _IO_KEYS
             continue
         attr, kind = spec
         if kind is _SKIP or value is None:
@@ -319,12 +315,9 @@ def _node(raw: Any, counter: list[int], depth: int = 0) -> PlanNode:
         else:
             fields[attr] = value if type(value) is int else _number(raw, key, int, _where(node_id, node_type))
     buffers = None if counts is None else Buffers(**counts)
-    if io_read is not None or io_write is not None:
-        if buffers is None:
-            buffers = Buffers()
-        buffers.io_read_ms = io_read or 0.0
-        buffers.io_write_ms = io_write or 0.0
     node = PlanNode(id=node_id, node_type=node_type, buffers=buffers, extras=extras, **fields)
+    if has_io:
+        add_io_times(node)
     children = raw.get("Plans")
     if children:
         if not isinstance(children, list):
@@ -339,19 +332,32 @@ def _where(node_id: int, node_type: str) -> str:
     return f"node #{node_id} ({node_type})"
 
 
-def build_plan(raw: dict[str, Any], fmt: str = "json", path: str | None = None) -> ExplainPlan:
-    """Typed, measured plan from a FORMAT JSON shaped dict (the output of either parser)."""
-    try:
-        return _build(raw, fmt)
-    except RecursionError:
-        raise InputError("plan is nested too deeply to analyze", path=path) from None
-    except InputError as exc:
-        exc.path = exc.path or path
-        raise
+def add_io_times(node: PlanNode) -> None:
+    """Sum the I/O timing properties (any scope, any PostgreSQL version's keys) into ``buffers``."""
+    read = write = None
+    for key, is_read in _IO_KEYS.items():
+        value = node.extras.get(key)
+        if type(value) in (int, float):
+            if is_read:
+                read = (read or 0.0) + value
+            else:
+                write = (write or 0.0) + value
+    if read is None and write is None:
+        return
+    if node.buffers is None:
+        node.buffers = Buffers()
+    node.buffers.io_read_ms = read or 0.0
+    node.buffers.io_write_ms = write or 0.0
 
 
-def _build(raw: dict[str, Any], fmt: str) -> ExplainPlan:
-    root = _node(raw["Plan"], [0])
+def build_plan(raw: dict[str, Any]) -> ExplainPlan:
+    """Typed, measured plan from a FORMAT JSON document ``{"Plan": {...}, "Planning Time": ...}``."""
+    return finish_plan(_node(raw["Plan"], [0]), raw, "json")
+
+
+def finish_plan(root: PlanNode, raw: dict[str, Any], fmt: str) -> ExplainPlan:
+    """Measure a typed tree (numbered pre-order) and attach the statement-level facts, which ``raw``
+    holds under their FORMAT JSON names (``Planning Time``, ``Triggers``, ``JIT``...)."""
     planning_ms = _number(raw, "Planning Time", float, "plan")
     execution_ms = _number(raw, "Execution Time", float, "plan")
     if execution_ms is None:
@@ -517,7 +523,7 @@ def to_pg_json(node: PlanNode) -> dict[str, Any]:
         if value is not None:
             out[key] = value
     if node.buffers is not None:
-        for key, attr in _BUFFER_KEYS.items():
+        for key, attr in BUFFER_FIELDS.items():
             out[key] = getattr(node.buffers, attr)
     out.update(node.extras)
     if node.children:

@@ -1,21 +1,23 @@
-"""EXPLAIN TEXT format → the same key/value tree PostgreSQL's FORMAT JSON would give.
+"""EXPLAIN TEXT format → the typed plan tree, under the same names and types FORMAT JSON gives.
 
-Producing JSON-shaped dicts (same key names, same value types) is what makes a text plan and a JSON
-plan of the same query build the same typed tree: :mod:`tools.explain.model` only ever sees one
-shape. The parser is a single pass over the lines with regexes compiled once; indentation decides
-parenthood exactly as PostgreSQL's ``ExplainNode`` writes it (children are ``->`` lines indented
-deeper than their parent; SubPlan/InitPlan/CTE headers group the sub-plans below them).
+The parser builds :class:`~tools.explain.model.PlanNode` objects directly (no intermediate dicts:
+on large plans building them twice was most of the cost). Properties FORMAT JSON reports as plain
+keys land in ``PlanNode.extras`` under their FORMAT JSON names and types, which is what makes a text
+plan and a JSON plan of the same query give the same tree. One pass over the lines with regexes
+compiled once; indentation decides parenthood exactly as PostgreSQL's ``ExplainNode`` writes it
+(children are ``->`` lines indented deeper than their parent; SubPlan/InitPlan/CTE headers group
+the sub-plans below them).
 """
 
 from __future__ import annotations
 
-import functools
 import re
 from typing import Any
 
 from tools.errors import InputError
+from tools.explain.model import BUFFER_FIELDS, FIELD_SPEC, MAX_DEPTH, Buffers, PlanNode, add_io_times
 
-_NUM = r"[\d.]+(?:e[+-]?\d+)?"
+_NUM = r"(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?"  # one way to match each number: no backtracking
 _COST = rf"\(cost=(?P<sc>{_NUM})\.\.(?P<tc>{_NUM})\s+rows=(?P<pr>{_NUM})\s+width=(?P<pw>\d+)\)"
 _ACTUAL = (
     rf"\((?:actual\s+(?:time=(?P<ast>{_NUM})\.\.(?P<att>{_NUM})\s+)?rows=(?P<ar>{_NUM})\s+loops=(?P<al>\d+)"
@@ -24,6 +26,13 @@ _ACTUAL = (
 _COST_RE = re.compile(_COST)
 _ACTUAL_RE = re.compile(_ACTUAL)
 _COST_THEN_ACTUAL_RE = re.compile(rf"{_COST}\s+{_ACTUAL}")
+# The estimates as EXPLAIN ANALYZE prints them, with number patterns that cannot backtrack (3x
+# faster than the general patterns above, which still handle COSTS OFF, never executed, exponents).
+_DECIMAL = r"(\d+(?:\.\d*)?)"
+_USUAL_ESTIMATES = re.compile(
+    rf"\(cost={_DECIMAL}\.\.{_DECIMAL}\s+rows={_DECIMAL}\s+width=(\d+)\)"
+    rf"\s+\(actual\s+time={_DECIMAL}\.\.{_DECIMAL}\s+rows={_DECIMAL}\s+loops=(\d+)\)$"
+)
 _SUBPLAN = re.compile(r"^(?P<indent>\s*)(?P<kind>SubPlan|InitPlan)\b(?P<rest>.*)$")
 _CTE = re.compile(r"^(?P<indent>\s*)CTE\s+(?P<name>\S+)\s*$")
 _WORKER = re.compile(
@@ -77,21 +86,23 @@ _REMOVED_BY = {
     "Join Filter": "Rows Removed by Join Filter",
     "Recheck Cond": "Rows Removed by Index Recheck",
 }
-_BUFFER_FIELDS = {"hit": "Hit", "read": "Read", "dirtied": "Dirtied", "written": "Written"}
-_BUFFER_KEYS = tuple(
-    [f"{scope} {field} Blocks" for scope in ("Shared", "Local") for field in _BUFFER_FIELDS.values()]
-    + ["Temp Read Blocks", "Temp Written Blocks"]
-)
+# ("shared", "hit") → "Shared Hit Blocks" (the FORMAT JSON key), and → "shared_hit" (the Buffers field).
+_BUFFER_JSON_KEY = {tuple(key.lower().split()[:2]): key for key in BUFFER_FIELDS}
+_BUFFER_ATTR = {words: BUFFER_FIELDS[key] for words, key in _BUFFER_JSON_KEY.items()}
+_ZERO_BUFFERS = dict.fromkeys(BUFFER_FIELDS, 0)
+_SHARED_BUFFERS = re.compile(r"shared(?: hit=(\d+))?(?: read=(\d+))?(?: dirtied=(\d+))?(?: written=(\d+))?$")  # the usual line
 _WAL_FIELDS = {"records": "WAL Records", "fpi": "WAL FPI", "bytes": "WAL Bytes", "buffers full": "WAL Buffers Full"}
 
 
 def _num(text: str) -> int | float:
-    if text.lstrip("-").isdigit():
+    if text.lstrip("-").isdecimal():
         return int(text)
     return float(text)
 
 
 def _scalar(text: str) -> Any:
+    if text.isdecimal():
+        return int(text)
     if text in ("true", "false"):
         return text == "true"
     first = text[:1]  # most values are expressions: skip the regex unless it could be a number
@@ -126,9 +137,26 @@ def _ident(text: str) -> str:
     return text[1:-1].replace('""', '"') if len(text) >= 2 and text[0] == text[-1] == '"' else text
 
 
-@functools.lru_cache(maxsize=4096)
-def _describe_cached(name: str) -> dict[str, Any]:
-    return describe_node(name)  # callers copy: plans repeat the same node names
+def _header(name: str) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """A node name as (node type, PlanNode fields, extras); cached per plan (plans repeat names)."""
+    described = describe_node(name)
+    node_type = described.pop("Node Type")
+    fields: dict[str, Any] = {}
+    extras: dict[str, Any] = {}
+    for key, value in described.items():
+        spec = FIELD_SPEC.get(key)
+        if spec is None:
+            extras[key] = value
+        else:
+            fields[spec[0]] = value
+    # Attributes TEXT prints only when they differ from the default; FORMAT JSON always has them.
+    if node_type == "Aggregate":
+        fields.setdefault("partial_mode", "Simple")
+    elif node_type == "Gather":
+        extras.setdefault("Single Copy", False)
+    elif node_type in ("Append", "Merge Append"):
+        extras.setdefault("Subplans Removed", 0)
+    return node_type, fields, extras
 
 
 def describe_node(name: str) -> dict[str, Any]:
@@ -202,16 +230,13 @@ def _relation(node: dict[str, Any], node_type: str, target: str) -> None:
         node["Schema"] = _ident(schema)
 
 
-class _Frame:
-    """One open element while parsing: a plan node, a SubPlan/CTE group, or a Worker block."""
-
-    __slots__ = ("indent", "kind", "data", "owner")
-
-    def __init__(self, indent: int, kind: str, data: dict[str, Any], owner: dict[str, Any] | None = None):
-        self.indent = indent
-        self.kind = kind  # "node" | "group" | "worker"
-        self.data = data
-        self.owner = owner  # the node a group/worker belongs to
+# The parser's stack of open elements: a plan node, a SubPlan/InitPlan/CTE group, or a Worker block.
+# Tuples (indent, target, owner, group, depth), not objects, because one is made per node:
+# * target — where property lines go: the node itself, the group's node, or the worker's dict;
+# * owner — the node that child nodes attach to (the node itself for a node);
+# * group — None, or the (Parent Relationship, Subplan Name) its child nodes take;
+# * depth — the owner's nesting level.
+_Frame = tuple[int, Any, PlanNode, "tuple[str, str] | None", int]
 
 
 def join_wrapped(lines: list[str]) -> tuple[list[int], list[str]]:
@@ -233,6 +258,11 @@ def join_wrapped(lines: list[str]) -> tuple[list[int], list[str]]:
         indent = len(line) - len(unindented)
         if base is None:
             base = indent
+        if depth <= 0 and indent >= base and unindented[0] != "(":  # not a wrapped piece: most lines
+            numbers.append(number)
+            out.append(line)
+            depth = _paren_depth(line)
+            continue
         if out and indent < base:  # psql output never goes left of its first column
             out[-1] += unindented
         elif out and (depth > 0 or unindented.startswith(("(cost=", "(actual", "(never"))) and not _starts_element(line):
@@ -240,7 +270,7 @@ def join_wrapped(lines: list[str]) -> tuple[list[int], list[str]]:
         else:
             numbers.append(number)
             out.append(line)
-        depth = max(0, _paren_depth(out[-1]))
+        depth = _paren_depth(out[-1])
     return numbers, out
 
 
@@ -262,47 +292,51 @@ def _paren_depth(line: str) -> int:
     return sum(piece.count("(") - piece.count(")") for piece in line.split("'")[::2])
 
 
-def parse_text(lines: list[str], path: str | None = None) -> dict[str, Any]:
-    """Parse unframed text plan lines into a FORMAT JSON shaped dict ``{"Plan": {...}, ...}``."""
+def parse_text(lines: list[str], path: str | None = None) -> tuple[PlanNode, dict[str, Any]]:
+    """Parse unframed text plan lines into the typed tree (nodes numbered pre-order, not yet
+    measured) and the statement-level facts under their FORMAT JSON names (``Planning Time``...)."""
     root: dict[str, Any] = {}
+    headers: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {}
+    top: PlanNode | None = None
+    next_id = 0
     stack: list[_Frame] = []
     section: dict[str, Any] | None = None  # "Planning:" / "JIT:" blocks at the top level
     section_name = ""
-    last: tuple[dict[str, Any], str] | None = None  # where the previous property line went
+    last: tuple[dict[str, Any], str] | None = None  # the dict and key the previous property went to
     base_indent = 0
     saw_wal = False
     numbers, logical_lines = join_wrapped(lines)
     for number, line in zip(numbers, logical_lines, strict=True):
         unindented = line.lstrip()
+        indent = len(line) - len(unindented)
+        if indent > base_indent and section is None and stack:
+            # The common case first, a node property with a well-known key (the text before the
+            # first ':', which is what _PROPERTY would capture): no regex at all.
+            colon = unindented.find(":")
+            key = unindented[:colon]
+            if (
+                key in _NODE_KEYS
+                and (colon + 1 == len(unindented) or unindented[colon + 1].isspace())
+                and "(cost=" not in unindented and "(actual" not in unindented and "(never executed)" not in unindented
+            ):
+                while len(stack) > 1 and stack[-1][0] >= indent:
+                    stack.pop()
+                last = _apply(stack[-1][1], key, unindented[colon + 1 :].strip())
+                saw_wal = saw_wal or key == "WAL"
+                continue
         stripped = unindented.rstrip()
         if stripped.startswith(("#", "--")) or stripped in ("BEGIN", "COMMIT", "ROLLBACK", "EXPLAIN"):
             continue
-        if root.get("Plan") is None and _PROPERTY.match(stripped) and not _has_estimates(stripped) and not _TIME.match(line):
+        if top is None and _PROPERTY.match(stripped) and not _has_estimates(stripped) and not _TIME.match(line):
             continue  # psql noise before the plan ("Timing is on.", prompts...) never looks like a node
-        indent = len(line) - len(unindented)
         arrow = stripped.startswith("->")
-        if indent > base_indent and section is None and stack and not arrow:
-            # The common case, a node property. A well-known key (the text before the first ':',
-            # which is what _PROPERTY would capture) needs no regex at all.
-            colon = stripped.find(":")
-            key = stripped[:colon]
-            if (
-                key in _NODE_KEYS
-                and (colon + 1 == len(stripped) or stripped[colon + 1].isspace())
-                and not _has_estimates(stripped)
-            ):
-                _pop(stack, indent)
-                target = stack[-1].data if stack[-1].kind != "group" else _owner(stack)
-                if target is None:
-                    raise InputError(f"cannot place this line in the plan: {stripped[:60]!r}", path=path, line=number)
-                _apply_property(target, key, stripped[colon + 1 :].strip())
-                last = (target, key)
-                saw_wal = saw_wal or key == "WAL"
-                continue
-            if _SPECIAL.match(stripped) is None and not _has_estimates(stripped):
-                last = _place_property(stack, last, indent, stripped, path, number)
-                saw_wal = saw_wal or stripped.startswith("WAL:")
-                continue
+        if (
+            indent > base_indent and section is None and stack and not arrow
+            and _SPECIAL.match(stripped) is None and not _has_estimates(stripped)
+        ):
+            last = _place_property(stack, last, indent, stripped, path, number)
+            saw_wal = saw_wal or stripped.startswith("WAL:")
+            continue
         # A node line ("->") cannot match the time, trigger, SubPlan or CTE patterns: skip them.
         if not arrow and (match := _TIME.match(line)) is not None:
             key = {"planning": "Planning Time", "execution": "Execution Time"}.get(match["what"].lower(), "Total Runtime")
@@ -311,75 +345,61 @@ def parse_text(lines: list[str], path: str | None = None) -> dict[str, Any]:
             section = None
             continue
         if not arrow and (match := _TRIGGER.match(line)) is not None:
-            # "Trigger <name>[ for constraint <constraint>][ on <relation>]"
-            head, _, relation = match["head"].rpartition(" on ")
-            if not head:
-                head, relation = relation, ""
-            name, _, constraint = head.partition(" for constraint ")
-            trigger: dict[str, Any] = {"Trigger Name": name}
-            if constraint:
-                trigger["Constraint Name"] = constraint
-            if relation:
-                trigger["Relation"] = _ident(relation)
-            trigger["Time"] = _num(match["time"])
-            trigger["Calls"] = int(match["calls"])
-            root.setdefault("Triggers", []).append(trigger)
+            root.setdefault("Triggers", []).append(_trigger(match))
             stack.clear()
             continue
         if not arrow and stack and section is None and (match := _SUBPLAN.match(line)) and not _has_estimates(stripped):
             _pop(stack, indent)
-            owner = _owner(stack)
-            if owner is not None:
-                kind = match["kind"]
-                name = (kind + match["rest"]).strip()
-                stack.append(_Frame(indent, "group", {"Parent Relationship": kind, "Subplan Name": name}, owner))
-                continue
+            _, _, owner, _, depth = stack[-1]
+            kind = match["kind"]
+            stack.append((indent, owner, owner, (kind, (kind + match["rest"]).strip()), depth))
+            continue
         if not arrow and stack and section is None and (match := _CTE.match(line)):
             _pop(stack, indent)
-            owner = _owner(stack)
-            if owner is not None:
-                group = {"Parent Relationship": "InitPlan", "Subplan Name": f"CTE {match['name']}"}
-                stack.append(_Frame(indent, "group", group, owner))
-                continue
-        is_node = arrow or (section is None and (_has_estimates(stripped) or (
-            root.get("Plan") is None and not _PROPERTY.match(stripped))))
+            _, _, owner, _, depth = stack[-1]
+            stack.append((indent, owner, owner, ("InitPlan", f"CTE {match['name']}"), depth))
+            continue
+        is_node = arrow or (section is None and (_has_estimates(stripped) or (top is None and not _PROPERTY.match(stripped))))
         if is_node:
             section = None
-            node = _node_from_line(stripped[2:].lstrip() if arrow else stripped)
-            depth = indent
-            if root.get("Plan") is None:
-                if not _has_estimates(stripped) and node["Node Type"] not in KNOWN_NODE_TYPES:
+            node = _node_from_line(stripped[2:].lstrip() if arrow else stripped, headers)
+            if top is None:
+                if not _has_estimates(stripped) and node.node_type not in KNOWN_NODE_TYPES:
                     continue  # text before the plan that is not a node (COSTS OFF roots must be known types)
-                root["Plan"] = node
-                base_indent = depth  # psql indents everything by one space
-                stack.append(_Frame(depth, "node", node))
+                top = node
+                next_id = 1
+                base_indent = indent  # psql indents everything by one space
+                stack.append((indent, node, node, None, 0))
                 continue
-            _pop(stack, depth)
             if not stack:
                 raise InputError(f"plan node outside the plan tree: {stripped[:60]!r}", path=path, line=number)
-            parent = stack[-1]
-            if parent.kind == "group":
-                node.update(parent.data)
-                parent.owner.setdefault("Plans", []).append(node)
+            while len(stack) > 1 and stack[-1][0] >= indent:
+                stack.pop()
+            _, _, owner, group, depth = stack[-1]
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise InputError(f"plan nested deeper than {MAX_DEPTH} levels", path=path, line=number)
+            node.id = next_id
+            next_id += 1
+            if group is not None:
+                node.parent_relationship, node.subplan_name = group
             else:  # under a node, or under a Worker block of that node
-                owner = parent.data if parent.kind == "node" else parent.owner
-                _relationship(owner, node)
-                owner.setdefault("Plans", []).append(node)
-            stack.append(_Frame(depth, "node", node))
+                node.parent_relationship = _relationship(owner)
+            owner.children.append(node)
+            stack.append((indent, node, node, None, depth))
             continue
         if (match := _WORKER.match(line)) is not None and stack:
             _pop(stack, indent)
-            owner = _owner(stack)
-            if owner is not None:
-                worker = _worker(owner, int(match["num"]))
-                if match["al"] is not None or match["never"]:
-                    _actuals(worker, match)
-                if match["rest"].strip():
-                    _property(worker, match["rest"].strip(), path, number)
-                stack.append(_Frame(indent, "worker", worker, owner))
-                continue
+            _, _, owner, _, depth = stack[-1]
+            worker = _worker(owner, int(match["num"]))
+            if match["al"] is not None or match["never"]:
+                _actuals(worker, match)
+            if match["rest"].strip():
+                _property(worker, match["rest"].strip(), path, number)
+            stack.append((indent, worker, owner, None, depth))
+            continue
         # Top-level sections and properties (Settings & co. can only be top-level, whatever the indent).
-        if stripped.startswith(_TOP_LEVEL_ONLY) and root.get("Plan") is not None and _top_level(root, stripped):
+        if stripped.startswith(_TOP_LEVEL_ONLY) and top is not None and _top_level(root, stripped):
             stack.clear()
             section = None
             continue
@@ -392,30 +412,43 @@ def parse_text(lines: list[str], path: str | None = None) -> dict[str, Any]:
             if section is not None and indent > base_indent:
                 _section_property(section_name, section, stripped, path, number)
                 continue
-            if root.get("Plan") is not None and _top_level(root, stripped):
+            if top is not None and _top_level(root, stripped):
                 stack.clear()
                 section = None
                 continue
         if not stack:
-            if root.get("Plan") is None:
+            if top is None:
                 continue
             raise InputError(f"cannot place this line in the plan: {stripped[:60]!r}", path=path, line=number)
         last = _place_property(stack, last, indent, stripped, path, number)
-    if root.get("Plan") is None:
+    if top is None:
         raise InputError("no plan found: expected EXPLAIN output (text or JSON)", path=path, line=1)
     if saw_wal:
-        _fill_wal(root["Plan"])
-    return root
+        _fill_wal(top)
+    return top, root
 
 
-def _fill_wal(node: dict[str, Any]) -> None:
+def _trigger(match: re.Match[str]) -> dict[str, Any]:
+    """``Trigger <name>[ for constraint <constraint>][ on <relation>]: time=… calls=…``."""
+    head, _, relation = match["head"].rpartition(" on ")
+    if not head:
+        head, relation = relation, ""
+    name, _, constraint = head.partition(" for constraint ")
+    trigger: dict[str, Any] = {"Trigger Name": name}
+    if constraint:
+        trigger["Constraint Name"] = constraint
+    if relation:
+        trigger["Relation"] = _ident(relation)
+    trigger["Time"] = _num(match["time"])
+    trigger["Calls"] = int(match["calls"])
+    return trigger
+
+
+def _fill_wal(top: PlanNode) -> None:
     """With WAL on, TEXT skips nodes that wrote none; FORMAT JSON reports zeros on every node."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
+    for node in top.walk():
         for key in ("WAL Records", "WAL FPI", "WAL Bytes"):
-            current.setdefault(key, 0)
-        stack.extend(current.get("Plans", ()))
+            node.extras.setdefault(key, 0)
 
 
 _TOP_LEVEL_ONLY = ("Settings:", "Query Identifier:", "Serialization:")
@@ -458,25 +491,23 @@ def _place_property(
         _continue_property(last, stripped)  # a value with an embedded newline (e.g. Output)
         return last
     _pop(stack, indent)
-    target = stack[-1].data if stack[-1].kind != "group" else _owner(stack)
-    if target is None:
-        raise InputError(f"cannot place this line in the plan: {stripped[:60]!r}", path=path, line=number)
-    key = match["key"].strip()
-    _apply_property(target, key, stripped[match.end() :].strip())
-    return target, key
+    return _apply(stack[-1][1], match["key"].strip(), stripped[match.end() :].strip())
+
+
 _MEMBER_PARENTS = frozenset({"Append", "Merge Append", "BitmapAnd", "BitmapOr", "Recursive Union"})
 
 
-def _relationship(parent: dict[str, Any], child: dict[str, Any]) -> None:
-    """The ``Parent Relationship`` FORMAT JSON states and TEXT leaves implicit."""
-    parent_type = parent["Node Type"]
+def _relationship(parent: PlanNode) -> str:
+    """The ``Parent Relationship`` of a new child, which FORMAT JSON states and TEXT leaves implicit."""
+    parent_type = parent.node_type
     if parent_type in _MEMBER_PARENTS and parent_type != "Recursive Union":
-        child["Parent Relationship"] = "Member"
-    elif parent_type == "Subquery Scan":
-        child["Parent Relationship"] = "Subquery"
-    else:
-        siblings = sum(1 for c in parent.get("Plans", ()) if c.get("Parent Relationship") in ("Outer", "Inner"))
-        child["Parent Relationship"] = "Outer" if siblings == 0 else "Inner"
+        return "Member"
+    if parent_type == "Subquery Scan":
+        return "Subquery"
+    for child in parent.children:
+        if child.parent_relationship in ("Outer", "Inner"):
+            return "Inner"
+    return "Outer"
 
 
 def _continue_property(last: tuple[dict[str, Any], str], text: str) -> None:
@@ -489,19 +520,12 @@ def _continue_property(last: tuple[dict[str, Any], str], text: str) -> None:
 
 
 def _pop(stack: list[_Frame], indent: int) -> None:
-    while len(stack) > 1 and stack[-1].indent >= indent:
+    while len(stack) > 1 and stack[-1][0] >= indent:
         stack.pop()
 
 
-def _owner(stack: list[_Frame]) -> dict[str, Any] | None:
-    for frame in reversed(stack):
-        if frame.kind == "node":
-            return frame.data
-    return None
-
-
-def _worker(node: dict[str, Any], number: int) -> dict[str, Any]:
-    workers = node.setdefault("Workers", [])
+def _worker(node: PlanNode, number: int) -> dict[str, Any]:
+    workers = node.extras.setdefault("Workers", [])
     for worker in workers:
         if worker["Worker Number"] == number:
             return worker
@@ -522,37 +546,58 @@ def _actuals(target: dict[str, Any], match: re.Match[str]) -> None:
     target["Actual Loops"] = int(match["al"])
 
 
-def _node_from_line(text: str) -> dict[str, Any]:
-    """``Seq Scan on t  (cost=0.00..1.00 rows=1 width=4) (actual time=... rows=1 loops=1)``."""
-    cut = len(text)
-    for marker in ("(cost=", "(actual", "(never executed)"):
-        at = text.find(marker)
-        if 0 <= at < cut:
-            cut = at
-    node = dict(_describe_cached(text[:cut].rstrip()))
-    if cut < len(text):
-        rest = text[cut:]
-        # The usual "(cost=...) (actual ...)" in one match; the separate searches find the same groups.
-        cost = actual = _COST_THEN_ACTUAL_RE.match(rest)
-        if cost is None:
-            cost, actual = _COST_RE.search(rest), _ACTUAL_RE.search(rest)
-        if cost is not None:
-            node["Startup Cost"] = _num(cost["sc"])
-            node["Total Cost"] = _num(cost["tc"])
-            node["Plan Rows"] = _num(cost["pr"])
-            node["Plan Width"] = int(cost["pw"])
-        if actual is not None:
-            _actuals(node, actual)
-    # Attributes TEXT prints only when they differ from the default; FORMAT JSON always has them.
-    if node["Node Type"] == "Aggregate":
-        node.setdefault("Partial Mode", "Simple")
-        if node.get("Strategy") in ("Hashed", "Mixed") and "Total Cost" in node:
-            node.setdefault("Planned Partitions", 0)
-    elif node["Node Type"] == "Gather":
-        node.setdefault("Single Copy", False)
-    elif node["Node Type"] in ("Append", "Merge Append"):
-        node.setdefault("Subplans Removed", 0)
+def _node_from_line(text: str, headers: dict[str, tuple[str, dict[str, Any], dict[str, Any]]]) -> PlanNode:
+    """``Seq Scan on t  (cost=0.00..1.00 rows=1 width=4) (actual time=... rows=1 loops=1)``; the
+    node's id is set when it joins the tree. ``headers`` caches :func:`_header` for this plan."""
+    cut = text.find("(cost=")
+    usual = _USUAL_ESTIMATES.match(text, cut) if cut > 0 else None
+    if usual is None:
+        cut = len(text)
+        for marker in ("(cost=", "(actual", "(never executed)"):
+            at = text.find(marker)
+            if 0 <= at < cut:
+                cut = at
+    name = text[:cut].rstrip()
+    header = headers.get(name)
+    if header is None:
+        header = headers[name] = _header(name)
+    node_type, fields, extras = header
+    if usual is not None:
+        sc, tc, pr, pw, ast, att, ar, al = usual.groups()
+        node = PlanNode(
+            0, node_type, startup_cost=float(sc), total_cost=float(tc), plan_rows=_num(pr), plan_width=int(pw),
+            actual_startup_ms=float(ast), actual_total_ms=float(att), actual_rows=_num(ar), actual_loops=int(al),
+            extras=dict(extras), **fields,
+        )
+    else:
+        node = PlanNode(0, node_type, extras=dict(extras), **fields)
+        if cut == len(text):
+            return node
+        _estimates(node, text[cut:])
+    if node.strategy in ("Hashed", "Mixed") and node_type == "Aggregate":
+        node.extras.setdefault("Planned Partitions", 0)  # FORMAT JSON always reports it
     return node
+
+
+def _estimates(node: PlanNode, text: str) -> None:
+    """The general case: ``(cost=...)`` and/or ``(actual ...)``/``(never executed)``, in any spacing."""
+    cost = actual = _COST_THEN_ACTUAL_RE.match(text)
+    if cost is None:
+        cost, actual = _COST_RE.search(text), _ACTUAL_RE.search(text)
+    if cost is not None:
+        node.startup_cost = float(cost["sc"])
+        node.total_cost = float(cost["tc"])
+        node.plan_rows = _num(cost["pr"])
+        node.plan_width = int(cost["pw"])
+    if actual is not None:
+        if actual["never"]:
+            node.actual_loops = node.actual_rows = 0
+        else:
+            if actual["ast"] is not None:
+                node.actual_startup_ms = float(actual["ast"])
+                node.actual_total_ms = float(actual["att"])
+            node.actual_rows = _num(actual["ar"])
+            node.actual_loops = int(actual["al"])
 
 
 def _top_level(root: dict[str, Any], stripped: str) -> bool:
@@ -602,35 +647,82 @@ def _section_property(section_name: str, section: dict[str, Any], stripped: str,
     _property(section, stripped, path, number)
 
 
-def _property(node: dict[str, Any], text: str, path: str | None, number: int) -> None:
-    """One ``Key: value`` line (or several, for lines like ``Hits: 1  Misses: 2``) on a node."""
+def _property(data: dict[str, Any], text: str, path: str | None, number: int) -> None:
+    """One ``Key: value`` line (or several, for lines like ``Hits: 1  Misses: 2``) on a worker or a
+    top-level section."""
     match = _PROPERTY.match(text)
     if match is None:
         raise InputError(f"not a plan line: {text[:60]!r}", path=path, line=number)
-    _apply_property(node, match["key"].strip(), text[match.end() :].strip())
+    _apply_property(data, match["key"].strip(), text[match.end() :].strip(), None, "Actual Loops" in data)
 
 
-def _apply_property(node: dict[str, Any], key: str, value: str) -> None:
-    if key in _REMOVED_BY and "Actual Loops" in node:
-        node.setdefault(_REMOVED_BY[key], 0)  # TEXT omits a zero count that FORMAT JSON reports
-    handler = _HANDLERS.get(key)
-    grouping = key in ("Group Key", "Hash Key", "Sort Key") and node.get("Node Type") == "Aggregate"
-    if grouping and _grouping_sets(node, key, value):
-        return
-    if handler is not None:
-        handler(node, value)
-    elif key in _LIST_KEYS:
-        node[key] = split_top_level(value)
-    elif key in _INT_KEYS:
-        node[key] = _num(value) if _NUMBER.match(value) else value
+def _apply(target: PlanNode | dict[str, Any], key: str, value: str) -> tuple[dict[str, Any], str]:
+    """A property of a node (typed fields, else extras) or of a worker; returns the dict it went to."""
+    if type(target) is not PlanNode:
+        _apply_property(target, key, value, None, "Actual Loops" in target)
+        return target, key
+    handler = _NODE_HANDLERS.get(key)
+    if handler is None:
+        _apply_property(target.extras, key, value, target.node_type, target.actual_loops is not None)
     else:
-        node[key] = _scalar(value)
+        handler(target, key, value)
+    return target.extras, key
 
 
-_ZERO_BUFFERS = dict.fromkeys(_BUFFER_KEYS, 0)
-_BUFFER_KEY_OF = {
-    (scope, name): f"{scope} {field} Blocks" for scope in ("Shared", "Local", "Temp") for name, field in _BUFFER_FIELDS.items()
-}
+def _node_buffers(node: PlanNode, key: str, value: str) -> None:
+    if node.buffers is None and (usual := _SHARED_BUFFERS.match(value)) is not None:
+        hit, read, dirtied, written = usual.groups()
+        node.buffers = Buffers(int(hit or 0), int(read or 0), int(dirtied or 0), int(written or 0))
+        return
+    counts = _buffer_counts(value, _BUFFER_ATTR)
+    if node.buffers is None:
+        node.buffers = Buffers(**counts)
+    else:  # a second Buffers line (after I/O Timings created them): keep what is already known
+        for attr, count in counts.items():
+            if count:
+                setattr(node.buffers, attr, count)
+
+
+def _node_workers(node: PlanNode, key: str, value: str) -> None:
+    if value.isdecimal():
+        setattr(node, "workers_planned" if key == "Workers Planned" else "workers_launched", int(value))
+    else:
+        node.extras[key] = _scalar(value)
+
+
+def _node_io_timings(node: PlanNode, key: str, value: str) -> None:
+    _io_timings(node.extras, value)
+    add_io_times(node)
+
+
+def _node_expression(node: PlanNode, key: str, value: str) -> None:
+    """``Filter``, ``Index Cond``... (the most frequent lines: kept off the generic path)."""
+    if key in _REMOVED_BY and node.actual_loops is not None:
+        node.extras.setdefault(_REMOVED_BY[key], 0)  # TEXT omits a zero count that FORMAT JSON reports
+    node.extras[key] = _scalar(value)
+
+
+def _node_count(node: PlanNode, key: str, value: str) -> None:
+    node.extras[key] = int(value) if value.isdecimal() else _num(value) if _NUMBER.match(value) else value
+
+
+def _apply_property(data: dict[str, Any], key: str, value: str, node_type: str | None, analyzed: bool) -> None:
+    """A property under its FORMAT JSON name and type into ``data`` (a node's extras, a worker...)."""
+    if analyzed and key in _REMOVED_BY:
+        data.setdefault(_REMOVED_BY[key], 0)  # TEXT omits a zero count that FORMAT JSON reports
+    if node_type == "Aggregate" and key in ("Group Key", "Hash Key", "Sort Key") and _grouping_sets(data, key, value):
+        return
+    handler = _HANDLERS.get(key)
+    if handler is not None:
+        handler(data, value)
+    elif key in _SIZES_KEYS:
+        _hash_or_hashagg(data, key, value, node_type)
+    elif key in _LIST_KEYS:
+        data[key] = split_top_level(value)
+    elif key in _INT_KEYS:
+        data[key] = _num(value) if _NUMBER.match(value) else value
+    else:
+        data[key] = _scalar(value)
 
 
 def _grouping_sets(node: dict[str, Any], key: str, value: str) -> bool:
@@ -657,28 +749,29 @@ def _grouping_sets(node: dict[str, Any], key: str, value: str) -> bool:
     return True
 
 
-def _buffers(node: dict[str, Any], value: str) -> None:
-    """``shared hit=1 read=2, local written=3, temp read=4 written=5``."""
-    counts = dict(_ZERO_BUFFERS)  # TEXT prints only the non-zero counters; FORMAT JSON reports all
+def _buffer_counts(value: str, names: dict[tuple[str, str], str]) -> dict[str, int]:
+    """``shared hit=1 read=2, local written=3, temp read=4 written=5`` → the non-zero counts, keyed by
+    ``names[(scope, counter)]``."""
+    counts = {}
     for part in value.split(","):
         words = part.split()
         if not words:
             continue
-        scope = words[0].capitalize()
-        if scope not in ("Shared", "Local", "Temp"):
-            continue
+        scope = words[0].lower()
         for word in words[1:]:
-            name, _, count = word.partition("=")
-            key = _BUFFER_KEY_OF.get((scope, name))
-            if key is not None and count.isdigit():
-                counts[key] = int(count)
-    if node.keys().isdisjoint(counts):  # the usual single Buffers line of a node
-        node.update(counts)
-        return
-    for key, count in counts.items():
-        node.setdefault(key, count)
-        if count:
-            node[key] = count
+            counter, _, count = word.partition("=")
+            name = names.get((scope, counter))
+            if name is not None and count.isdecimal():
+                counts[name] = int(count)
+    return counts
+
+
+def _buffers(data: dict[str, Any], value: str) -> None:
+    """A worker's or the planning section's ``Buffers:`` line, under FORMAT JSON keys."""
+    counts = _buffer_counts(value, _BUFFER_JSON_KEY)
+    for key in _ZERO_BUFFERS:  # TEXT prints only the non-zero counters; FORMAT JSON reports all
+        data.setdefault(key, 0)
+    data.update(counts)
 
 
 def _io_timings(node: dict[str, Any], value: str) -> None:
@@ -724,6 +817,8 @@ def _sizes(value: str) -> list[tuple[str, str]]:
 
 
 def _kb(raw: str) -> int | float | str:
+    if raw.endswith("kB") and raw[:-2].isdecimal():
+        return int(raw[:-2])
     match = _SIZE_KB.match(raw.strip())
     return _num(match[1]) if match else raw
 
@@ -740,10 +835,10 @@ def _sort_method(node: dict[str, Any], value: str) -> None:
             node[key] = _kb(raw)
 
 
-def _hash_or_hashagg(node: dict[str, Any], first_key: str, value: str) -> None:
+def _hash_or_hashagg(node: dict[str, Any], first_key: str, value: str, node_type: str | None) -> None:
     """``Buckets: 1024 (originally 512)  Batches: 2 (originally 1)  Memory Usage: 9kB`` (Hash) and
     ``Batches: 5  Memory Usage: 4145kB  Disk Usage: 1000kB`` (HashAggregate, PG13+)."""
-    is_hash = node.get("Node Type") == "Hash" or first_key == "Buckets"
+    is_hash = node_type == "Hash" or first_key == "Buckets"
     for key, raw in _sizes(f"{first_key}: {value}"):
         number, _, original = raw.partition("(originally")
         number = number.strip()
@@ -766,7 +861,7 @@ def _hash_or_hashagg(node: dict[str, Any], first_key: str, value: str) -> None:
 
 def _heap_blocks(node: dict[str, Any], value: str) -> None:
     for name, count in _KV.findall(value):
-        if count.isdigit():
+        if count.isdecimal():
             node[f"{name.capitalize()} Heap Blocks"] = int(count)
 
 
@@ -780,7 +875,7 @@ def _memoize(node: dict[str, Any], value: str) -> None:
 
 def _wal(node: dict[str, Any], value: str) -> None:
     for name, count in _KV.findall(value):
-        if name.strip() in _WAL_FIELDS and count.isdigit():
+        if name.strip() in _WAL_FIELDS and count.isdecimal():
             node[_WAL_FIELDS[name.strip()]] = int(count)
 
 
@@ -814,13 +909,22 @@ def _planning_memory(node: dict[str, Any], value: str) -> None:
             node[key] = _num(number[1])
 
 
+# Node properties with a PlanNode field, or frequent enough for their own handler; the rest go
+# through _apply_property into the node's extras.
+_NODE_HANDLERS = {
+    "Buffers": _node_buffers,
+    "Workers Planned": _node_workers,
+    "Workers Launched": _node_workers,
+    "I/O Timings": _node_io_timings,
+    **dict.fromkeys(("Filter", "Index Cond", "Hash Cond", "Merge Cond", "Join Filter", "Recheck Cond"), _node_expression),
+    **dict.fromkeys(("Rows Removed by Filter", "Rows Removed by Index Recheck", "Rows Removed by Join Filter",
+                     "Heap Fetches"), _node_count),
+}
+_SIZES_KEYS = frozenset({"Buckets", "Batches", "Planned Partitions"})  # Hash or HashAggregate, by node type
 _HANDLERS = {
     "Buffers": _buffers,
     "I/O Timings": _io_timings,
     "Sort Method": _sort_method,
-    "Buckets": lambda node, value: _hash_or_hashagg(node, "Buckets", value),
-    "Batches": lambda node, value: _hash_or_hashagg(node, "Batches", value),
-    "Planned Partitions": lambda node, value: _hash_or_hashagg(node, "Planned Partitions", value),
     "Heap Blocks": _heap_blocks,
     "Hits": _memoize,
     "WAL": _wal,
