@@ -482,7 +482,7 @@ def _read_samples(text: str, path: str, apdex_t_ms: float, method: PercentileMet
         values.append(parse_number(m.group("num")) * factor)
         status = (m.group("status") or "").lower()
         has_status = has_status or bool(status)
-        failed.append(status in ("error", "err", "fail", "failed", "true") or (status.isdigit() and int(status) >= 400))
+        failed.append(status in ("error", "err", "fail", "failed", "true") or (status.isdecimal() and int(status) >= 400))
     ordered = sorted(values)
     source = Source(path=path, format="samples", samples=len(values), histogram=histogram(ordered))
     if unitless:

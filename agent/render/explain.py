@@ -98,7 +98,7 @@ def _flagged_nodes(report: Report) -> set[int]:
         node = finding.location.node if finding.location else None
         if node and node.startswith("#"):
             head = node[1:].split(" ", 1)[0]
-            if head.isdigit():
+            if head.isdecimal():
                 ids.add(int(head))
     return ids
 

@@ -41,7 +41,7 @@ def parse_stages(text: str) -> list[Stage]:
     stages = []
     for part in filter(None, (p.strip() for p in text.split(","))):
         duration, sep, target = part.partition(":")
-        if not sep or not target.strip().isdigit():
+        if not sep or not target.strip().isdecimal():
             raise InputError(f"stage {part!r} is not DURATION:TARGET (e.g. 30s:50)")
         duration_seconds(duration.strip())
         stages.append(Stage(duration=duration.strip(), target=int(target)))
