@@ -73,8 +73,12 @@ def _load_env() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     _load_env()
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
+    return run(args)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run a parsed command, turning every failure into one stderr line and an exit code."""
     try:
         return int(args.func(args) or 0)
     except InputError as exc:
@@ -87,6 +91,12 @@ def main(argv: list[str] | None = None) -> int:
         # Output piped into `head` and closed: not an error worth a traceback.
         sys.stderr.close()
         return 0
+    except Exception as exc:  # a bug: still one line and exit 2 (as ruff does), the traceback on request
+        if os.environ.get("LMAGENT_DEBUG"):
+            raise
+        print(f"lmagent: internal error: {type(exc).__name__}: {exc} (set LMAGENT_DEBUG=1 for the traceback; "
+              "please report it with the input)", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
