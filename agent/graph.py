@@ -29,6 +29,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import get_runtime
 from langgraph.types import Command
 
+from agent.advice import describe
 from agent.language import detect_language, say
 from agent.llm import ChatModel, LLMError, ModelRequest, Price, estimate_tokens, make_model
 from agent.prompt import FindingBrief, HandoffPacket, detect_deference, relevant_sections, system_prompt
@@ -315,15 +316,16 @@ class _GraphBuilder:
     def _handoff(self, state: ConversationState, src: str, dst: str, by: str, reason: str, lang: str,
                  update: dict[str, Any], summary: str = "", open_question: str = "") -> Command:
         reports = update.get("reports", state.get("reports", []))
-        findings = [FindingBrief(code=f.code, kind=f.kind, severity=f.severity, message=f.message, suggestion=f.suggestion,
-                                 tool=r.tool)
+        findings = [FindingBrief.of(f, r.tool)
                     for r in (Report.model_validate(e["report"]) for e in reports) for f in r.ranked()]
-        findings.sort(key=lambda f: -SEVERITY_RANK[f.severity])
+        # The findings the receiver owns come first: they are why it was called, and the budget trims from the end.
+        findings.sort(key=lambda f: (f.handoff != dst, -SEVERITY_RANK[f.severity]))
         artifacts = [f"{e['tool']}: {e['report'].get('summary') or len(e['report'].get('findings', []))}"
                      for e in reports]
         user_text = state["messages"][state["turn_start"]]["content"]
         packet = HandoffPacket(
-            from_persona=self.names[src], to_persona=self.names[dst], from_slug=src, reason=reason, summary=summary,
+            from_persona=self.names[src], to_persona=self.names[dst], from_slug=src, to_slug=dst, reason=reason,
+            summary=summary,
             findings=findings, artifacts=artifacts, open_question=open_question or user_text,
         ).fit(self.settings.handoff_tokens)
         notice = say(lang, "handoff", name=self.names[dst], reason=reason)
@@ -345,7 +347,7 @@ class _GraphBuilder:
                 continue
             for f in Report.model_validate(entry["report"]).ranked():
                 if f.handoff and f.handoff != slug and f.severity != "info":
-                    candidates.append((f.handoff, "finding", f"{f.code} {f.kind}: {f.message}"))
+                    candidates.append((f.handoff, "finding", f"{f.code} {f.kind}: {describe(f, lang)}"))
         if not self.model.offline and text:
             deferred = detect_deference(text, self.registry.partners.get(slug, []), self.names)
             if deferred:

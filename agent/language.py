@@ -22,17 +22,23 @@ _EN = frozenset(
     "after before about also need want review check".split()
 )
 _FENCE = re.compile(r"```.*?(```|\Z)", re.S)
-_CODE_LINE = re.compile(r"^\s*(->|[-+@]{1,3}\s|\s{2,}\S|[{}\[\]]|QUERY PLAN|\(\d+ rows?\))|cost=|actual time=")
+_CODE_LINE = re.compile(r"^\s*(->|[-+@]{1,3}\s|\s{2,}\S|[{}\[\]]|QUERY PLAN|\(\d+ rows?\)|"
+                        r"(?:Planning|Execution) Time:)|cost=|actual time=")
 _WORD = re.compile(r"[a-z]+")
+
+
+def prose(text: str) -> str:
+    """The lines a person wrote: fenced blocks and lines that look like plans or code dropped."""
+    return "\n".join(line for line in _FENCE.sub(" ", text).splitlines() if not _CODE_LINE.search(line))
 
 
 def detect_language(text: str) -> str:
     """'es' or 'en'. Spanish punctuation (¿ ¡ ñ) is decisive; otherwise function words are counted."""
-    prose = "\n".join(line for line in _FENCE.sub(" ", text).splitlines() if not _CODE_LINE.search(line))
-    if any(ch in prose for ch in "¿¡ñÑ"):
+    prose_text = prose(text)
+    if any(ch in prose_text for ch in "¿¡ñÑ"):
         return "es"
-    words = _WORD.findall(fold(prose))
-    es = sum(w in _ES for w in words) + 2 * sum(ch in prose for ch in "áéíóú")
+    words = _WORD.findall(fold(prose_text))
+    es = sum(w in _ES for w in words) + 2 * sum(ch in prose_text for ch in "áéíóú")
     en = sum(w in _EN for w in words)
     return "es" if es > en else "en"
 

@@ -17,10 +17,10 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from agent.advice import advise, clean_advice
+from agent.advice import advise, clean_advice, describe, summarize
 from agent.language import detect_language
 from agent.llm import ModelRequest, ModelResponse, ToolCall, Usage
-from agent.prompt import FindingBrief
+from agent.prompt import FindingBrief, relevant_sections
 from tools.findings import Finding, Report
 from tools.text import fold
 
@@ -164,21 +164,23 @@ _HEADINGS = {
            "no_data": "El mensaje no trae datos medibles (plan, métricas, SQL, perfil); esto es lo que "
                       "revisaría según mi guía",
            "found": "{n} {noun}; el más grave es", "noun": ("hallazgo", "hallazgos"),
+           "yours": "{n} {noun}; el que me traspasaron es",
            "clean": "Las herramientas no encontraron problemas",
            "received_findings": "{n} {noun} ({codes}) y su diagnóstico",
            "ask_for": "Para un diagnóstico con números, comparte", "owner": "dueño del arreglo",
            "generated": "Generado con {tools}; el código está abajo.",
-           "collab": "colaboración"},
+           "collab": "colaboración", "severity": {"error": "error", "warning": "aviso", "info": "info"}},
     "en": {"diagnosis": "Diagnosis", "evidence": "Evidence", "next": "Next steps", "code": "Code",
            "handoff": "Handoff", "refs": "Persona sections used", "received": "Received from",
            "no_data": "The message carries no measurable data (plan, metrics, SQL, profile); this is what "
                       "I would check, from my playbook",
            "found": "{n} {noun}; the most severe is", "noun": ("finding", "findings"),
+           "yours": "{n} {noun}; the one handed to me is",
            "clean": "The tools found no problems",
            "received_findings": "{n} {noun} ({codes}) and their diagnosis",
            "ask_for": "For a diagnosis with numbers, share", "owner": "owns the fix",
            "generated": "Generated with {tools}; the code is below.",
-           "collab": "collaboration"},
+           "collab": "collaboration", "severity": {"error": "error", "warning": "warning", "info": "info"}},
 }
 _EVIDENCE_HINTS = {
     "explain": {"es": "un EXPLAIN (ANALYZE, BUFFERS)", "en": "an EXPLAIN (ANALYZE, BUFFERS) plan"},
@@ -272,8 +274,11 @@ def compose(req: ModelRequest) -> str:
     reports = _reports(req.reports)
     findings: list[Finding] = Report(tool="all", findings=[f for r in reports for f in r.findings]).ranked()
     packet = req.packet or {}
-    received = [Finding(code=f.code, kind=f.kind, severity=f.severity, message=f.message, suggestion=f.suggestion)
-                for f in (FindingBrief.model_validate(b) for b in packet.get("findings", []))]
+    received = [FindingBrief.model_validate(b).finding() for b in packet.get("findings", [])]
+    if packet:  # the findings this persona was handed the conversation for come first, as the sender ranked them
+        received.sort(key=lambda f: f.handoff != persona.slug)
+        findings.sort(key=lambda f: f.handoff != persona.slug)
+    sections = _cited_sections(req, [*received, *findings], reports)
     lines = [f"## {h['diagnosis']} — {persona.name}"]
     if packet:
         what = (h["received_findings"].format(n=len(received), noun=_noun(h, len(received)),
@@ -283,26 +288,26 @@ def compose(req: ModelRequest) -> str:
     if findings:
         top = findings[0]
         where = f" ({top.location})" if top.location is not None and str(top.location) else ""
-        lines.append(f"{h['found'].format(n=len(findings), noun=_noun(h, len(findings)))} "
-                     f"{top.code} {top.kind}{where}.")
+        lead = h["yours"] if packet and top.handoff == persona.slug else h["found"]
+        lines.append(f"{lead.format(n=len(findings), noun=_noun(h, len(findings)))} {top.code} {top.kind}{where}.")
     elif any(r.tool not in _GENERATORS for r in reports):
         lines.append(h["clean"] + ".")
     elif reports:
         lines.append(h["generated"].format(tools=", ".join(r.tool for r in reports)))
     elif received:  # nothing re-measured: the diagnosis is the sender's, in the user's language
-        lines.append(f"{h['found'].format(n=len(received), noun=_noun(h, len(received)))} "
+        lead = h["yours"] if received[0].handoff == persona.slug else h["found"]
+        lines.append(f"{lead.format(n=len(received), noun=_noun(h, len(received)))} "
                      f"{received[0].code} {received[0].kind}.")
     else:
         lines.append(h["no_data"] + ".")
 
     # After a handoff the sender already showed its evidence: the receiver adds only what is new.
     known = {(f.code, f.message) for f in received}
-    evidence = [f"- {r.tool}: {r.summary}" for r in reports if r.summary]
-    evidence += [f"- {f.code} [{f.severity}] {f.message}" + (f" ({f.location})" if f.location and str(f.location) else "")
-                 for f in findings if (f.code, f.message) not in known][:6]
+    evidence = [f"- {r.tool}: {line}" for r in reports if (line := summarize(r, lang))]
+    evidence += [_evidence_line(f, lang, h) for f in findings if (f.code, f.message) not in known][:6]
     if packet:
         if not reports:
-            evidence += [f"- {f.code} [{f.severity}] {f.message}" for f in received[:6]]
+            evidence += [_evidence_line(f, lang, h) for f in received[:6]]
         owned = [f for f in findings if f.handoff == persona.slug]
         steps = _steps([*owned, *received, *findings], lang, limit=4, measured=findings)
         wanted = " ".join([req.user_text, *(f"{f.kind} {f.message}" for f in [*received, *findings])])
@@ -312,7 +317,7 @@ def compose(req: ModelRequest) -> str:
         if not steps and reports:
             steps = list(dict.fromkeys(a for a in (clean_advice(r.tool, lang) for r in reports) if a))
         if not steps:
-            steps = _section_points(persona, req.sections)
+            steps = _section_points(persona, sections)
     if evidence:
         lines += ["", f"### {h['evidence']}", *evidence]
     if not reports:
@@ -325,7 +330,7 @@ def compose(req: ModelRequest) -> str:
 
     code = _code_from(reports)
     if code is None and not reports and any(w in fold(req.user_text) for w in _CODE_WORDS):
-        block = next((b for s in req.sections for b in persona.code_blocks if b.section == s.section.title), None)
+        block = next((b for s in sections for b in persona.code_blocks if b.section == s.section.title), None)
         if block:
             code = (block.language or "text", "\n".join(block.code.splitlines()[:60]))
     if code:
@@ -334,9 +339,24 @@ def compose(req: ModelRequest) -> str:
     handoffs = _handoff_lines(req, findings, h)
     if handoffs:
         lines += ["", f"### {h['handoff']}", *handoffs]
-    if req.sections:
-        lines += ["", f"_{h['refs']}: " + "; ".join(s.title_path for s in req.sections) + "_"]
+    if sections:
+        lines += ["", f"_{h['refs']}: " + "; ".join(s.title_path for s in sections) + "_"]
     return "\n".join(lines)
+
+
+def _evidence_line(f: Finding, lang: str, h: dict[str, Any]) -> str:
+    where = f" ({f.location})" if f.location is not None and str(f.location) else ""
+    return f"- {f.code} [{h['severity'].get(f.severity, f.severity)}] {describe(f, lang)}{where}"
+
+
+def _cited_sections(req: ModelRequest, findings: list[Finding], reports: list[Report]) -> list:
+    """The persona sections this answer draws on. Once tools ran, what they found names the topic
+    better than the pasted artifact: the sections are chosen again by the message's prose plus the
+    finding kinds and tool names."""
+    if not findings and not reports:
+        return req.sections
+    topic = [req.user_text, *(f.kind.replace("_", " ") for f in findings), *(r.tool for r in reports)]
+    return relevant_sections(req.persona, "\n".join(dict.fromkeys(topic)))
 
 
 def _handoff_lines(req: ModelRequest, findings: list[Finding], h: dict[str, str]) -> list[str]:

@@ -8,16 +8,22 @@ conversation. Everything is bounded in characters so a long persona cannot crowd
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import BaseModel, Field
 
+from agent.language import prose
 from agent.llm import CHARS_PER_TOKEN
 from agent.persona import Persona
 from agent.registry import Partner
-from agent.router import terms
+from agent.router import WEAK_FACTOR, WEAK_TERMS, message_terms, terms
+from tools.findings import Finding, Location
 from tools.markdown import Section
 from tools.text import fold
 
@@ -37,11 +43,21 @@ class ScoredSection:
         return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-_INDEX_CACHE: dict[tuple[str, str], tuple[tuple[str, Section, frozenset[str], frozenset[str]], ...]] = {}
+@dataclass(frozen=True)
+class _SectionIndex:
+    entries: tuple[tuple[str, Section, frozenset[str], frozenset[str]], ...]  # path, section, title, body terms
+    weight: dict[str, float]  # rarer across the persona's sections → heavier
+    common: frozenset[str]  # in more than half of them: the persona's whole topic, says nothing about which
 
 
-def _section_index(persona: Persona) -> tuple[tuple[str, Section, frozenset[str], frozenset[str]], ...]:
-    """(title path, section, title terms, body terms) for every section worth retrieving.
+MIN_SECTIONS_FOR_COMMON = 4  # below this a term shared by most sections still tells what the persona is about
+
+
+_INDEX_CACHE: dict[tuple[str, str], _SectionIndex] = {}
+
+
+def _section_index(persona: Persona) -> _SectionIndex:
+    """Every section worth retrieving, with its terms and each term's weight in this persona.
 
     Cached by (slug, body): str hashes are memoized, so the lookup is cheap on every turn.
     """
@@ -61,24 +77,43 @@ def _section_index(persona: Persona) -> tuple[tuple[str, Section, frozenset[str]
 
     for s in persona.sections:
         walk(s, [])
-    _INDEX_CACHE[key] = tuple(out)
+    held = Counter(t for _, _, title, body in out for t in title | body)
+    n = max(len(out), 1)
+    common = frozenset(t for t, c in held.items() if c > n / 2) if n >= MIN_SECTIONS_FOR_COMMON else frozenset()
+    _INDEX_CACHE[key] = _SectionIndex(tuple(out), {t: math.log(1 + n / c) for t, c in held.items()}, common)
     return _INDEX_CACHE[key]
+
+
+_NOT_TOPICS = frozenset({"ms", "us", "ns", "kb", "mb", "gb", "sec", "min"})  # units say nothing about a section
+_NUMBER = re.compile(r"^[\d.,]+$")
+RELATIVE_FLOOR = 1 / 3  # a section scoring under this share of the best one is not about the message
 
 
 def relevant_sections(persona: Persona, message: str, limit_chars: int = PROMPT_SECTIONS_CHARS,
                       max_sections: int = 4) -> list[ScoredSection]:
-    """Sections ranked by how many of the message's terms they share (title words count double)."""
-    wanted = frozenset(terms(message))
+    """Sections ranked by the terms of the message's prose they share (plans, code and diffs are for
+    the tools): title words count double, implied and weak words less, and a term weighs less the
+    more of the persona's sections hold it. A section qualifies only through a distinctive term the
+    message says itself, and only near the best score: none rather than unrelated ones."""
+    index = _section_index(persona)
+    wanted = {t: w for t, w in message_terms(prose(message)).items()
+              if t not in _NOT_TOPICS and not _NUMBER.match(t)}
     scored = []
-    for path, section, title_terms, body_terms in _section_index(persona):
-        score = 2.0 * len(wanted & title_terms) + len(wanted & body_terms)
-        if score > 0:
+    for path, section, title_terms, body_terms in index.entries:
+        score, distinctive = 0.0, False
+        for t, w in wanted.items():
+            if t not in title_terms and t not in body_terms:
+                continue
+            weak = WEAK_FACTOR if t in WEAK_TERMS else 1.0
+            score += (2.0 if t in title_terms else 1.0) * w * weak * index.weight[t]
+            distinctive |= w == 1.0 and weak == 1.0 and t not in index.common
+        if distinctive:
             scored.append(ScoredSection(path, section, score))
     scored.sort(key=lambda s: (-s.score, s.section.line))
     out, used = [], 0
     for s in scored[:max_sections]:
         size = min(len(s.section.text), SECTION_CHARS)
-        if used + size > limit_chars and out:
+        if s.score < RELATIVE_FLOOR * scored[0].score or (used + size > limit_chars and out):
             break
         out.append(s)
         used += size
@@ -113,6 +148,10 @@ def system_prompt(persona: Persona, partners: list[Partner], sections: list[Scor
 # Handoff packet
 
 
+EVIDENCE_CHARS = 80  # an evidence string longer than this (a whole query, a filter) stays with the tool
+EVIDENCE_ITEMS = 8
+
+
 class FindingBrief(BaseModel):
     code: str
     kind: str = ""  # the receiver's next steps are keyed by kind (agent.advice)
@@ -120,6 +159,29 @@ class FindingBrief(BaseModel):
     message: str
     suggestion: str | None = None
     tool: str = ""
+    location: Location | None = None  # plan node, path:line or metric, as the sender's tool named it
+    handoff: str | None = None  # the persona that owns the fix: a receiver puts its own findings first
+    evidence: dict[str, Any] = Field(default_factory=dict)  # the numbers, for the receiver's own language
+
+    @classmethod
+    def of(cls, finding: Finding, tool: str = "") -> FindingBrief:
+        return cls(code=finding.code, kind=finding.kind, severity=finding.severity, message=finding.message,
+                   suggestion=finding.suggestion, tool=tool, location=finding.location, handoff=finding.handoff,
+                   evidence=_brief_evidence(finding.evidence))
+
+    def finding(self) -> Finding:
+        return Finding(code=self.code, kind=self.kind, severity=self.severity, message=self.message,
+                       suggestion=self.suggestion, location=self.location, handoff=self.handoff,
+                       evidence=self.evidence)
+
+
+def _brief_evidence(evidence: dict[str, Any]) -> dict[str, Any]:
+    """Numbers, short names and short lists of them: what a sentence quotes, nothing bulky."""
+    def small(v: Any) -> bool:
+        return isinstance(v, (int, float)) or (isinstance(v, str) and len(v) <= EVIDENCE_CHARS)
+
+    return {key: value for key, value in evidence.items()
+            if small(value) or (isinstance(value, list) and len(value) <= EVIDENCE_ITEMS and all(map(small, value)))}
 
 
 class HandoffPacket(BaseModel):
@@ -128,9 +190,10 @@ class HandoffPacket(BaseModel):
     from_persona: str  # names, as the receiver reads them
     to_persona: str
     from_slug: str = ""
+    to_slug: str = ""
     reason: str
     summary: str = ""
-    findings: list[FindingBrief] = Field(default_factory=list)
+    findings: list[FindingBrief] = Field(default_factory=list)  # the receiver's own first, then by severity
     artifacts: list[str] = Field(default_factory=list)  # "explain: 3 findings, hottest node Sort 820 ms"
     open_question: str = ""
 
@@ -140,7 +203,10 @@ class HandoffPacket(BaseModel):
             lines.append(f"What is known: {self.summary}")
         if self.findings:
             lines.append("Findings so far:")
-            lines += [f"- {f.code} [{f.severity}] {f.message}" + (f" → {f.suggestion}" if f.suggestion else "")
+            lines += [f"- {f.code} [{f.severity}] {f.message}"
+                      + (f" (at {f.location})" if f.location is not None and str(f.location) else "")
+                      + (" [yours to fix]" if self.to_slug and f.handoff == self.to_slug else "")
+                      + (f" → {f.suggestion}" if f.suggestion else "")
                       for f in self.findings]
         if self.artifacts:
             lines.append("Artifacts: " + "; ".join(self.artifacts))
@@ -148,19 +214,24 @@ class HandoffPacket(BaseModel):
             lines.append(f"Open question for you: {self.open_question}")
         return "\n".join(lines)
 
+    def size(self) -> int:
+        """Characters the packet costs: the prompt text plus the evidence it carries in the state."""
+        return len(self.render()) + sum(len(json.dumps(f.evidence, ensure_ascii=False)) for f in self.findings)
+
     def fit(self, budget_tokens: int) -> HandoffPacket:
-        """Trim to the token budget: findings (least severe first) and artifacts go before the summary."""
+        """Trim to the token budget: artifacts, then findings from the end (the least severe of those not
+        the receiver's), go before the summary."""
         budget = budget_tokens * CHARS_PER_TOKEN  # characters
         packet = self.model_copy(deep=True)
         packet.open_question = _clip(packet.open_question, budget // 5)
         packet.summary = _clip(packet.summary, budget * 2 // 5)
-        while len(packet.render()) > budget and (packet.findings or packet.artifacts):
+        while packet.size() > budget and (packet.findings or packet.artifacts):
             if packet.artifacts:
                 packet.artifacts.pop()
             else:
                 packet.findings.pop()
-        if len(packet.render()) > budget:
-            packet.summary = _clip(packet.summary, max(0, len(packet.summary) - (len(packet.render()) - budget)))
+        if packet.size() > budget:
+            packet.summary = _clip(packet.summary, max(0, len(packet.summary) - (packet.size() - budget)))
         return packet
 
 

@@ -1,8 +1,10 @@
-"""The offline answer's own voice: next steps per finding kind in the user's language, handoff
-receivers that act on what they received, the offline footer, and one row per problem."""
+"""The offline answer's own voice: next steps and evidence per finding kind in the user's language,
+tool summaries in Spanish, handoff receivers that act on what they received, the offline footer, and
+one row per problem."""
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from pathlib import Path
@@ -10,7 +12,7 @@ from pathlib import Path
 import pytest
 from runtime_helpers import PLAN, ROOT, make_team
 
-from agent.advice import ADVICE, advise, clean_advice, placeholders
+from agent.advice import ADVICE, SUMMARY_ES, advise, clean_advice, describe, placeholders, summarize
 from agent.offline import OfflineModel
 from agent.registry import Registry
 from agent.runtime import Runtime, turn_result
@@ -52,18 +54,24 @@ def test_every_kind_a_tool_emits_has_advice_in_both_languages():
     assert not missing, f"kinds without advice in agent/advice.py: {missing}"
     for kind, advice in ADVICE.items():
         assert advice.es.strip() and advice.en.strip() and advice.es != advice.en, kind
+    # English evidence is the tool's own message; Spanish needs the kind's own line.
+    unsaid = sorted(k for k in kinds if not ADVICE[k].finding_es.strip())
+    assert not unsaid, f"kinds without a Spanish evidence line (finding_es) in agent/advice.py: {unsaid}"
 
 
 @pytest.mark.parametrize("kind", sorted(ADVICE))
 def test_every_template_renders_without_evidence(kind):
     """Numbers are optional: a finding without evidence still gets a clean sentence in both languages."""
-    for template in (ADVICE[kind].es, ADVICE[kind].en):
+    for template in (ADVICE[kind].es, ADVICE[kind].en, ADVICE[kind].finding_es):
         outside = re.sub(r"\[\[.*?\]\]", "", template, flags=re.S)
         assert not placeholders(outside), f"{kind}: placeholders outside [[...]]"
     bare = Finding(code="X001", kind=kind, severity="warning", message="m")
     for lang in ("es", "en"):
         text = advise(bare, lang)
         assert text and "{" not in text and "[[" not in text
+    said = describe(bare, "es")
+    assert said.strip() and "{" not in said and "[[" not in said
+    assert describe(bare, "en") == "m"
 
 
 def test_unknown_kind_falls_back_to_the_tool_suggestion():
@@ -87,8 +95,12 @@ def test_spanish_message_gets_spanish_next_steps_with_the_numbers(tmp_path):
     assert f"{int(removed):,}".replace(",", ".") in steps  # Spanish thousands separator
     tool_suggestions = [f.suggestion for f in result.findings if f.suggestion]
     assert tool_suggestions and not any(s in steps for s in tool_suggestions)
-    # The tool's English message stays visible as evidence.
-    assert any(f.message in _steps(first, "Evidencia") for f in result.findings)
+    # The evidence is Spanish too, with the same numbers: no English tool message or summary.
+    evidence = _steps(first, "Evidencia")
+    assert not any(f.message in evidence for f in result.findings)
+    assert "nodes" not in evidence and "execution" not in evidence and "[warning]" not in evidence
+    assert "descartadas" in evidence and f"{int(removed):,}".replace(",", ".") in evidence
+    assert "ejecución 830 ms" in evidence  # the explain summary, from the plan's own numbers
     assert "el más grave es" in first
 
 
@@ -100,6 +112,9 @@ def test_english_message_gets_english_next_steps(tmp_path):
     assert "Raise work_mem for this query" in steps
     assert f"{int(removed):,}" in steps
     assert "Sube work_mem" not in steps
+    evidence = _steps(result.segments[0].text, "Evidence")
+    assert all(f.message in evidence for f in result.findings)  # English quotes the tools themselves
+    assert next(r for r in result.tool_calls if r.tool == "explain").summary in evidence
 
 
 _RECEIVER = """---
@@ -201,3 +216,112 @@ def test_a_clean_tool_result_points_elsewhere_instead_of_listing_targets(tmp_pat
     steps = _steps(result.answer, heading)
     assert clean_advice("explain", lang) in steps
     assert "Target <" not in steps and "Critical <" not in steps
+
+
+# --- Evidence and summaries from real tool output -----------------------------------------------
+
+_SQL_HITS = """SELECT * FROM users WHERE id = 1;
+SELECT id FROM users WHERE name LIKE '%smith';
+SELECT id FROM users WHERE lower(email) = $1;
+SELECT id FROM users ORDER BY id LIMIT 20 OFFSET 4000;
+DELETE FROM sessions;
+UPDATE users SET active = false;
+SELECT id FROM users ORDER BY random() LIMIT 1;
+SELECT id FROM users WHERE id NOT IN (SELECT user_id FROM bans);
+SELECT id FROM users WHERE email = $1 OR phone = $2;
+SELECT u.id FROM users u, orders o WHERE u.id = 1;
+SELECT id, name FROM users ORDER BY name;
+SELECT 1 WHERE (SELECT count(*) FROM orders WHERE user_id = 1) > 0;
+SELECT (;
+"""
+_METRICS = ("P50 de 900 ms, P95 de 2 s, P99 de 5 s, error rate 5%, apdex 0.5, LCP 5 s, INP 600 ms, CLS 0.3, "
+            "FID 300 ms, TTFB 2 s, FCP 4 s")
+_STACKS = "main;handler;db.query 700\nmain;handler;render 300\nmain;other 10"
+
+
+def _otlp_n_plus_one() -> str:
+    def span(sid, parent, start, end, name, **extra):
+        doc = {"traceId": f"{1:032x}", "spanId": f"{sid:016x}", "name": name,
+               "startTimeUnixNano": str(start * 1_000_000), "endTimeUnixNano": str(end * 1_000_000), **extra}
+        if parent is not None:
+            doc["parentSpanId"] = f"{parent:016x}"
+        return doc
+
+    spans = [span(1, None, 0, 100, "GET /orders", kind=2)]
+    for i in range(6):
+        spans.append(span(2 + i, 1, 10 * i, 10 * i + 8, "SELECT items", kind=3, attributes=[
+            {"key": "db.system", "value": {"stringValue": "postgresql"}},
+            {"key": "db.statement", "value": {"stringValue": f"SELECT * FROM items WHERE id = {i}"}}]))
+    resource = {"attributes": [{"key": "service.name", "value": {"stringValue": "shop"}}]}
+    return json.dumps({"resourceSpans": [{"resource": resource, "scopeSpans": [{"scope": {"name": "t"}, "spans": spans}]}]})
+
+
+def _real_reports():
+    """One report per tool the offline model calls, with the arguments it fills (agent.offline.tool_arguments)."""
+    from agent.offline import tool_arguments
+
+    persona = str(ROOT / "personas" / "performance-engineer.md")
+    calls = [("explain", {"text": PLAN}), ("sql", {"text": _SQL_HITS}), ("profile", {"text": _STACKS}),
+             ("traces", {"text": _otlp_n_plus_one()}),
+             ("thresholds", {"text": _METRICS, "extra": {"persona_path": persona}})]
+    calls += [("codecheck", {"text": d.read_text(encoding="utf-8")})
+              for d in sorted((ROOT / "tests" / "data" / "review").glob("perf*.diff"))]
+    reports = [TOOLS[tool].call(tool_arguments(tool, **kw)) for tool, kw in calls]
+    reports.append(TOOLS["cache_pattern"].call({"pattern": "cache-aside", "key": "user:{id}", "ttl": 60,
+                                                "serializer": "pickle"}))
+    return reports
+
+
+def test_real_findings_state_their_numbers_in_spanish():
+    findings = [f for r in _real_reports() for f in r.findings]
+    kinds = {f.kind for f in findings}
+    assert len(kinds) >= 35, sorted(kinds)  # every tool family the offline model can call
+    for f in findings:
+        said = describe(f, "es")
+        assert said != f.message and "[[" not in said, f.kind
+        assert not any(f"{{{name}}}" in said for name in placeholders(ADVICE[f.kind].finding_es)), said
+        # A finding with measured numbers has a Spanish line that quotes them: the evidence fields the
+        # template names are the ones the tool fills. (Line numbers are where, not what.)
+        measured = [v for k, v in f.evidence.items()
+                    if isinstance(v, (int, float)) and not isinstance(v, bool) and not k.endswith("_line")]
+        if measured:
+            assert re.search(r"\d", said), (f.kind, f.evidence, said)
+        for value in f.evidence.values():
+            if isinstance(value, int) and not isinstance(value, bool) and value >= 1000 and f"{value:,}" in said:
+                raise AssertionError(f"{f.kind}: English thousands separator in Spanish: {said}")
+    seq = next(f for f in findings if f.kind == "seq_scan_large_filter")
+    assert "960.000 descartadas (96%)" in describe(seq, "es") and "1.000.000 filas leídas" in describe(seq, "es")
+    p95 = next(f for f in findings if f.kind == "p95_latency")
+    assert describe(p95, "es").startswith("Métrica fuera de objetivo: P95 Latency = 2 s supera el límite crítico")
+
+
+def test_every_tool_the_offline_model_calls_has_a_spanish_summary():
+    source = (ROOT / "agent" / "offline.py").read_text(encoding="utf-8")
+    callable_tools = set(re.findall(r'"(\w+)" in offered', source)) | {"profile", "traces"}
+    assert {"explain", "sql", "codecheck", "thresholds", "cache_pattern"} <= callable_tools
+    assert callable_tools <= set(SUMMARY_ES), sorted(callable_tools - set(SUMMARY_ES))
+    for report in _real_reports():
+        spanish = summarize(report, "es")
+        assert spanish and spanish != report.summary, report.tool
+        assert summarize(report, "en") == report.summary
+        assert not re.search(r"\b(finding|findings|nodes|statement|checked|functions|traces|spans in)\b", spanish), spanish
+    explain = summarize(_real_reports()[0], "es")
+    assert "2 nodos, ejecución 830 ms, planificación 0,2 ms; el nodo más lento es #0 Sort" in explain
+
+
+def test_a_tool_without_a_spanish_summary_shows_none_in_spanish():
+    from tools.findings import Report
+
+    report = Report(tool="db_health", data={"tables": 3}, summary="3 tables, 0 indexes, 0 finding(s)")
+    assert summarize(report, "es") is None and summarize(report, "en") == report.summary
+
+
+def test_the_handoff_notice_says_the_finding_in_the_message_language(tmp_path):
+    with _runtime(make_team(tmp_path / "team")) as rt:
+        spanish = rt.ask(f"¿Por qué es lenta esta consulta?\n\n{PLAN}", persona="performance-engineer")
+        english = rt.ask(f"Why is this query slow?\n\n{PLAN}", persona="performance-engineer")
+    [said] = [n for n in spanish.notices if n.startswith("→ traspaso a Data Engineer")]
+    top = next(f for f in spanish.findings if f.handoff == "data-engineer")
+    assert top.message not in said and describe(top, "es") in said
+    [told] = [n for n in english.notices if n.startswith("→ handed off to Data Engineer")]
+    assert top.message in told

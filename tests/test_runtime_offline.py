@@ -12,8 +12,9 @@ from runtime_helpers import PLAN, ROOT
 
 from agent.graph import GraphSettings
 from agent.language import detect_language
+from agent.llm import CHARS_PER_TOKEN
 from agent.offline import OfflineModel
-from agent.prompt import FindingBrief, HandoffPacket, detect_deference
+from agent.prompt import FindingBrief, HandoffPacket, detect_deference, relevant_sections
 from agent.registry import Partner, Registry
 from agent.runtime import Runtime
 from tools.registry import TOOLS
@@ -124,13 +125,109 @@ def test_deference_in_prose_names_the_partner():
 
 
 def test_packet_fits_its_token_budget_and_keeps_the_most_severe_findings():
-    findings = [FindingBrief(code=f"X{i:03}", severity="error" if i < 3 else "info", message="m" * 80) for i in range(40)]
+    findings = [FindingBrief(code=f"X{i:03}", severity="error" if i < 3 else "info", message="m" * 80,
+                             evidence={"rows_removed": 999_995 + i, "columns": ["a", "b"]}) for i in range(40)]
     packet = HandoffPacket(from_persona="A", to_persona="B", reason="owns the index", summary="s" * 5000,
                            findings=findings, artifacts=["explain: 40 findings"] * 10, open_question="q" * 900)
     fitted = packet.fit(300)
-    assert len(fitted.render()) <= 300 * 4
+    assert fitted.size() <= 300 * CHARS_PER_TOKEN  # the evidence it carries counts too
+    assert len(fitted.render()) < fitted.size()
     assert fitted.reason == "owns the index"
     assert fitted.findings and all(f.code in {"X000", "X001", "X002"} for f in fitted.findings[:3])
+
+
+def test_a_brief_keeps_the_numbers_and_leaves_bulky_evidence_with_the_tool():
+    from tools.findings import Finding, Location
+
+    finding = Finding(code="LOG001", kind="n_plus_one", severity="error", message="same query ran 50×",
+                      location=Location(path="app.log", line=3), handoff="backend-engineer",
+                      evidence={"max_repeats": 50, "total_ms": 120.5, "example": "SELECT " + "x, " * 200,
+                                "plan": {"nested": 1}, "statement": "SELECT items"})
+    brief = FindingBrief.of(finding, "query_log")
+    assert brief.evidence == {"max_repeats": 50, "total_ms": 120.5, "statement": "SELECT items"}
+    assert brief.finding().location == finding.location and brief.finding().handoff == "backend-engineer"
+
+
+# Planning (owned by the backend engineer, not on the test team) outranks the seq scan (the data
+# engineer's): the data engineer is handed the turn for PLAN001 although PLAN013 ranks first.
+PLANNING_HEAVY = """Seq Scan on orders  (cost=0.00..18334.00 rows=5 width=97) (actual time=0.020..50.5 rows=5 loops=1)
+  Filter: (customer_id = 42)
+  Rows Removed by Filter: 999995
+Planning Time: 400.0 ms
+Execution Time: 50.6 ms
+"""
+
+
+def test_the_receiver_puts_the_handed_off_finding_first_with_its_evidence(team_dir):
+    with _runtime(team_dir) as rt:
+        result = rt.ask(f"¿Por qué es lenta esta consulta?\n{PLANNING_HEAVY}", persona="performance-engineer",
+                        thread_id="handoff")
+        packet = rt.graph.get_state({"configurable": {"thread_id": "handoff"}}).values["packet"]
+    assert [s.persona for s in result.trail] == ["performance-engineer", "data-engineer"]
+    sender, receiver = (s.text for s in result.segments)
+    assert "el más grave es PLAN013 planning_dominates" in sender
+    first = packet["findings"][0]
+    assert (first["code"], first["handoff"]) == ("PLAN001", "data-engineer")
+    assert first["location"]["node"].startswith("#0 Seq Scan") and first["evidence"]["rows_removed"] == 999995
+    assert HandoffPacket.model_validate(packet).size() <= GraphSettings().handoff_tokens * CHARS_PER_TOKEN
+    rendered = HandoffPacket.model_validate(packet).render()  # what an LLM receiver reads
+    mine = next(ln for ln in rendered.splitlines() if ln.startswith("- PLAN001"))
+    assert "(at #0 Seq Scan on orders) [yours to fix]" in mine and "[yours to fix]" not in rendered.replace(mine, "")
+    said = next(ln for ln in receiver.splitlines() if ln.startswith("Recibido de Performance Engineer:"))
+    assert said.index("PLAN001") < said.index("PLAN013")
+    assert "el que me traspasaron es PLAN001 seq_scan_large_filter" in receiver
+    steps = receiver.split("### Próximos pasos\n", 1)[1]
+    assert steps.startswith("1. Crea un índice en las columnas del filtro (customer_id)")
+
+
+def test_a_receiver_with_only_the_packet_says_its_findings_in_spanish_its_own_first(team_dir):
+    from agent.llm import ModelRequest
+    from agent.offline import compose
+
+    report = TOOLS["explain"].call({"plan": PLANNING_HEAVY})
+    assert [f.code for f in report.ranked()] == ["PLAN013", "PLAN001"]
+    packet = HandoffPacket(from_persona="Performance Engineer", to_persona="Data Engineer",
+                           from_slug="performance-engineer", to_slug="data-engineer", reason="PLAN001",
+                           findings=[FindingBrief.of(f, "explain") for f in report.ranked()])
+    request = ModelRequest(messages=[], tools=[], persona=Registry.from_dir(team_dir).get("data-engineer"),
+                           language="es", user_text="¿Por qué es lenta esta consulta?", packet=packet.model_dump())
+    answer = compose(request)
+    assert "2 hallazgos; el que me traspasaron es PLAN001 seq_scan_large_filter." in answer
+    evidence = answer.split("### Evidencia\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert evidence[0] == ("- PLAN001 [aviso] Seq Scan con un filtro que descarta casi todo lo que lee: 1.000.000 "
+                           "filas leídas, 999.995 descartadas (100%) y 5 devueltas (#0 Seq Scan on orders)")
+    assert evidence[1].startswith("- PLAN013 [error] La planificación tarda más que la ejecución: 400 ms frente a")
+    assert not any(f.message in answer for f in report.findings)
+
+
+SLOW_LOOKUP = """Seq Scan on orders  (cost=0.00..18334.00 rows=5 width=97) (actual time=0.020..180.5 rows=5 loops=1)
+  Filter: (customer_id = 42)
+  Rows Removed by Filter: 999995
+Planning Time: 0.1 ms
+Execution Time: 180.6 ms
+"""
+
+
+def _cited(answer: str, label: str) -> list[str]:
+    line = next((ln for ln in answer.splitlines() if ln.startswith(f"_{label}: ")), "")
+    return line[len(label) + 3:-1].split("; ") if line else []
+
+
+def test_cited_sections_are_about_the_findings_not_the_words_of_a_pasted_plan(team_dir):
+    with _runtime(team_dir) as rt:
+        plan = rt.ask(f"¿por qué esta consulta es lenta?\n{SLOW_LOOKUP}", persona="performance-engineer")
+        vitals = rt.ask("¿Por qué el LCP de la home es de 4.2s?", persona="performance-engineer")
+    cited = _cited(plan.segments[0].text, "Secciones de la persona usadas")
+    assert "Database Optimization › Query Analysis" in cited
+    assert not [c for c in cited if "Web Vitals" in c or "Image" in c or "Frontend" in c], cited
+    assert any("Core Web Vitals" in c for c in _cited(vitals.answer, "Secciones de la persona usadas"))
+
+
+def test_a_message_that_only_names_the_persona_topic_cites_no_section(team_dir):
+    persona = Registry.from_dir(team_dir).get("performance-engineer")
+    assert relevant_sections(persona, "¿cómo va el rendimiento?") == []
+    assert [s.title_path for s in relevant_sections(persona, "¿Cómo hago un load test con k6?")][:1] == [
+        "Load Testing › k6 Load Test Script"]
 
 
 def test_masking_hides_keys_and_passwords():
