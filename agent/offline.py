@@ -52,15 +52,16 @@ _TEXT_FIELDS = ("text", "plan", "sql", "source", "diff", "content", "code", "log
 _PATH_FIELDS = ("path", "file", "filename", "file_path", "profile", "trace")
 
 
-def _block_or_text(text: str, pattern: re.Pattern[str]) -> str:
-    """The fenced block that matches ``pattern``, else the text from the first match on."""
+def _block_or_text(text: str, pattern: re.Pattern[str], from_line: bool = True) -> str:
+    """The fenced block that matches ``pattern``, else the text from the first match on: from the start
+    of its line (a plan's indentation is its tree), or from the match itself (SQL after "Revisa: ")."""
     for block in _FENCED.findall(text):
         if pattern.search(block):
             return block.strip()
     m = pattern.search(text)
     if not m:
         return text
-    start = text.rfind("\n", 0, m.start()) + 1
+    start = text.rfind("\n", 0, m.start()) + 1 if from_line else m.start()
     return text[start:].strip()
 
 
@@ -117,7 +118,7 @@ def plan_tool_calls(text: str, offered: set[str], persona_path: str | None = Non
         calls.append(("explain", tool_arguments("explain", text=_block_or_text(text, _PLAN_LINE)
                                                 if _PLAN_LINE.search(text) else text)))
     elif "sql" in offered and _SQL.search(text):
-        calls.append(("sql", tool_arguments("sql", text=_block_or_text(text, _SQL))))
+        calls.append(("sql", tool_arguments("sql", text=_block_or_text(text, _SQL, from_line=False))))
     if "codecheck" in offered and _DIFF.search(text):
         calls.append(("codecheck", tool_arguments("codecheck", text=_block_or_text(text, _DIFF))))
     if "thresholds" in offered and _METRIC.search(text) and not _is_plan(text):
@@ -345,8 +346,10 @@ def compose(req: ModelRequest) -> str:
 
 
 def _evidence_line(f: Finding, lang: str, h: dict[str, Any]) -> str:
-    where = f" ({f.location})" if f.location is not None and str(f.location) else ""
-    return f"- {f.code} [{h['severity'].get(f.severity, f.severity)}] {describe(f, lang)}{where}"
+    said = describe(f, lang)
+    where = str(f.location) if f.location is not None else ""
+    where = f" ({where})" if where and where not in said else ""  # "P95 Latency = 1.8 s …" names it already
+    return f"- {f.code} [{h['severity'].get(f.severity, f.severity)}] {said}{where}"
 
 
 def _cited_sections(req: ModelRequest, findings: list[Finding], reports: list[Report]) -> list:

@@ -282,6 +282,15 @@ def test_offline_caching_request_returns_generated_code(team_dir):
     assert "### Código\n```python" in result.answer
 
 
+def test_sql_after_prose_on_the_same_line_is_what_the_sql_tool_reads():
+    from agent.offline import plan_tool_calls
+
+    message = "Revisa esta consulta: SELECT * FROM orders WHERE status = 'open' ORDER BY created_at OFFSET 5000"
+    report = TOOLS["sql"].call(dict(plan_tool_calls(message, set(TOOLS)))["sql"])
+    assert {f.kind for f in report.findings} >= {"select_star", "offset_pagination"}
+    assert "parse_error" not in {f.kind for f in report.findings}
+
+
 def test_small_talk_calls_no_tool():
     from agent.offline import plan_tool_calls
 
