@@ -97,6 +97,30 @@ def test_costs_off_plan():
     assert [n.parent_relationship for n in plan.nodes()] == [None, "Outer", "Inner", "Outer"]
 
 
+_word = st.sampled_from(["on", "using", "on", "using", "t", "public.orders", "idx", "Scan", "Backward"])
+_node_name = st.tuples(
+    st.sampled_from(["", "Parallel ", "Async "]),
+    st.sampled_from(["Seq Scan", "Index Scan", "Index Only Scan Backward", "Bitmap Heap Scan", "CTE Scan",
+                     "Function Scan", "Subquery Scan", "Values Scan", "Hash Join", "Foreign Scan", "Sort"]),
+    st.lists(_word, max_size=6),
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(_node_name)
+def test_quoting_identifiers_does_not_change_the_node(parts):
+    """Plain names take a split-on-spaces path, quoted names the regexes: both must agree."""
+    from tools.explain.text import describe_node
+
+    prefix, node_type, words = parts
+    quote = {w: ".".join(f'"{p}"' for p in w.split(".")) if w not in ("on", "using", "Backward") else w for w in words}
+    plain = " ".join([prefix + node_type, *words])
+    quoted = " ".join([prefix + node_type, *(quote[w] for w in words)])
+    unquoted = {key: value.replace('"', "") if isinstance(value, str) else value
+                for key, value in describe_node(quoted).items()}  # a name left unsplit keeps its quotes
+    assert describe_node(plain) == unquoted, (plain, quoted)
+
+
 def test_filter_columns():
     assert filter_columns("((status = 'x'::text) AND (t.age > 3))") == ["status", "age"]
     assert filter_columns("((lower((email)::text) = 'a'::text) OR (deleted_at IS NULL))") == ["email", "deleted_at"]
