@@ -331,3 +331,20 @@ def test_cli_unreadable_input_exits_2(run_cli, tmp_path):
     assert code == 2 and "missing.txt" in err and "Traceback" not in err
     code, _, err = run_cli("explain", "-", stdin="not a plan at all")
     assert code == 2 and err.startswith("<stdin>") and "no plan found" in err
+
+
+@pytest.mark.parametrize("line", [
+    "Sort  (cost=1e400..2.00 rows=1 width=4)",
+    "Sort  (cost=0.00..2.00 rows=1 width=4) (actual time=0.010..1e999 rows=1 loops=1)",
+    "Hash  (cost=0.00..1.00 rows=1 width=4)\n  Batches: 1e400  Memory Usage: 8kB  Disk Usage: 1kB",
+])
+def test_numbers_no_float_can_hold_are_a_clear_error(line):
+    with pytest.raises(InputError, match="number out of range") as error:
+        parse_plan(line, "plan.txt")
+    assert str(error.value).startswith("plan.txt:")
+
+
+def test_json_counts_out_of_float_range_are_ignored():
+    document = [{"Plan": {"Node Type": "Aggregate", "Strategy": "Hashed", "Actual Rows": 1, "Actual Loops": 1,
+                          "Actual Total Time": 5.0, "HashAgg Batches": 1e400, "Disk Usage": 1e400}}]
+    analyze(parse_plan(json.dumps(document)), verbose=True)  # no OverflowError from int(inf)

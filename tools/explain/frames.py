@@ -25,20 +25,20 @@ def unframe(text: str) -> list[str]:
     """Plan lines without client decoration; indentation relative to the frame is preserved."""
     lines = text.split("\n")
     start = _header_index(lines)
-    left = right = False
-    if start is not None:
-        header = lines[start].rstrip("\r ")
-        left = header.lstrip()[:1] in _LEFT_BORDERS and header.strip() != ""
-        right = header[-1:] in _RIGHT_BORDERS
-        lines = lines[start + 1 :]
+    if start is None:
+        # No psql header, so no borders: only drop rules, footers and psql timing lines. A cheap
+        # look at each line's first two characters spares the per-line work below.
+        if "\r" in text:
+            lines = [line.rstrip("\r") for line in lines]
+        return [line for line in lines if (head := line.lstrip()[:2])[:1] not in _NOISE_START or head == "->"
+                or not _is_noise(line)]
+    header = lines[start].rstrip("\r ")
+    left = header.lstrip()[:1] in _LEFT_BORDERS and header.strip() != ""
+    right = header[-1:] in _RIGHT_BORDERS
     out: list[str] = []
-    for raw in lines:
+    for raw in lines[start + 1 :]:
         line = raw.rstrip("\r")
-        stripped = line.strip()
-        first = stripped[:1]
-        if first in _RULE_START and stripped[1:2] != ">" and _is_rule(line):  # "->" is a node, never a rule
-            continue
-        if (first == "(" and _FOOTER.match(stripped)) or (first in "TZ" and _PSQL_TIMING.match(stripped)):
+        if _is_noise(line):
             continue
         if left:
             line = line.lstrip()
@@ -48,13 +48,26 @@ def unframe(text: str) -> list[str]:
             trimmed = line.rstrip()
             if trimmed[-1:] in _RIGHT_BORDERS:
                 line = trimmed[:-1]
-        if start is not None or left or right:
-            # psql pads cells with spaces and marks embedded newlines with '+' or '↵'.
-            trimmed = line.rstrip()
-            if trimmed.endswith(("+", "↵")):
-                line = trimmed[:-1].rstrip()
+        # psql pads cells with spaces and marks embedded newlines with '+' or '↵'.
+        trimmed = line.rstrip()
+        if trimmed.endswith(("+", "↵")):
+            line = trimmed[:-1].rstrip()
         out.append(line)
     return out
+
+
+_NOISE_START = _RULE_START | {"(", "T", "Z"}
+
+
+def _is_noise(line: str) -> bool:
+    """A rule, a ``(N rows)`` footer or psql's ``Time: ...`` line (the checks of the loop in unframe)."""
+    stripped = line.strip()
+    first = stripped[:1]
+    if first in _RULE_START and stripped[1:2] != ">" and _is_rule(line):
+        return True
+    return (first == "(" and _FOOTER.match(stripped) is not None) or (
+        first in "TZ" and _PSQL_TIMING.match(stripped) is not None
+    )
 
 
 def _header_index(lines: list[str]) -> int | None:

@@ -28,7 +28,7 @@ _ACTUAL_RE = re.compile(_ACTUAL)
 _COST_THEN_ACTUAL_RE = re.compile(rf"{_COST}\s+{_ACTUAL}")
 # The estimates as EXPLAIN ANALYZE prints them, with number patterns that cannot backtrack (3x
 # faster than the general patterns above, which still handle COSTS OFF, never executed, exponents).
-_DECIMAL = r"(\d+(?:\.\d*)?)"
+_DECIMAL = r"(\d{1,30}(?:\.\d{0,30})?)"  # bounded: a float holds it, no range check needed
 _USUAL_ESTIMATES = re.compile(
     rf"\(cost={_DECIMAL}\.\.{_DECIMAL}\s+rows={_DECIMAL}\s+width=(\d+)\)"
     rf"\s+\(actual\s+time={_DECIMAL}\.\.{_DECIMAL}\s+rows={_DECIMAL}\s+loops=(\d+)\)$"
@@ -97,7 +97,14 @@ _WAL_FIELDS = {"records": "WAL Records", "fpi": "WAL FPI", "bytes": "WAL Bytes",
 def _num(text: str) -> int | float:
     if text.lstrip("-").isdecimal():
         return int(text)
-    return float(text)
+    return _float(text)
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if value - value != 0:  # inf (or nan): not a measurement, and arithmetic on it goes wrong later
+        raise ValueError(f"number out of range: {text[:20]!r}")
+    return value
 
 
 def _scalar(text: str) -> Any:
@@ -338,127 +345,136 @@ def parse_text(lines: list[str], path: str | None = None) -> tuple[PlanNode, dic
     base_indent = 0
     saw_wal = False
     numbers, logical_lines = join_wrapped(lines)
-    for number, line in zip(numbers, logical_lines, strict=True):
-        unindented = line.lstrip()
-        indent = len(line) - len(unindented)
-        if indent > base_indent and section is None and stack:
-            # The common case first, a node property with a well-known key (the text before the
-            # first ':', which is what _PROPERTY would capture): no regex at all.
-            colon = unindented.find(":")
-            key = unindented[:colon]
-            if (
-                key in _NODE_KEYS
-                and (colon + 1 == len(unindented) or unindented[colon + 1].isspace())
-                and "(cost=" not in unindented and "(actual" not in unindented and "(never executed)" not in unindented
-            ):
+    number = 0  # the line a ValueError below comes from
+    try:
+        for number, line in zip(numbers, logical_lines, strict=True):
+            unindented = line.lstrip()
+            indent = len(line) - len(unindented)
+            stripped = None
+            if indent > base_indent and section is None and stack:
+                # The common cases first: a child node, or a node property with a well-known key (the
+                # text before the first ':', which is what _PROPERTY would capture). No regex at all.
+                if unindented.startswith("->"):
+                    stripped = unindented.rstrip()
+                else:
+                    colon = unindented.find(":")
+                    key = unindented[:colon]
+                    if key in _NODE_KEYS and (colon + 1 == len(unindented) or unindented[colon + 1].isspace()):
+                        while len(stack) > 1 and stack[-1][0] >= indent:
+                            stack.pop()
+                        target = stack[-1][1]
+                        handler = _NODE_HANDLERS.get(key) if type(target) is PlanNode else None
+                        if handler is None:
+                            last = _apply(target, key, unindented[colon + 1 :].strip())
+                        else:  # _apply's dispatch, inline for the most frequent lines
+                            handler(target, key, unindented[colon + 1 :].strip())
+                            last = (target.extras, key)
+                        saw_wal = saw_wal or key == "WAL"
+                        continue
+            if stripped is not None:
+                arrow = is_node = True
+            else:
+                stripped = unindented.rstrip()
+                if stripped.startswith(("#", "--")) or stripped in ("BEGIN", "COMMIT", "ROLLBACK", "EXPLAIN"):
+                    continue
+                if top is None and _PROPERTY.match(stripped) and not _has_estimates(stripped) and not _TIME.match(line):
+                    continue  # psql noise before the plan ("Timing is on.", prompts...) never looks like a node
+                arrow = stripped.startswith("->")
+                if (
+                    indent > base_indent and section is None and stack and not arrow
+                    and _SPECIAL.match(stripped) is None and not _has_estimates(stripped)
+                ):
+                    last = _place_property(stack, last, indent, stripped, path, number)
+                    saw_wal = saw_wal or stripped.startswith("WAL:")
+                    continue
+                # A node line ("->") cannot match the time, trigger, SubPlan or CTE patterns: skip them.
+                if not arrow and (match := _TIME.match(line)) is not None:
+                    key = {"planning": "Planning Time", "execution": "Execution Time"}.get(match["what"].lower(), "Total Runtime")
+                    root[key] = _num(match["ms"])
+                    stack.clear()
+                    section = None
+                    continue
+                if not arrow and (match := _TRIGGER.match(line)) is not None:
+                    root.setdefault("Triggers", []).append(_trigger(match))
+                    stack.clear()
+                    continue
+                if not arrow and stack and section is None and (match := _SUBPLAN.match(line)) and not _has_estimates(stripped):
+                    _pop(stack, indent)
+                    _, _, owner, _, depth = stack[-1]
+                    kind = match["kind"]
+                    stack.append((indent, owner, owner, (kind, (kind + match["rest"]).strip()), depth))
+                    continue
+                if not arrow and stack and section is None and (match := _CTE.match(line)):
+                    _pop(stack, indent)
+                    _, _, owner, _, depth = stack[-1]
+                    stack.append((indent, owner, owner, ("InitPlan", f"CTE {match['name']}"), depth))
+                    continue
+                is_node = arrow or (
+                    section is None and (_has_estimates(stripped) or (top is None and not _PROPERTY.match(stripped)))
+                )
+            if is_node:
+                section = None
+                node = _node_from_line(stripped[2:].lstrip() if arrow else stripped, headers)
+                if top is None:
+                    if not _has_estimates(stripped) and node.node_type not in KNOWN_NODE_TYPES:
+                        continue  # text before the plan that is not a node (COSTS OFF roots must be known types)
+                    top = node
+                    next_id = 1
+                    base_indent = indent  # psql indents everything by one space
+                    stack.append((indent, node, node, None, 0))
+                    continue
+                if not stack:
+                    raise InputError(f"plan node outside the plan tree: {stripped[:60]!r}", path=path, line=number)
                 while len(stack) > 1 and stack[-1][0] >= indent:
                     stack.pop()
-                target = stack[-1][1]
-                handler = _NODE_HANDLERS.get(key) if type(target) is PlanNode else None
-                if handler is None:
-                    last = _apply(target, key, unindented[colon + 1 :].strip())
-                else:  # _apply's dispatch, inline for the most frequent lines
-                    handler(target, key, unindented[colon + 1 :].strip())
-                    last = (target.extras, key)
-                saw_wal = saw_wal or key == "WAL"
+                _, _, owner, group, depth = stack[-1]
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise InputError(f"plan nested deeper than {MAX_DEPTH} levels", path=path, line=number)
+                node.id = next_id
+                next_id += 1
+                if group is not None:
+                    node.parent_relationship, node.subplan_name = group
+                else:  # under a node, or under a Worker block of that node
+                    node.parent_relationship = _relationship(owner)
+                owner.children.append(node)
+                stack.append((indent, node, node, None, depth))
                 continue
-        stripped = unindented.rstrip()
-        if stripped.startswith(("#", "--")) or stripped in ("BEGIN", "COMMIT", "ROLLBACK", "EXPLAIN"):
-            continue
-        if top is None and _PROPERTY.match(stripped) and not _has_estimates(stripped) and not _TIME.match(line):
-            continue  # psql noise before the plan ("Timing is on.", prompts...) never looks like a node
-        arrow = stripped.startswith("->")
-        if (
-            indent > base_indent and section is None and stack and not arrow
-            and _SPECIAL.match(stripped) is None and not _has_estimates(stripped)
-        ):
-            last = _place_property(stack, last, indent, stripped, path, number)
-            saw_wal = saw_wal or stripped.startswith("WAL:")
-            continue
-        # A node line ("->") cannot match the time, trigger, SubPlan or CTE patterns: skip them.
-        if not arrow and (match := _TIME.match(line)) is not None:
-            key = {"planning": "Planning Time", "execution": "Execution Time"}.get(match["what"].lower(), "Total Runtime")
-            root[key] = _num(match["ms"])
-            stack.clear()
-            section = None
-            continue
-        if not arrow and (match := _TRIGGER.match(line)) is not None:
-            root.setdefault("Triggers", []).append(_trigger(match))
-            stack.clear()
-            continue
-        if not arrow and stack and section is None and (match := _SUBPLAN.match(line)) and not _has_estimates(stripped):
-            _pop(stack, indent)
-            _, _, owner, _, depth = stack[-1]
-            kind = match["kind"]
-            stack.append((indent, owner, owner, (kind, (kind + match["rest"]).strip()), depth))
-            continue
-        if not arrow and stack and section is None and (match := _CTE.match(line)):
-            _pop(stack, indent)
-            _, _, owner, _, depth = stack[-1]
-            stack.append((indent, owner, owner, ("InitPlan", f"CTE {match['name']}"), depth))
-            continue
-        is_node = arrow or (section is None and (_has_estimates(stripped) or (top is None and not _PROPERTY.match(stripped))))
-        if is_node:
-            section = None
-            node = _node_from_line(stripped[2:].lstrip() if arrow else stripped, headers)
-            if top is None:
-                if not _has_estimates(stripped) and node.node_type not in KNOWN_NODE_TYPES:
-                    continue  # text before the plan that is not a node (COSTS OFF roots must be known types)
-                top = node
-                next_id = 1
-                base_indent = indent  # psql indents everything by one space
-                stack.append((indent, node, node, None, 0))
+            if (match := _WORKER.match(line)) is not None and stack:
+                _pop(stack, indent)
+                _, _, owner, _, depth = stack[-1]
+                worker = _worker(owner, int(match["num"]))
+                if match["al"] is not None or match["never"]:
+                    _actuals(worker, match)
+                if match["rest"].strip():
+                    _property(worker, match["rest"].strip(), path, number)
+                stack.append((indent, worker, owner, None, depth))
                 continue
-            if not stack:
-                raise InputError(f"plan node outside the plan tree: {stripped[:60]!r}", path=path, line=number)
-            while len(stack) > 1 and stack[-1][0] >= indent:
-                stack.pop()
-            _, _, owner, group, depth = stack[-1]
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise InputError(f"plan nested deeper than {MAX_DEPTH} levels", path=path, line=number)
-            node.id = next_id
-            next_id += 1
-            if group is not None:
-                node.parent_relationship, node.subplan_name = group
-            else:  # under a node, or under a Worker block of that node
-                node.parent_relationship = _relationship(owner)
-            owner.children.append(node)
-            stack.append((indent, node, node, None, depth))
-            continue
-        if (match := _WORKER.match(line)) is not None and stack:
-            _pop(stack, indent)
-            _, _, owner, _, depth = stack[-1]
-            worker = _worker(owner, int(match["num"]))
-            if match["al"] is not None or match["never"]:
-                _actuals(worker, match)
-            if match["rest"].strip():
-                _property(worker, match["rest"].strip(), path, number)
-            stack.append((indent, worker, owner, None, depth))
-            continue
-        # Top-level sections and properties (Settings & co. can only be top-level, whatever the indent).
-        if stripped.startswith(_TOP_LEVEL_ONLY) and top is not None and _top_level(root, stripped):
-            stack.clear()
-            section = None
-            continue
-        if indent <= base_indent or not stack or (section is not None and indent > base_indent):
-            if stripped in ("Planning:", "JIT:"):
-                section_name = stripped[:-1]
-                section = root.setdefault(section_name, {})
-                stack.clear()
-                continue
-            if section is not None and indent > base_indent:
-                _section_property(section_name, section, stripped, path, number)
-                continue
-            if top is not None and _top_level(root, stripped):
+            # Top-level sections and properties (Settings & co. can only be top-level, whatever the indent).
+            if stripped.startswith(_TOP_LEVEL_ONLY) and top is not None and _top_level(root, stripped):
                 stack.clear()
                 section = None
                 continue
-        if not stack:
-            if top is None:
-                continue
-            raise InputError(f"cannot place this line in the plan: {stripped[:60]!r}", path=path, line=number)
-        last = _place_property(stack, last, indent, stripped, path, number)
+            if indent <= base_indent or not stack or (section is not None and indent > base_indent):
+                if stripped in ("Planning:", "JIT:"):
+                    section_name = stripped[:-1]
+                    section = root.setdefault(section_name, {})
+                    stack.clear()
+                    continue
+                if section is not None and indent > base_indent:
+                    _section_property(section_name, section, stripped, path, number)
+                    continue
+                if top is not None and _top_level(root, stripped):
+                    stack.clear()
+                    section = None
+                    continue
+            if not stack:
+                if top is None:
+                    continue
+                raise InputError(f"cannot place this line in the plan: {stripped[:60]!r}", path=path, line=number)
+            last = _place_property(stack, last, indent, stripped, path, number)
+    except ValueError as exc:  # a number no float can hold ("1e400", 400 digits)
+        raise InputError(str(exc), path=path, line=number) from None
     if top is None:
         raise InputError("no plan found: expected EXPLAIN output (text or JSON)", path=path, line=1)
     if saw_wal:
@@ -623,8 +639,8 @@ def _estimates(node: PlanNode, text: str) -> None:
     if cost is None:
         cost, actual = _COST_RE.search(text), _ACTUAL_RE.search(text)
     if cost is not None:
-        node.startup_cost = float(cost["sc"])
-        node.total_cost = float(cost["tc"])
+        node.startup_cost = _float(cost["sc"])
+        node.total_cost = _float(cost["tc"])
         node.plan_rows = _num(cost["pr"])
         node.plan_width = int(cost["pw"])
     if actual is not None:
@@ -632,8 +648,8 @@ def _estimates(node: PlanNode, text: str) -> None:
             node.actual_loops = node.actual_rows = 0
         else:
             if actual["ast"] is not None:
-                node.actual_startup_ms = float(actual["ast"])
-                node.actual_total_ms = float(actual["att"])
+                node.actual_startup_ms = _float(actual["ast"])
+                node.actual_total_ms = _float(actual["att"])
             node.actual_rows = _num(actual["ar"])
             node.actual_loops = int(actual["al"])
 
