@@ -171,3 +171,7 @@ def test_samples_parse(corpus):
         plan = parse_plan(path.read_text(encoding="utf-8"), str(path))
         assert plan.stats.nodes > 1, path.name
         assert plan.plan.node_type
+        # The parsers number nodes as they create them; that must be the tree's pre-order.
+        walked = list(plan.plan.walk())
+        assert list(map(id, plan.nodes())) == list(map(id, walked)), path.name
+        assert [n.id for n in walked] == list(range(len(walked))), path.name

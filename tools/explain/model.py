@@ -277,17 +277,16 @@ FIELD_SPEC: dict[str, tuple[str, Any]] = {
 _IO_KEYS = {**{k: True for k in _IO_READ_KEYS}, **{k: False for k in _IO_WRITE_KEYS}}
 
 
-def _node(raw: Any, counter: list[int], depth: int = 0) -> PlanNode:
+def _node(raw: Any, nodes: list[PlanNode], depth: int = 0) -> PlanNode:
     """One pass over the node's keys: typed fields, buffers, and the rest into extras."""
     if depth > MAX_DEPTH:
         raise InputError(f"plan nested deeper than {MAX_DEPTH} levels")
     if not isinstance(raw, dict):
-        raise InputError(f"plan node #{counter[0]} is not an object")
+        raise InputError(f"plan node #{len(nodes)} is not an object")
     node_type = raw.get("Node Type")
     if not isinstance(node_type, str) or not node_type:
-        raise InputError(f"plan node #{counter[0]} has no \"Node Type\"")
-    node_id = counter[0]
-    counter[0] += 1
+        raise InputError(f"plan node #{len(nodes)} has no \"Node Type\"")
+    node_id = len(nodes)
     # Collected first and passed to the constructors at once: cheaper than a setattr per key.
     fields: dict[str, Any] = {}
     counts: dict[str, Any] | None = None
@@ -316,6 +315,7 @@ def _node(raw: Any, counter: list[int], depth: int = 0) -> PlanNode:
             fields[attr] = value if type(value) is int else _number(raw, key, int, _where(node_id, node_type))
     buffers = None if counts is None else Buffers(**counts)
     node = PlanNode(id=node_id, node_type=node_type, buffers=buffers, extras=extras, **fields)
+    nodes.append(node)
     if has_io:
         add_io_times(node)
     children = raw.get("Plans")
@@ -324,7 +324,7 @@ def _node(raw: Any, counter: list[int], depth: int = 0) -> PlanNode:
             raise InputError(f'{_where(node_id, node_type)}: "Plans" is not a list')
         kids = node.children
         for child in children:  # a loop, not a comprehension: one stack frame per plan level
-            kids.append(_node(child, counter, depth + 1))
+            kids.append(_node(child, nodes, depth + 1))
     return node
 
 
@@ -352,17 +352,18 @@ def add_io_times(node: PlanNode) -> None:
 
 def build_plan(raw: dict[str, Any]) -> ExplainPlan:
     """Typed, measured plan from a FORMAT JSON document ``{"Plan": {...}, "Planning Time": ...}``."""
-    return finish_plan(_node(raw["Plan"], [0]), raw, "json")
+    nodes: list[PlanNode] = []
+    return finish_plan(_node(raw["Plan"], nodes), nodes, raw, "json")
 
 
-def finish_plan(root: PlanNode, raw: dict[str, Any], fmt: str) -> ExplainPlan:
-    """Measure a typed tree (numbered pre-order) and attach the statement-level facts, which ``raw``
-    holds under their FORMAT JSON names (``Planning Time``, ``Triggers``, ``JIT``...)."""
+def finish_plan(root: PlanNode, nodes: list[PlanNode], raw: dict[str, Any], fmt: str) -> ExplainPlan:
+    """Measure a typed tree and attach the statement-level facts, which ``raw`` holds under their
+    FORMAT JSON names (``Planning Time``, ``Triggers``, ``JIT``...). ``nodes`` lists the tree in
+    pre-order, each node's ``id`` its index (both parsers number nodes as they create them)."""
     planning_ms = _number(raw, "Planning Time", float, "plan")
     execution_ms = _number(raw, "Execution Time", float, "plan")
     if execution_ms is None:
         execution_ms = _number(raw, "Total Runtime", float, "plan")
-    nodes = list(root.walk())
     _fill_missing_buffers(nodes)
     _inclusive(root, 0)
     total_ms = execution_ms if execution_ms else root.inclusive_ms

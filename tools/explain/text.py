@@ -300,7 +300,12 @@ def join_wrapped(lines: list[str]) -> tuple[list[int], list[str]]:
         if depth <= 0 and indent >= base and unindented[0] != "(":  # not a wrapped piece: most lines
             numbers.append(number)
             out.append(line)
-            depth = _paren_depth(line)
+            if "(" not in line:
+                depth = 0
+            elif "'" not in line:  # _paren_depth's usual case, inline: this runs for every line
+                depth = line.count("(") - line.count(")")
+            else:
+                depth = _paren_depth(line)
             continue
         if out and indent < base:  # psql output never goes left of its first column
             out[-1] += unindented
@@ -331,13 +336,13 @@ def _paren_depth(line: str) -> int:
     return sum(piece.count("(") - piece.count(")") for piece in line.split("'")[::2])
 
 
-def parse_text(lines: list[str], path: str | None = None) -> tuple[PlanNode, dict[str, Any]]:
-    """Parse unframed text plan lines into the typed tree (nodes numbered pre-order, not yet
-    measured) and the statement-level facts under their FORMAT JSON names (``Planning Time``...)."""
+def parse_text(lines: list[str], path: str | None = None) -> tuple[PlanNode, list[PlanNode], dict[str, Any]]:
+    """Parse unframed text plan lines into the typed tree (not yet measured), its nodes in
+    pre-order, and the statement-level facts under their FORMAT JSON names (``Planning Time``...)."""
     root: dict[str, Any] = {}
     headers: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {}
     top: PlanNode | None = None
-    next_id = 0
+    nodes: list[PlanNode] = []  # pre-order, as created: a node's id is its index
     stack: list[_Frame] = []
     section: dict[str, Any] | None = None  # "Planning:" / "JIT:" blocks at the top level
     section_name = ""
@@ -360,7 +365,7 @@ def parse_text(lines: list[str], path: str | None = None) -> tuple[PlanNode, dic
                     colon = unindented.find(":")
                     key = unindented[:colon]
                     if key in _NODE_KEYS and (colon + 1 == len(unindented) or unindented[colon + 1].isspace()):
-                        while len(stack) > 1 and stack[-1][0] >= indent:
+                        while stack[-1][0] >= indent and len(stack) > 1:
                             stack.pop()
                         target = stack[-1][1]
                         handler = _NODE_HANDLERS.get(key) if type(target) is PlanNode else None
@@ -419,20 +424,20 @@ def parse_text(lines: list[str], path: str | None = None) -> tuple[PlanNode, dic
                     if not _has_estimates(stripped) and node.node_type not in KNOWN_NODE_TYPES:
                         continue  # text before the plan that is not a node (COSTS OFF roots must be known types)
                     top = node
-                    next_id = 1
+                    nodes.append(node)
                     base_indent = indent  # psql indents everything by one space
                     stack.append((indent, node, node, None, 0))
                     continue
                 if not stack:
                     raise InputError(f"plan node outside the plan tree: {stripped[:60]!r}", path=path, line=number)
-                while len(stack) > 1 and stack[-1][0] >= indent:
+                while stack[-1][0] >= indent and len(stack) > 1:
                     stack.pop()
                 _, _, owner, group, depth = stack[-1]
                 depth += 1
                 if depth > MAX_DEPTH:
                     raise InputError(f"plan nested deeper than {MAX_DEPTH} levels", path=path, line=number)
-                node.id = next_id
-                next_id += 1
+                node.id = len(nodes)
+                nodes.append(node)
                 if group is not None:
                     node.parent_relationship, node.subplan_name = group
                 else:  # under a node, or under a Worker block of that node
@@ -478,8 +483,8 @@ def parse_text(lines: list[str], path: str | None = None) -> tuple[PlanNode, dic
     if top is None:
         raise InputError("no plan found: expected EXPLAIN output (text or JSON)", path=path, line=1)
     if saw_wal:
-        _fill_wal(top)
-    return top, root
+        _fill_wal(nodes)
+    return top, nodes, root
 
 
 def _trigger(match: re.Match[str]) -> dict[str, Any]:
@@ -498,9 +503,9 @@ def _trigger(match: re.Match[str]) -> dict[str, Any]:
     return trigger
 
 
-def _fill_wal(top: PlanNode) -> None:
+def _fill_wal(nodes: list[PlanNode]) -> None:
     """With WAL on, TEXT skips nodes that wrote none; FORMAT JSON reports zeros on every node."""
-    for node in top.walk():
+    for node in nodes:
         for key in ("WAL Records", "WAL FPI", "WAL Bytes"):
             node.extras.setdefault(key, 0)
 
@@ -574,7 +579,7 @@ def _continue_property(last: tuple[dict[str, Any], str], text: str) -> None:
 
 
 def _pop(stack: list[_Frame], indent: int) -> None:
-    while len(stack) > 1 and stack[-1][0] >= indent:
+    while stack[-1][0] >= indent and len(stack) > 1:
         stack.pop()
 
 
