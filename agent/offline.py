@@ -288,7 +288,7 @@ def compose(req: ModelRequest) -> str:
         lines += [f"{h['received']} {packet.get('from_persona')}: {what}.", ""]
     if findings:
         top = findings[0]
-        where = f" ({top.location})" if top.location is not None and str(top.location) else ""
+        where = f" ({_place(top, lang)})" if _place(top, lang) else ""
         lead = h["yours"] if packet and top.handoff == persona.slug else h["found"]
         lines.append(f"{lead.format(n=len(findings), noun=_noun(h, len(findings)))} {top.code} {top.kind}{where}.")
     elif any(r.tool not in _GENERATORS for r in reports):
@@ -347,9 +347,20 @@ def compose(req: ModelRequest) -> str:
 
 def _evidence_line(f: Finding, lang: str, h: dict[str, Any]) -> str:
     said = describe(f, lang)
-    where = str(f.location) if f.location is not None else ""
-    where = f" ({where})" if where and where not in said else ""  # "P95 Latency = 1.8 s …" names it already
+    where = _place(f, lang)
+    where = f" ({where})" if where and str(f.location) not in said else ""  # "P95 Latency = 1.8 s …" names it already
     return f"- {f.code} [{h['severity'].get(f.severity, f.severity)}] {said}{where}"
+
+
+def _place(f: Finding, lang: str) -> str:
+    """Where a finding points, as Markdown: pasted input (``<sql>:3``) is just its line, and code
+    spans keep a path or plan node from being read as markup."""
+    location = f.location
+    if location is None or not str(location):
+        return ""
+    if location.path and location.path.startswith("<") and location.line:
+        return f"{'línea' if lang == 'es' else 'line'} {location.line}"
+    return f"`{location}`"
 
 
 def _cited_sections(req: ModelRequest, findings: list[Finding], reports: list[Report]) -> list:

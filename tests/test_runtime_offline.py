@@ -291,6 +291,17 @@ def test_sql_after_prose_on_the_same_line_is_what_the_sql_tool_reads():
     assert "parse_error" not in {f.kind for f in report.findings}
 
 
+def test_locations_read_as_lines_or_code_not_markup(team_dir):
+    """'<sql>:1' in Markdown is an HTML tag the terminal drops (it showed as '(:1)')."""
+    with _runtime(team_dir) as rt:
+        spanish = rt.ask("Revisa esta consulta:\nSELECT * FROM orders WHERE lower(email) = $1 OFFSET 4000").answer
+        english = rt.ask("Why is this slow?\nSeq Scan on orders  (cost=0.00..18334.00 rows=5 width=97) "
+                         "(actual time=0.020..180.5 rows=5 loops=1)\n  Filter: (customer_id = 42)\n"
+                         "  Rows Removed by Filter: 999995").answer
+    assert "<sql>" not in spanish and "(línea 1)" in spanish
+    assert "(`#0 Seq Scan on orders`)" in english
+
+
 def test_small_talk_calls_no_tool():
     from agent.offline import plan_tool_calls
 

@@ -97,7 +97,7 @@ def explain_tool(inp: ExplainInput) -> Report:
 
 def _summary(plan: ExplainPlan, findings: list) -> str:
     stats = plan.stats
-    parts = [f"{stats.nodes} nodes"]
+    parts = [f"{stats.nodes} node{'s' if stats.nodes != 1 else ''}"]
     if stats.execution_ms is not None:
         parts.append(f"execution {stats.execution_ms:,.3f} ms")
     if stats.planning_ms is not None:
