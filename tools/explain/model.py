@@ -365,7 +365,7 @@ def finish_plan(root: PlanNode, nodes: list[PlanNode], raw: dict[str, Any], fmt:
     if execution_ms is None:
         execution_ms = _number(raw, "Total Runtime", float, "plan")
     _fill_missing_buffers(nodes)
-    _inclusive(root, 0)
+    _inclusive(nodes)
     total_ms = execution_ms if execution_ms else root.inclusive_ms
     _measure(nodes, total_ms)
     triggers = raw.get("Triggers") if isinstance(raw.get("Triggers"), list) else None
@@ -415,21 +415,18 @@ def _measure(nodes: list[PlanNode], total_ms: float | None) -> None:
     initplans: list[tuple[PlanNode, PlanNode]] = []
     parents: dict[int, PlanNode] = {}
     for node in nodes:
-        for child in node.children:
-            parents[child.id] = node
-        if node.inclusive_ms is None:
-            continue
         exclusive = node.inclusive_ms
         for child in node.children:
-            if child.inclusive_ms is None:
+            parents[child.id] = node
+            if exclusive is None or child.inclusive_ms is None:
                 continue
-            if _is_cte(child):
+            if child.parent_relationship != "InitPlan":
+                exclusive -= child.inclusive_ms
+            elif (child.subplan_name or "").startswith("CTE "):
                 name = child.subplan_name[4:]
                 cte_time[name] = cte_time.get(name, 0.0) + child.inclusive_ms
-            elif child.parent_relationship == "InitPlan":
-                initplans.append((node, child))  # taken off the node that uses its result
             else:
-                exclusive -= child.inclusive_ms
+                initplans.append((node, child))  # taken off the node that uses its result
         node.exclusive_ms = exclusive
     for owner, initplan in initplans:
         user = _initplan_user(owner, initplan)
@@ -451,30 +448,36 @@ def _measure(nodes: list[PlanNode], total_ms: float | None) -> None:
                 node.share = min(1.0, exclusive / total_ms)
             if hottest is None or exclusive > hottest.exclusive_ms:
                 hottest = node
-        if node.actual_rows and node.plan_rows:
-            _estimate(node)
+        if node.actual_rows and node.plan_rows:  # actual rows vs planned, per loop, as PEV2
+            factor = node.actual_rows / node.plan_rows
+            if factor > 1:
+                node.estimate_factor, node.estimate_direction = factor, "under"
+            elif factor < 1:
+                node.estimate_factor, node.estimate_direction = 1 / factor, "over"
+            else:
+                node.estimate_factor, node.estimate_direction = 1.0, "none"
     while hottest is not None:  # root → the node with the largest exclusive time
         hottest.hot = True
         hottest = parents.get(hottest.id)
 
 
-def _is_cte(node: PlanNode) -> bool:
-    return node.parent_relationship == "InitPlan" and (node.subplan_name or "").startswith("CTE ")
-
-
-def _inclusive(node: PlanNode, workers: int) -> None:
-    """Set inclusive_ms bottom-up; ``workers`` is the worker count of the enclosing Gather."""
-    if node.actual_total_ms is not None and node.actual_loops is not None:
+def _inclusive(nodes: list[PlanNode]) -> None:
+    """Set inclusive_ms, top-down over the pre-order list: a node under a Gather divides its loops
+    by the processes that ran them (workers of the nearest Gather above + the leader)."""
+    gather_workers = [0] * len(nodes)  # by node id
+    for node in nodes:
+        workers = gather_workers[node.id]
         loops = node.actual_loops
-        processes = min(loops, workers + 1) if workers and loops else 1
-        node.inclusive_ms = node.actual_total_ms * loops / max(processes, 1)
-    elif node.actual_loops == 0:
-        node.inclusive_ms = 0.0
-    child_workers = workers
-    if node.workers_planned is not None or node.workers_launched is not None:
-        child_workers = node.workers_launched if node.workers_launched is not None else node.workers_planned or 0
-    for child in node.children:
-        _inclusive(child, child_workers)
+        if node.actual_total_ms is not None and loops is not None:
+            processes = min(loops, workers + 1) if workers and loops else 1
+            node.inclusive_ms = node.actual_total_ms * loops / max(processes, 1)
+        elif loops == 0:
+            node.inclusive_ms = 0.0
+        if node.workers_planned is not None or node.workers_launched is not None:
+            workers = node.workers_launched if node.workers_launched is not None else node.workers_planned or 0
+        if workers:
+            for child in node.children:
+                gather_workers[child.id] = workers
 
 
 _PARAM = re.compile(r"\(returns ([^)]*)\)")
@@ -496,18 +499,6 @@ def _initplan_user(owner: PlanNode, initplan: PlanNode) -> PlanNode:
             best, best_depth = node, depth
         stack.extend((c, depth + 1) for c in node.children if c is not initplan)
     return best
-
-
-def _estimate(node: PlanNode) -> None:
-    if not node.actual_rows or not node.plan_rows:
-        return
-    factor = node.actual_rows / node.plan_rows
-    if factor > 1:
-        node.estimate_factor, node.estimate_direction = factor, "under"
-    elif factor < 1:
-        node.estimate_factor, node.estimate_direction = 1 / factor, "over"
-    else:
-        node.estimate_factor, node.estimate_direction = 1.0, "none"
 
 
 def to_pg_json(node: PlanNode) -> dict[str, Any]:
