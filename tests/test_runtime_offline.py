@@ -195,7 +195,7 @@ def test_a_receiver_with_only_the_packet_says_its_findings_in_spanish_its_own_fi
     assert "2 hallazgos; el que me traspasaron es PLAN001 seq_scan_large_filter." in answer
     evidence = answer.split("### Evidencia\n", 1)[1].split("\n\n", 1)[0].splitlines()
     assert evidence[0] == ("- PLAN001 [aviso] Seq Scan con un filtro que descarta casi todo lo que lee: 1.000.000 "
-                           "filas leídas, 999.995 descartadas (100%) y 5 devueltas (#0 Seq Scan on orders)")
+                           "filas leídas, 999.995 descartadas (100%) y 5 devueltas (`#0 Seq Scan on orders`)")
     assert evidence[1].startswith("- PLAN013 [error] La planificación tarda más que la ejecución: 400 ms frente a")
     assert not any(f.message in answer for f in report.findings)
 
