@@ -112,9 +112,8 @@ def build_graph(registry: Registry, model: ChatModel, *, checkpointer=None, sett
 
 
 def make_graph(config: dict | None = None):
-    """LangGraph Server entry point (langgraph.json): shipped personas, model from the environment.
-
-    The server brings its own checkpointer, so none is attached here.
+    """The graph LangGraph Server runs (agent/server.py, named in langgraph.json): shipped personas,
+    model from the environment. The server brings its own checkpointer, so none is attached here.
     """
     from agent.llm import load_prices
 
