@@ -229,6 +229,7 @@ def _steps(ordered: list[Finding], lang: str, limit: int, measured: Iterable[Fin
     for kind in dict.fromkeys(f.kind for f in ordered):
         finding = with_numbers.get(kind) or next(f for f in ordered if f.kind == kind)
         step = advise(finding, lang)
+        step = step and markdown_text(step)
         if step and step not in steps:
             steps.append(step)
     return steps[:limit]
@@ -304,7 +305,7 @@ def compose(req: ModelRequest) -> str:
 
     # After a handoff the sender already showed its evidence: the receiver adds only what is new.
     known = {(f.code, f.message) for f in received}
-    evidence = [f"- {r.tool}: {line}" for r in reports if (line := summarize(r, lang))]
+    evidence = [f"- {r.tool}: {markdown_text(line)}" for r in reports if (line := summarize(r, lang))]
     evidence += [_evidence_line(f, lang, h) for f in findings if (f.code, f.message) not in known][:6]
     if packet:
         if not reports:
@@ -348,8 +349,18 @@ def compose(req: ModelRequest) -> str:
 def _evidence_line(f: Finding, lang: str, h: dict[str, Any]) -> str:
     said = describe(f, lang)
     where = _place(f, lang)
+    said = markdown_text(said)
     where = f" ({where})" if where and str(f.location) not in said else ""  # "P95 Latency = 1.8 s …" names it already
     return f"- {f.code} [{h['severity'].get(f.severity, f.severity)}] {said}{where}"
+
+
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*<\[\]]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+
+
+def markdown_text(text: str) -> str:
+    """Tool text as literal Markdown: '<module>' or '<built-in method time.sleep>' would be an HTML tag
+    the terminal drops, '__init__' bold, 'a[1]' a link; intraword underscores (seq_scan) stay as they are."""
+    return _MARKDOWN_SPECIAL.sub(lambda m: "\\" + m.group(0), text)
 
 
 def _place(f: Finding, lang: str) -> str:

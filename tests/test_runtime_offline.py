@@ -302,6 +302,30 @@ def test_locations_read_as_lines_or_code_not_markup(team_dir):
     assert "(`#0 Seq Scan on orders`)" in english
 
 
+def test_tool_names_survive_markdown_rendering(team_dir, tmp_path):
+    """Profile names such as '<built-in method time.sleep>' are HTML tags to Markdown: escaped, the
+    terminal shows them instead of dropping them."""
+    import cProfile
+    import time
+
+    from rich.console import Console
+    from rich.markdown import Markdown
+
+    def wait():
+        time.sleep(0.002)
+
+    profiler = cProfile.Profile()
+    profiler.runcall(lambda: [wait() for _ in range(20)])
+    profiler.dump_stats(tmp_path / "wait.prof")
+    with _runtime(team_dir) as rt:
+        answer = rt.ask(f"¿Dónde se va el tiempo? {tmp_path / 'wait.prof'}").answer
+    console = Console(record=True, width=200)
+    console.print(Markdown(answer))
+    shown = console.export_text()
+    assert "PROF002" in shown
+    assert shown.count("<built-in method time.sleep>") >= 3, shown  # lead, evidence, next step
+
+
 def test_small_talk_calls_no_tool():
     from agent.offline import plan_tool_calls
 
