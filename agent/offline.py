@@ -21,6 +21,7 @@ from agent.advice import advise, clean_advice, describe, summarize
 from agent.language import detect_language
 from agent.llm import ModelRequest, ModelResponse, ToolCall, Usage
 from agent.prompt import FindingBrief, relevant_sections
+from agent.render import markdown_text
 from tools.findings import Finding, Report
 from tools.text import fold
 
@@ -352,15 +353,6 @@ def _evidence_line(f: Finding, lang: str, h: dict[str, Any]) -> str:
     said = markdown_text(said)
     where = f" ({where})" if where and str(f.location) not in said else ""  # "P95 Latency = 1.8 s …" names it already
     return f"- {f.code} [{h['severity'].get(f.severity, f.severity)}] {said}{where}"
-
-
-_MARKDOWN_SPECIAL = re.compile(r"[\\`*<\[\]]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
-
-
-def markdown_text(text: str) -> str:
-    """Tool text as literal Markdown: '<module>' or '<built-in method time.sleep>' would be an HTML tag
-    the terminal drops, '__init__' bold, 'a[1]' a link; intraword underscores (seq_scan) stay as they are."""
-    return _MARKDOWN_SPECIAL.sub(lambda m: "\\" + m.group(0), text)
 
 
 def _place(f: Finding, lang: str) -> str:

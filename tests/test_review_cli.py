@@ -363,3 +363,18 @@ def test_suggested_cache_pattern_command_really_generates_the_fix(run_cli, name)
     code, out, err = run_cli(*command[1:])
     assert code == 0, err
     compile(out, "generated.py", "exec")  # the generated module is Python
+
+
+def test_markdown_output_shows_tool_text_literally_and_links_none():
+    """Text from a pull request reaches finding messages: in Markdown it must read as written, not
+    as HTML (dropped by GitHub), emphasis or links the bot would appear to post; code spans stay code."""
+    from agent.render import findings_markdown, markdown_text
+    from tools.findings import Finding, Location
+
+    message = "calls <module> and __init__ in [docs](http://evil.example) via `db.execute(q)` * 2"
+    finding = Finding(code="PERF101", kind="query_in_loop", severity="warning", message=message,
+                      suggestion="batch [here](http://evil.example)", location=Location(path="app/_x_.py", line=3))
+    table = findings_markdown([finding])
+    assert "\\<module>" in table and "\\_\\_init\\_\\_" in table and "`db.execute(q)`" in table
+    assert "](http" not in table.replace("\\](http", "")  # no unescaped link syntax survives
+    assert markdown_text("seq_scan_large_filter") == "seq_scan_large_filter"  # intraword: left alone

@@ -7,6 +7,7 @@ tree, a metrics table, a hot path) live in ``agent/render/<tool>.py`` and reuse 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from typing import Any
 
@@ -92,6 +93,20 @@ def print_report(report: Report, title: str | None = None) -> None:
         con.print("[green]✔ no findings[/]")
 
 
+_CODE_SPAN = re.compile(r"(`[^`\n]+`)")
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*<\[\]]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+
+
+def markdown_text(text: str) -> str:
+    """Tool text as literal Markdown, its `code spans` kept: '<module>' or '<built-in method
+    time.sleep>' would be an HTML tag that terminals and GitHub drop, '__init__' bold, '[x](y)' a
+    link (pull-request text must not become the bot's links); intraword underscores (seq_scan) stay."""
+    parts = _CODE_SPAN.split(text)
+    for i in range(0, len(parts), 2):  # even pieces are outside code spans
+        parts[i] = _MARKDOWN_SPECIAL.sub(lambda m: "\\" + m.group(0), parts[i])
+    return "".join(parts)
+
+
 def findings_markdown(findings: list[Finding], heading: str | None = None) -> str:
     lines = [f"### {heading}", ""] if heading else []
     if not findings:
@@ -99,10 +114,11 @@ def findings_markdown(findings: list[Finding], heading: str | None = None) -> st
         return "\n".join(lines)
     lines += ["| | code | where | finding | fix |", "|---|---|---|---|---|"]
     for f in findings:
-        fix = f.suggestion or ""
+        fix = markdown_text(f.suggestion or "")
         if f.handoff:
             fix = f"{fix} (→ {f.handoff})".strip()
-        cells = [SEVERITY_ICON[f.severity], f"`{f.code}` {f.kind}", str(f.location or ""), f.message, fix]
+        cells = [SEVERITY_ICON[f.severity], f"`{f.code}` {f.kind}", markdown_text(str(f.location or "")),
+                 markdown_text(f.message), fix]
         lines.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
     return "\n".join(lines)
 

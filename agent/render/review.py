@@ -11,7 +11,7 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-from agent.render import SEVERITY_ICON, console, findings_markdown, print_report
+from agent.render import SEVERITY_ICON, console, findings_markdown, markdown_text, print_report
 from tools.findings import Finding
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -175,8 +175,8 @@ def review_github(result) -> dict[str, Any]:
             elsewhere += group
             continue
         body = "\n\n".join(
-            f"{SEVERITY_ICON[f.severity]} **{f.code}** `{f.kind}`: {f.message}"
-            + (f"\n\n**Fix:** {f.suggestion}" if f.suggestion else "")
+            f"{SEVERITY_ICON[f.severity]} **{f.code}** `{f.kind}`: {markdown_text(f.message)}"
+            + (f"\n\n**Fix:** {markdown_text(f.suggestion)}" if f.suggestion else "")
             for f in group
         )
         comments.append({"path": path, "line": line, "side": "RIGHT", "body": body})
