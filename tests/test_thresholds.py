@@ -13,6 +13,7 @@ import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from near_numbers import NEAR_NUMBERS, check_cli, check_error, check_result, json_number, near_number
 
 from tools.errors import InputError
 from tools.metrics_files import apdex, percentile, read_metrics_file
@@ -20,6 +21,7 @@ from tools.metrics_text import extract_metrics, metric_key, parse_quantity
 from tools.paths import default_personas_dir
 from tools.thresholds import (
     ThresholdsInput,
+    check,
     load_targets,
     parse_bound,
     thresholds_tool,
@@ -459,3 +461,124 @@ def test_fuzz_k6_raw_points_only_raise_input_error(lines):
     except InputError:
         return
     assert source.format == "k6-json" and all(m.value >= 0 for m in found)
+
+
+# --- near-numbers: text that looks numeric to one check and not to the next ----------------------
+
+_LOCUST_HEADER = "Type,Name,Request Count,Failure Count,Average Response Time,95%,Requests/s\n"
+_TEXT_FILES = [
+    "{n}\n120ms\n", "120ms\n{n} 200\n", "{n} ms 503\n10ms\n", "# unit: s\n{n}\n0.2\n", "p95: {n}\nerror_rate: 0.01\n",
+    "p95_s: {n}\n", "p95: '{n}'\n", "error_rate: {n}\n", "latency: [{n}, 2]\n", "lcp: [{n}, 3000]\n", "apdex: {n}\n",
+    "p95: 300ms\nreleased: 2024-{n}-01\n", "p95: !!float '{n}'\n",
+    _LOCUST_HEADER + "GET,/a,{n},1,5,5,5\n,Aggregated,10,0,5,5,5\n",
+    _LOCUST_HEADER + "GET,/a,10,{n},5,5,5\n,Aggregated,10,0,5,5,5\n",
+    _LOCUST_HEADER + "GET,/a,10,1,{n},{n},{n}\n,Aggregated,10,0,5,5,5\n",
+]
+_JSON_FILES = [
+    '{{"metrics": {{"http_req_duration": {{"p(95)": {n}, "avg": 1}}, "http_reqs": {{"count": {n}, "rate": {n}}}}}}}',
+    '{{"metrics": {{"http_req_duration": {{"values": {{"p(95)": 1}}}}, '
+    '"http_req_failed": {{"values": {{"passes": {n}, "fails": {n}}}}}}}}}',
+    '{{"metrics": {{"http_req_duration": {{"p(95)": 1}}, "http_req_failed": {{"rate": {n}}}}}}}',
+    '{{"metrics": {{"http_req_duration": {{"p(95)": 1}}, "apdex_satisfied": {{"count": {n}}}, '
+    '"apdex_tolerating": {{"count": {n}}}, "apdex_frustrated": {{"count": {n}}}}}}}',
+    '{{"metrics": {{"http_req_duration": {{"p(95)": 1}}, "browser_web_vital_lcp": {{"p(75)": {n}}}}}}}',
+    '{{"lighthouseVersion": "12", "audits": {{"largest-contentful-paint": {{"numericValue": {n}}}}}, '
+    '"categories": {{"performance": {{"score": {n}}}}}}}',
+    '{{"loadingExperience": {{"metrics": {{"CUMULATIVE_LAYOUT_SHIFT_SCORE": {{"percentile": {n}}}}}}}}}',
+    '{{"latencies": {{"95th": {n}, "mean": {n}, "max": 1}}, "success": {n}, "throughput": {n}, "requests": {n}}}',
+    '{{"p95": {n}, "error_rate": 0.01}}', '[{n}, 1, 2]', '{{"latency_s": [{n}, 1]}}', '{{"cls": [{n}, 0.1]}}',
+    '{{"type":"Point","metric":"http_req_duration","data":{{"value":{n},"tags":{{}}}}}}\n'
+    '{{"type":"Point","metric":"http_req_duration","data":{{"value":1,"tags":{{}}}}}}\n',
+]
+
+
+def _read_or_refuse(text: str) -> None:
+    try:
+        found, source = read_metrics_file("fuzz", text, apdex_t_ms=500)
+    except InputError as error:
+        check_error(error)
+        return
+    assert all(0 <= m.value < math.inf for m in found), found
+    check_result(source)
+    check_result(check(found, [source], load_targets(), apdex_t_ms=500, apdex_t_source="test"))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(_TEXT_FILES), near_number)
+def test_fuzz_near_numbers_in_text_metric_files(template, number):
+    _read_or_refuse(template.replace("{n}", number))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(_JSON_FILES), json_number)
+def test_fuzz_near_numbers_in_json_metric_files(template, number):
+    _read_or_refuse(template.format(n=number))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["p95 de {n}", "P95 de {n} s", "error rate {n}%", "{n}% errors", "apdex {n}",
+                        "p99 went from {n} to {n}ms", "LCP {n}s, CLS {n}", "throughput {n} rps"]),
+       near_number)
+def test_fuzz_near_numbers_in_messages(template, number):
+    report = thresholds_tool(ThresholdsInput(text=template.replace("{n}", number)))
+    check_result(report)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(["< {n}", "{n}", "≥ {n}", "{n} - {n}", "{n}ms", "< {n}%", "{n}-{n} s"]), near_number)
+def test_fuzz_near_numbers_in_persona_tables(tmp_path_factory, template, number):
+    cell = template.replace("{n}", number).replace("|", "/").replace("\n", " ")
+    persona = tmp_path_factory.mktemp("p") / "p.md"
+    persona.write_text("## Metas\n\n| Metric | Target | Critical |\n|---|---|---|\n"
+                       f"| P95 | {cell} | < 2s |\n| Apdex T | {cell} | - |\n| Error rate | {cell} | {cell} |\n\n"
+                       f"Apdex T = {cell}\n")
+    report = thresholds_tool(ThresholdsInput(text="p95 de 300 ms, error rate 2%, apdex 0.9", persona_path=str(persona)))
+    check_result(report)
+
+
+def test_numbers_no_float_holds_are_refused_with_their_place(tmp_path):
+    cases = [
+        ("p95: " + "9" * 400 + "\n", 1, "is not a measurement"),  # an int float() refuses (OverflowError)
+        ("p95: 300ms\nlatency: [1, 1.0e+400]\n", 2, "is not a measurement"),  # YAML's inf
+        ("p95_s: 1.0e+306\n", 1, "is not a measurement"),  # finite in s, inf in ms
+        ("p95: 300ms\nreleased: 2024-13-01\n", 2, "cannot read '2024-13-01' as timestamp"),  # ValueError in PyYAML
+        ('{"p95": ' + "9" * 5000 + "}", None, "more than 4300 digits"),  # ValueError in json.loads
+        ("120ms\n" + "9" * 400 + "\n", 2, "not a latency sample"),  # float() reads it as inf
+        ("# unit: s\n0.2\n1e308\n", 3, "not a latency sample"),  # 1e308 s is inf ms
+        (_LOCUST_HEADER + "GET,/a,10,1,5,nan,5\n", 2, "'95%' is not a number: 'nan'"),
+        (_LOCUST_HEADER + "GET,/a,-5,1,5,5,5\n", 2, "Request Count / Failure Count are not integers"),
+        ('{"latencies": {"95th": 1}, "success": 5}', None, "success is not a ratio from 0 to 1: 5"),
+    ]
+    for content, line, message in cases:
+        path = tmp_path / "m"
+        path.write_text(content)
+        with pytest.raises(InputError) as error:
+            thresholds_tool(ThresholdsInput(paths=[str(path)]))
+        assert (error.value.path, error.value.line) == (str(path), line) and message in error.value.message, content
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(min_value=0, allow_infinity=False), min_size=1, max_size=40), st.sampled_from(["", "s"]))
+def test_sample_statistics_of_any_finite_samples_are_finite(values, unit):
+    """Samples near the float limit: their sum and hi / lo overflow; mean and histogram must not."""
+    text = f"# unit: {unit}\n" if unit else ""
+    values = [v for v in values if v * (1000 if unit else 1) < math.inf] or [0.0]
+    found, source = read_metrics_file("s.txt", text + "\n".join(map(repr, values)) + "\n", apdex_t_ms=500)
+    assert all(0 <= m.value < math.inf for m in found)
+    assert sum(b.count for b in source.histogram) == len(values)
+    assert all(0 <= b.upper_ms < math.inf for b in source.histogram)
+    mean = {m.metric: m.value for m in found}["avg"]
+    scale = 1000 if unit else 1
+    assert min(values) * scale * (1 - 1e-9) <= mean <= max(values) * scale * (1 + 1e-9)
+
+
+@pytest.mark.parametrize("number", NEAR_NUMBERS)
+def test_cli_near_numbers_exit_cleanly(run_cli, tmp_path, number):
+    samples = tmp_path / "s.txt"
+    samples.write_text(f"120ms\n{number}\n")
+    check_cli(*run_cli("thresholds", str(samples), "--json"))
+    named = tmp_path / "m.json"
+    named.write_text(f'{{"p95": {number or 0}, "error_rate": 0.01}}')
+    check_cli(*run_cli("thresholds", str(named), "--json"))
+    check_cli(*run_cli("thresholds", "--text", f"P95 de {number} s, error rate {number}%", "--json"))
+    check_cli(*run_cli("thresholds", "--text", "p95 de 300 ms", "--apdex-t", number or "0", "--json"))

@@ -36,6 +36,7 @@ from tools.metrics_text import (
     quantity_pattern,
     unit_of,
 )
+from tools.numbers import TOO_MANY_DIGITS, finite
 
 PercentileMethod = Literal["nearest-rank", "linear"]
 SourceFormat = Literal[
@@ -119,10 +120,13 @@ def histogram(sorted_values: list[float], bins: int = 12) -> list[HistogramBin]:
     lo, hi = sorted_values[0], sorted_values[-1]
     if hi <= lo:
         return [HistogramBin(upper_ms=hi, count=len(sorted_values))]
+    # Computed so that no step overflows for any finite samples: hi / lo can exceed the float range
+    # (1e300 / 1e-10), so log spacing works on logarithms, and linear spacing divides first.
     if lo > 0 and hi / lo > 20:
-        edges = [lo * (hi / lo) ** ((i + 1) / bins) for i in range(bins)]
+        log_lo, log_hi = math.log(lo), math.log(hi)
+        edges = [math.exp(log_lo + (log_hi - log_lo) * (i + 1) / bins) for i in range(bins)]
     else:
-        edges = [lo + (hi - lo) * (i + 1) / bins for i in range(bins)]
+        edges = [lo + (hi - lo) / bins * (i + 1) for i in range(bins)]
     edges[-1] = hi
     out, below = [], 0
     for edge in edges:
@@ -143,7 +147,11 @@ def sample_measurements(latencies_ms: list[float], failed: list[bool] | None, *,
                     source=source, scope=scope, method=how)
         for p in (50, 90, 95, 99)
     ]
-    out.append(Measurement(metric="avg", value=math.fsum(ordered) / n, unit="ms", source=source,
+    try:
+        mean = math.fsum(ordered) / n
+    except OverflowError:  # samples near the float limit: their sum is not a float, their n-ths are
+        mean = math.fsum(v / n for v in ordered)
+    out.append(Measurement(metric="avg", value=mean, unit="ms", source=source,
                            scope=scope, method=f"mean over {n} samples"))
     out.append(Measurement(metric="max", value=ordered[-1], unit="ms", source=source, scope=scope,
                            method=f"max over {n} samples"))
@@ -175,6 +183,8 @@ def read_metrics_file(path: str, text: str, *, apdex_t_ms: float,
             doc = json.loads(text)
         except json.JSONDecodeError as exc:
             raise InputError(f"invalid JSON: {exc.msg}", path=path, line=exc.lineno) from None
+        except ValueError:  # int() refuses more than 4300 digits
+            raise InputError(f"invalid JSON: {TOO_MANY_DIGITS}", path=path) from None
         return _read_json(doc, path, apdex_t_ms, method)
     first = stripped.splitlines()[0]
     if "Request Count" in first and "Name" in first:
@@ -203,9 +213,17 @@ def _read_json(doc: Any, path: str, apdex_t_ms: float, method: PercentileMethod)
 
 
 def _number(value: Any, path: str, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-        raise InputError(f"{what} is not a measurement: {value!r}", path=path)
-    return float(value)
+    number = finite(value)
+    if number is None or number < 0:
+        raise InputError(f"{what} is not a measurement: {value!r:.60}", path=path)
+    return number
+
+
+def _ratio(value: Any, path: str, what: str) -> float:
+    number = _number(value, path, what)
+    if number > 1:
+        raise InputError(f"{what} is not a ratio from 0 to 1: {value!r:.60}", path=path)
+    return number
 
 
 def _obj(value: Any) -> dict[str, Any]:
@@ -269,6 +287,8 @@ def _read_k6(metrics: dict[str, Any], path: str, handle_summary: bool):
     if custom_errors and not has_failed_metric:
         out.append(custom_errors)
     total = sum(apdex_counts.values())
+    if total == math.inf:
+        raise InputError("the apdex_* counts add up to more than a float holds", path=path)
     if total:
         score = (apdex_counts.get("apdex_satisfied", 0) + apdex_counts.get("apdex_tolerating", 0) / 2) / total
         out.append(Measurement(metric="apdex", value=score, unit="", source=path,
@@ -284,7 +304,7 @@ def _k6_rate(values: dict[str, Any], path: str, name: str) -> float:
         passes = _number(values["passes"], path, f"{name} passes")
         total = passes + _number(values["fails"], path, f"{name} fails")
         raw = passes / total if total else 0.0
-    return _number(raw, path, f"{name} rate")
+    return _ratio(raw, path, f"{name} rate")
 
 
 _K6_NDJSON = re.compile(r'\{"(?:type|metric)":"(?:Metric|Point|[\w.]+)",')
@@ -296,8 +316,9 @@ def _read_k6_points(text: str, path: str, apdex_t_ms: float, method: PercentileM
     for lineno, line in _content_lines(text):
         try:
             entry = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"invalid JSON line in k6 output: {exc.msg}", path=path, line=lineno) from None
+        except ValueError as exc:  # JSONDecodeError, or int() refusing more than 4300 digits
+            raise InputError(f"invalid JSON line in k6 output: {getattr(exc, 'msg', TOO_MANY_DIGITS)}", path=path,
+                             line=lineno) from None
         if not isinstance(entry, dict) or entry.get("type") != "Point" or entry.get("metric") != "http_req_duration":
             continue
         data = _obj(entry.get("data"))
@@ -362,8 +383,9 @@ def _read_lighthouse(doc: dict[str, Any], path: str):
         out.append(Measurement(metric=key, value=_number(audit["numericValue"], path, audit_id),
                                unit="" if key == "cls" else "ms", source=path,
                                method="Lighthouse lab value (one page load, not the field p75)"))
-    perf = _obj(_obj(lhr.get("categories")).get("performance")).get("score")
-    if isinstance(perf, (int, float)) and not isinstance(perf, bool) and math.isfinite(perf) and perf >= 0:
+    # The score is 0..1, and null when the run could not score; anything else is ignored like null.
+    perf = finite(_obj(_obj(lhr.get("categories")).get("performance")).get("score"))
+    if perf is not None and 0 <= perf <= 1:
         out.append(Measurement(metric="lighthouse_performance", value=perf * 100, unit="", source=path,
                                method="Lighthouse performance category score (0-100)"))
     if not out:
@@ -381,13 +403,16 @@ def _read_vegeta(doc: dict[str, Any], path: str):
             out.append(Measurement(metric=key, value=_number(lat[stat], path, f"latencies.{stat}") / 1e6, unit="ms",
                                    source=path, method=f"{how} (latencies.{stat}, ns)"))
     if "success" in doc:
-        out.append(Measurement(metric="error_rate", value=1 - _number(doc["success"], path, "success"),
+        out.append(Measurement(metric="error_rate", value=1 - _ratio(doc["success"], path, "success"),
                                unit="ratio", source=path, method=f"{how} (1 - success)"))
     if "throughput" in doc:
         out.append(Measurement(metric="throughput", value=_number(doc["throughput"], path, "throughput"),
                                unit="req/s", source=path, method=f"{how} (successful requests per second)"))
     requests = doc.get("requests")
     return out, Source(path=path, format="vegeta", samples=int(requests) if isinstance(requests, int) else None)
+
+
+_COUNT = re.compile(r"[0-9]{1,18}")
 
 
 def _read_locust(text: str, path: str):
@@ -397,11 +422,11 @@ def _read_locust(text: str, path: str):
     how = "Locust stats CSV (response times bucketed and rounded by Locust)"
     for lineno, row in enumerate(reader, start=2):
         name = (row.get("Name") or "").strip()
-        try:
-            requests = int(row.get("Request Count") or 0)
-            failures = int(row.get("Failure Count") or 0)
-        except ValueError:
-            raise InputError("Request Count / Failure Count are not integers", path=path, line=lineno) from None
+        counts = [(row.get(column) or "0").strip() for column in ("Request Count", "Failure Count")]
+        # Locust writes plain ASCII counts; int() would also take '-5', '1_000' or 5000 digits (ValueError).
+        if not all(_COUNT.fullmatch(c) for c in counts):
+            raise InputError("Request Count / Failure Count are not integers", path=path, line=lineno)
+        requests, failures = (int(c) for c in counts)
         scope = None if name == "Aggregated" else f"{(row.get('Type') or '').strip()} {name}".strip()
         if scope is None:
             source.samples = requests
@@ -420,7 +445,9 @@ def _read_locust(text: str, path: str):
             try:
                 value = float(raw)
             except ValueError:
-                raise InputError(f"column {column!r} is not a number: {raw!r}", path=path, line=lineno) from None
+                value = math.nan
+            if not 0 <= value < math.inf:  # float() also reads 'nan', 'inf', '1e400' and '-5'
+                raise InputError(f"column {column!r} is not a number: {raw!r:.60}", path=path, line=lineno)
             out.append(Measurement(metric=key, value=value, unit=metric_unit(key), source=path, scope=scope,
                                    method=how, line=lineno))
     if not out:
@@ -446,7 +473,18 @@ def _content_lines(text: str):
 
 def _looks_like_samples(text: str) -> bool:
     first = next(_content_lines(text), None)
-    return first is not None and _SAMPLE_LINE.match(first[1]) is not None
+    return first is not None and (_bare_sample(first[1], 1.0) is not None or _SAMPLE_LINE.match(first[1]) is not None)
+
+
+def _bare_sample(line: str, factor: float) -> float | None:
+    """A line that is only a number, in ms; float() is 20x cheaper than the regex, and most sample
+    files are bare numbers. float() also reads 'nan', 'inf' and '1e400' (inf), and 1e308 s is inf
+    ms: None for those, and the regex (its numbers are bounded) refuses them too."""
+    try:
+        value = float(line) * factor
+    except ValueError:
+        return None
+    return value if 0 <= value < math.inf else None
 
 
 def _read_samples(text: str, path: str, apdex_t_ms: float, method: PercentileMethod):
@@ -461,13 +499,9 @@ def _read_samples(text: str, path: str, apdex_t_ms: float, method: PercentileMet
     has_status = False
     unitless = 0
     for lineno, line in _content_lines(text):
-        try:
-            # Fast path: most sample files are bare numbers, and float() is 20x cheaper than the regex.
-            value = float(line)
-        except ValueError:
-            value = None
-        if value is not None and math.isfinite(value) and value >= 0:
-            values.append(value * bare_factor)
+        value = _bare_sample(line, bare_factor)
+        if value is not None:
+            values.append(value)
             failed.append(False)
             unitless += default_unit is None
             continue
@@ -518,7 +552,7 @@ def named_measurements(mapping: dict[str, Any], path: str, *, apdex_t_ms: float,
             continue
         value, unit = _named_value(name, raw, path, line)
         if not unit:
-            value, unit = value * suffix_factor, suffix_unit
+            value, unit = _times(value, suffix_factor, name, raw, path, line), suffix_unit
         expected = metric_unit(key)
         if not unit:
             if expected == "ratio" and value > 1:
@@ -535,14 +569,22 @@ def named_measurements(mapping: dict[str, Any], path: str, *, apdex_t_ms: float,
 
 def _named_value(name: str, raw: Any, path: str, line: int | None) -> tuple[float, str]:
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-        if not math.isfinite(raw) or raw < 0:
-            raise InputError(f"{name}: {raw!r} is not a measurement", path=path, line=line)
-        return float(raw), ""
+        value = finite(raw)
+        if value is None or value < 0:
+            raise InputError(f"{name}: {raw!r:.60} is not a measurement", path=path, line=line)
+        return value, ""
     if isinstance(raw, str):
         quantity = parse_quantity(raw)
         if quantity is not None:
             return quantity.value, quantity.unit
     raise InputError(f"{name}: {raw!r} is not a number or a quantity like '320ms' / '0.2%'", path=path, line=line)
+
+
+def _times(value: float, factor: float, name: str, raw: Any, path: str, line: int | None) -> float:
+    """value in the unit its key's suffix names (p95_s: 1e306 is inf ms: not a measurement)."""
+    if value * factor == math.inf:
+        raise InputError(f"{name}: {raw!r:.60} is not a measurement", path=path, line=line)
+    return value * factor
 
 
 def _named_samples(key: str, name: str, raw: list, path: str, line: int | None, factor: float,
@@ -552,7 +594,7 @@ def _named_samples(key: str, name: str, raw: list, path: str, line: int | None, 
     values = []
     for item in raw:
         value, unit = _named_value(name, item, path, line)
-        values.append(value if unit else value * factor)
+        values.append(value if unit else _times(value, factor, name, item, path, line))
     if key in _LATENCY_SAMPLE_KEYS:
         ordered = sorted(values)
         source.samples = len(values)
@@ -569,9 +611,11 @@ def _named_samples(key: str, name: str, raw: list, path: str, line: int | None, 
 def _read_yaml(text: str, path: str, apdex_t_ms: float, method: PercentileMethod):
     import yaml
 
+    from tools.safe_yaml import safe_load
+
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
-        doc = yaml.safe_load(text)
+        doc = safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InputError(f"not a recognised metrics file (YAML: {getattr(exc, 'problem', exc)})", path=path,

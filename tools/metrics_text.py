@@ -10,7 +10,6 @@ all meet on the same canonical keys and units:
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from fractions import Fraction
@@ -40,8 +39,10 @@ for _unit, _factor, _spellings in (
         _UNITS[_s] = (_unit, _factor)
 _UNIT_RE = "|".join(re.escape(u) for u in sorted(_UNITS, key=len, reverse=True)) + r"|por\s+ciento"
 
-# "1,800" (English thousands) but "0,250" and "1,8" (Spanish decimal comma).
-_NUMBER_RE = r"(?:[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?)"
+# "1,800" (English thousands) but "0,250" and "1,8" (Spanish decimal comma). The integer part is
+# bounded (at most 15 digits): a float holds every match, so "999...9" (400 digits) is not read as
+# a quantity instead of becoming inf. \d also takes other scripts' digits ('١٢'), which float() reads.
+_NUMBER_RE = r"(?:[1-9]\d{0,2}(?:,\d{3}){1,4}(?:\.\d+)?|\d{1,15}(?:[.,]\d+)?)"
 
 
 def quantity_pattern(suffix: str = "") -> str:
@@ -262,8 +263,6 @@ def extract_metrics(text: str) -> list[TextMetric]:
             nums = [(n, u or shared) for n, u in nums]
         values = [_normalise(key, n, u) for n, u in nums]
         value, unit, note = values[-1]
-        if not math.isfinite(value):
-            continue
         found.append(TextMetric(
             metric=key, value=value, unit=unit,
             before=values[0][0] if len(values) > 1 else None,

@@ -63,7 +63,8 @@ class ThresholdsInput(BaseModel):
         "Named metrics in canonical units: latencies in ms, rates as ratios (0.02 = 2%), Apdex 0..1."))
     persona_path: str | None = Field(None, description="Persona markdown file with the target tables "
                                                        "(default: the shipped Performance Engineer).")
-    apdex_t_ms: float | None = Field(None, gt=0, description="Apdex threshold T in ms (default: from the persona).")
+    apdex_t_ms: float | None = Field(None, gt=0, allow_inf_nan=False,
+                                      description="Apdex threshold T in ms (default: from the persona).")
     percentile_method: PercentileMethod = Field("nearest-rank", description="How percentiles of raw samples are computed.")
 
 
