@@ -20,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from near_numbers import NEAR_NUMBERS, check_cli, check_error, check_result, json_number
 
 from tools.errors import InputError
 from tools.traces import TracesInput, detect_traces, traces_tool
@@ -636,3 +637,81 @@ def test_the_seeds_hand_made_spans_get_user_db_query_serialize(tmp_path, pg_conn
     assert hit.location.node == "users-api: get_user"
     trace = report.data.slowest_traces[0]
     assert [s.name for s in trace.critical_path] == ["get_user"] + ["db_query"] * 8 + ["serialize"]
+
+
+# --- near-numbers ---------------------------------------------------------------------------------
+
+_OTLP_NEAR = (
+    '{{"resourceSpans": [{{"resource": {{"attributes": [{{"key": "service.name", "value": {{"stringValue": "s"}}}}]}}, '
+    '"scopeSpans": [{{"spans": [{{"traceId": "0123456789abcdef0123456789abcdef", "spanId": "0123456789abcdef", '
+    '"name": "GET /x", "kind": {k}, "startTimeUnixNano": {n}, "endTimeUnixNano": {e}, "status": {{"code": {n}}}}}, '
+    '{{"traceId": "0123456789abcdef0123456789abcdef", "spanId": "1123456789abcdef", '
+    '"parentSpanId": "0123456789abcdef", "name": "SELECT", "startTimeUnixNano": "1000", "endTimeUnixNano": {n}, '
+    '"attributes": [{{"key": "db.statement", "value": {{"stringValue": "SELECT 1"}}}}]}}]}}]}}]}}'
+)
+_JAEGER_NEAR = (
+    '{{"data": [{{"traceID": "t1", "processes": {{"p1": {{"serviceName": "s"}}}}, "spans": ['
+    '{{"traceID": "t1", "spanID": "a", "processID": "p1", "operationName": "GET /x", "startTime": {s}, '
+    '"duration": {n}}}, {{"traceID": "t1", "spanID": "b", "processID": "p1", "operationName": "q", '
+    '"references": [{{"refType": "CHILD_OF", "spanID": "a"}}], "startTime": {n}, "duration": {n}}}]}}]}}'
+)
+_NEAR_STRINGS = st.sampled_from(NEAR_NUMBERS).map(json.dumps)  # OTLP/JSON writes 64-bit integers as strings
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(json_number, _NEAR_STRINGS), st.sampled_from(["1", "{n}"]), st.sampled_from(["5000000", "{n}"]))
+def test_fuzz_near_numbers_in_otlp_timestamps(number, kind, end):
+    text = _OTLP_NEAR.format(n=number, k=kind.format(n=number), e=end.format(n=number))
+    try:
+        report = traces_tool(TracesInput(text=text))
+    except InputError as error:
+        check_error(error)
+        return
+    check_result(report)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(json_number, _NEAR_STRINGS), st.sampled_from(["1000", "{n}"]))
+def test_fuzz_near_numbers_in_jaeger_timestamps(number, start):
+    try:
+        report = traces_tool(TracesInput(text=_JAEGER_NEAR.format(n=number, s=start.format(n=number))))
+    except InputError as error:
+        check_error(error)
+        return
+    check_result(report)
+
+
+def test_timestamps_no_unsigned_64_bit_number_holds_skip_the_span():
+    # Before: Jaeger's 1e308 us became an int that int / 1e6 refused (OverflowError), and a string of
+    # 5000 digits reached int() (ValueError).
+    for bad in [1e308, 2**64, "9" * 5000, -1, "1e400", "١٢"]:
+        spans = _n_plus_one_trace(1)
+        spans[-1]["endTimeUnixNano"] = bad
+        report = traces_tool(TracesInput(text=json.dumps(_request(spans))))
+        assert report.data.spans == len(spans) - 1, bad
+        assert report.data.skipped[0].reason == "span without traceId, spanId or valid timestamps"
+        check_result(report)
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_integers_json_cannot_read_are_one_line_errors(tmp_path, monkeypatch, streamed):
+    import tools.traces
+
+    if streamed:
+        monkeypatch.setattr(tools.traces, "IN_MEMORY_BYTES", 256)  # ijson: its message quotes the input
+    text = _OTLP_NEAR.format(n="9" * 5000, k=1, e=5000)
+    with pytest.raises(InputError) as error:
+        _analyze_file(tmp_path, text)
+    check_error(error.value)
+    assert "more than 4300 digits" in str(error.value) or "integer overflow" in str(error.value)
+    if streamed:
+        return  # a line over IN_MEMORY_BYTES reads as one minified document
+    lines = _analyze_file(tmp_path, json.dumps(_request(_n_plus_one_trace(1))) + "\n" + text + "\n", name="t.jsonl")
+    assert lines.data.traces == 1 and "not valid JSON" in lines.data.skipped[0].reason
+
+
+@pytest.mark.parametrize("number", ["Infinity", "1e400", "9" * 400, "9" * 5000, '"²"', '"1e400"'])
+def test_cli_near_numbers_exit_cleanly(tmp_path, run_cli, number):
+    path = tmp_path / "t.json"
+    path.write_text(_OTLP_NEAR.format(n=number, k=1, e=number))
+    check_cli(*run_cli("traces", str(path), "--json"))

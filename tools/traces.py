@@ -37,6 +37,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from tools.errors import InputError
 from tools.findings import Finding, Location, Report
+from tools.numbers import TOO_MANY_DIGITS
 
 N_PLUS_ONE_MIN = 5  # TRC001: sibling calls with one statement/route under one parent
 SEQUENTIAL_MIN = 3  # TRC002: non-overlapping exit calls in a row ...
@@ -243,16 +244,19 @@ def _hex_id(value: Any) -> str | None:
     return raw.hex() if len(raw) in (8, 16) else value.lower()
 
 
+_MAX_NANOS = 2**64  # OTLP timestamps are fixed64; Jaeger's int64 microseconds are far below
+
+
 def _nanos(value: Any) -> int | None:
+    """A timestamp or duration, or None (the span is skipped) when it is no unsigned 64-bit number:
+    1e400 and 400-digit integers would overflow the float conversions of every report value, and
+    int() refuses strings of more than 4300 digits."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and math.isfinite(value):
-        return int(value)
-    if isinstance(value, str) and value.isascii() and value.isdigit():
-        return int(value)
-    return None
+    if (isinstance(value, float) and math.isfinite(value)) or (
+            isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 20):
+        value = int(value)
+    return value if isinstance(value, int) and 0 <= value < _MAX_NANOS else None
 
 
 def _otlp_value(value: Any) -> Any:
@@ -392,7 +396,7 @@ class _Reader:
         trace_id, span_id = _hex_id(raw.get("traceId")), _hex_id(raw.get("spanId"))
         start, end = _nanos(raw.get("startTimeUnixNano")), _nanos(raw.get("endTimeUnixNano"))
         if trace_id is None or span_id is None or start is None or end is None:
-            self.notes.add("span without traceId, spanId or timestamps", example=str(raw.get("name"))[:80])
+            self.notes.add("span without traceId, spanId or valid timestamps", example=str(raw.get("name"))[:80])
             return
         kind = raw.get("kind", 0)
         kind = KINDS.get(kind, "unspecified") if isinstance(kind, int) else str(kind).removeprefix("SPAN_KIND_").lower()
@@ -416,7 +420,8 @@ class _Reader:
         trace_id, span_id = _hex_id(raw.get("traceID")), _hex_id(raw.get("spanID"))
         start, duration = _nanos(raw.get("startTime")), _nanos(raw.get("duration"))
         if trace_id is None or span_id is None or start is None or duration is None:
-            self.notes.add("span without traceID, spanID or timestamps", example=str(raw.get("operationName"))[:80])
+            self.notes.add("span without traceID, spanID or valid timestamps",
+                           example=str(raw.get("operationName"))[:80])
             return
         parent = None
         for ref in _list(raw.get("references")):
@@ -470,7 +475,7 @@ def _read_stream(fh: IO[bytes], where: str, reader: _Reader, notes: _Notes, size
     second, second_no = _next_content(fh, first_no)
     try:
         first_doc = json.loads(first)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except ValueError:  # JSONDecodeError, UnicodeDecodeError, or int() refusing more than 4300 digits
         first_doc = None
     if first_doc is not None and not second:
         reader.document(first_doc, where)  # the whole file was one line
@@ -493,6 +498,8 @@ def _read_stream(fh: IO[bytes], where: str, reader: _Reader, notes: _Notes, size
         raise InputError(f"invalid JSON: {exc.msg}", path=where, line=exc.lineno) from None
     except UnicodeDecodeError:
         raise InputError("not UTF-8 text", path=where) from None
+    except ValueError:  # int() refuses more than 4300 digits
+        raise InputError(f"invalid JSON: {TOO_MANY_DIGITS}", path=where) from None
     reader.document(doc, where)
 
 
@@ -508,7 +515,7 @@ def _next_content(fh: IO[bytes], lineno: int, limit: int = -1) -> tuple[bytes, i
 def _one_line(line: bytes, lineno: int, where: str, reader: _Reader, notes: _Notes) -> None:
     try:
         doc = json.loads(line)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except ValueError:  # JSONDecodeError, UnicodeDecodeError, or int() refusing more than 4300 digits
         notes.add("lines that are not valid JSON (a truncated write?)", example=f"{where}:{lineno}")
         return
     try:
@@ -542,8 +549,8 @@ def _read_incrementally(fh: IO[bytes], where: str, reader: _Reader) -> None:
         resource = _ResourceWatch()
         for span in ijson.items(resource.watch(ijson.parse(fh, use_float=True)), _OTLP_SPAN_PREFIXES[legacy]):
             reader.otlp_span(span, reader.intern(str(resource.service)))
-    except ijson.JSONError as exc:
-        raise InputError(f"invalid JSON: {exc}", path=where) from None
+    except ijson.JSONError as exc:  # yajl's message goes on to quote the input and point at it
+        raise InputError(f"invalid JSON: {str(exc).splitlines()[0]}", path=where) from None
 
 
 class _ResourceWatch:
