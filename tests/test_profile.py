@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from near_numbers import check_cli, check_error, check_result, json_number, near_number
 
 from tools.errors import InputError
 from tools.profile import ProfileInput, detect_profile, load_profile, parse_profile, profile_tool
@@ -424,3 +425,91 @@ def test_cli_reads_collapsed_stacks_from_stdin(run_cli):
     code, out, _ = run_cli("profile", "-", "--json", stdin=PYSPY_COLLAPSED)
     assert code == 0
     assert json.loads(out)["data"]["format"] == "collapsed"
+
+
+# --- near-numbers ---------------------------------------------------------------------------------
+
+def _profile_or_refuse(**source) -> None:
+    try:
+        report = profile_tool(ProfileInput(**source))
+    except InputError as error:
+        check_error(error)
+        return
+    check_result(report)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["main;work {n}\n", "main;work {n}\nmain;idle 5\n", "main (app.py:{n});work (app.py:2) 5\n",
+                        "main;work (libc.so.{n}) 4\nmain 1\n"]), near_number)
+def test_fuzz_near_numbers_in_collapsed_stacks(template, number):
+    _profile_or_refuse(text=template.replace("{n}", number))
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_number, st.sampled_from(["weights", "at", "frame", "line"]), st.sampled_from(["seconds", "none"]))
+def test_fuzz_near_numbers_in_speedscope(number, field, unit):
+    value = {"weights": "[{n}, {n}]", "at": "{n}", "frame": "{n}", "line": "{n}"}
+    sampled = (f'{{"type": "sampled", "name": "s", "unit": "{unit}", "samples": [[0], [0, 1]], '
+               f'"weights": {value["weights"] if field == "weights" else "[1, 2]"}}}')
+    evented = (f'{{"type": "evented", "name": "e", "unit": "{unit}", "events": [{{"type": "O", "frame": 0, "at": 0}}, '
+               f'{{"type": "O", "frame": {value["frame"] if field == "frame" else 1}, '
+               f'"at": {value["at"] if field == "at" else 1}}}, {{"type": "C", "frame": 1, "at": 2}}, '
+               f'{{"type": "C", "frame": 0, "at": 3}}]}}')
+    frames = f'[{{"name": "a", "line": {value["line"] if field == "line" else 1}}}, {{"name": "b"}}]'
+    text = f'{{"shared": {{"frames": {frames}}}, "profiles": [{sampled}, {evented}]}}'
+    _profile_or_refuse(text=text.replace("{n}", number))
+
+
+_PSTATS_NUMBER = st.one_of(
+    st.floats(), st.integers(min_value=-(10**400), max_value=10**400), st.sampled_from([True, None, "1", 2**63]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 4), _PSTATS_NUMBER)
+def test_fuzz_near_numbers_in_pstats(tmp_path_factory, position, number):
+    import marshal
+
+    entry = [3, 3, 0.2, 0.5]
+    edge = [3, 3, 0.2, 0.5]
+    (entry if position < 4 else edge)[position % 4 if position < 4 else 3] = number
+    stats = {("a.py", 1, "f"): (*entry, {("b.py", 2, "g"): tuple(edge)}), ("b.py", 2, "g"): (1, 1, 0.3, 0.8, {})}
+    path = tmp_path_factory.mktemp("p") / "n.prof"
+    path.write_bytes(marshal.dumps(stats))
+    _profile_or_refuse(path=str(path))
+
+
+def test_times_no_profile_measures_are_refused(tmp_path):
+    import marshal
+
+    cases = [
+        ((float("inf"), 1, 0.1, 1.0), "bad entry"),  # was OverflowError: cannot convert float infinity to integer
+        ((1, 1, float("inf"), 1.0), "bad entry"),  # was inf in --json
+        ((1, 10**400, 0.1, 0.2), "bad entry"),  # was OverflowError: int too large to convert to float
+        ((1, 1, 1e-300, 1e9), "no time recorded"),  # cum / total was 1e309: inf in --json
+        ((1, 1, float("nan"), 1.0), "bad entry"),  # was ValueError: max() arg is an empty sequence
+    ]
+    for entry, message in cases:
+        path = tmp_path / "p.prof"
+        path.write_bytes(marshal.dumps({("a.py", 1, "f"): (*entry, {})}))
+        with pytest.raises(InputError, match=message):
+            profile_tool(ProfileInput(path=str(path)))
+    huge = _speedscope([{"type": "sampled", "name": "s", "unit": "seconds", "samples": [[0], [0]],
+                         "weights": [1e308, 1e308]}], [{"name": "a"}])
+    with pytest.raises(InputError, match="more than a float holds"):
+        profile_tool(ProfileInput(text=huge))
+
+
+def test_a_frame_open_for_no_time_has_no_row():
+    # Opened and closed at one instant, 'b' is never on a timed stack: calls[b] had no entry (KeyError).
+    events = [{"type": "O", "frame": 0, "at": 0}, {"type": "O", "frame": 1, "at": 1}, {"type": "C", "frame": 1, "at": 1},
+              {"type": "C", "frame": 0, "at": 2}]
+    doc = _speedscope([{"type": "evented", "name": "e", "unit": "seconds", "events": events}],
+                      [{"name": "a"}, {"name": "b"}])
+    data = profile_tool(ProfileInput(text=doc)).data
+    assert [r.name for r in data.top_self] == ["a"] and data.total == 2
+
+
+@pytest.mark.parametrize("number", ["9" * 400, "1e400", "nan", "١٢", "²", "1_000", "-5", "."])
+def test_cli_near_numbers_exit_cleanly(run_cli, number):
+    check_cli(*run_cli("profile", "-", "--json", stdin=f"main;work {number}\nmain;idle 5\n"))

@@ -20,16 +20,19 @@ from __future__ import annotations
 import heapq
 import json
 import marshal
+import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, FiniteFloat, model_validator
 
 from tools.errors import InputError
 from tools.findings import Finding, Location, Report
+from tools.numbers import TOO_MANY_DIGITS
 
 # A function is (file, line, name), the key cProfile uses; stack formats fill what they know.
 FuncKey = tuple[str, int, str]
@@ -52,6 +55,11 @@ TREE_MIN_SHARE = 0.001  # pstats tree expansion drops branches below 0.1 % of th
 TREE_MAX_NODES = 50_000
 
 UNIT_SECONDS = {"nanoseconds": 1e-9, "microseconds": 1e-6, "milliseconds": 1e-3, "seconds": 1.0}
+# Times no profile measures: beyond 31 years, or a whole profile under a nanosecond. Inside these
+# bounds every share (time / total) and per-call microsecond value is a float; outside them a
+# damaged dump or a speedscope file of 1e308 makes them inf, which --json cannot print.
+MAX_SECONDS = 1e9
+MIN_TOTAL = 1e-9
 
 
 class ProfileInput(BaseModel):
@@ -250,9 +258,10 @@ def _pstats_from_bytes(raw: bytes, where: str) -> Profile:
             key, (cc, nc, tt, ct, callers) = stats.popitem()
             if not _is_func_key(key):
                 raise TypeError
-            funcs[key] = FuncStat(calls=int(nc), primitive_calls=int(cc), self_time=float(tt), cum_time=float(ct))
-            edges[key] = {caller: (int(edge[0]), float(edge[3])) for caller, edge in callers.items()}
-    except (TypeError, ValueError, IndexError, AttributeError):
+            funcs[key] = FuncStat(calls=_count(nc), primitive_calls=_count(cc), self_time=_seconds(tt),
+                                  cum_time=_seconds(ct))
+            edges[key] = {caller: (_count(edge[0]), _seconds(edge[3])) for caller, edge in callers.items()}
+    except (TypeError, ValueError, IndexError, AttributeError, OverflowError):
         raise InputError(f"not a cProfile/pstats dump (bad entry {key!r:.80})", path=where) from None
     if not funcs:
         raise InputError("empty profile: no functions recorded", path=where)
@@ -267,15 +276,33 @@ def _pstats_from_bytes(raw: bytes, where: str) -> Profile:
     return Profile("pstats", "seconds", funcs, edges=edges, skipped=skipped)
 
 
+def _count(value: Any) -> int:
+    """A call count: int(inf) raises OverflowError, and a count beyond 64 bits is no float."""
+    count = int(value)
+    if not 0 <= count < 2**63:
+        raise ValueError
+    return count
+
+
+def _seconds(value: Any) -> float:
+    """A time: finite and within MAX_SECONDS (the profile module's calibration can make it negative)."""
+    seconds = float(value)
+    if not abs(seconds) <= MAX_SECONDS:  # also nan
+        raise ValueError
+    return seconds
+
+
 def _is_func_key(key: object) -> bool:
     return (type(key) is tuple and len(key) == 3 and type(key[0]) is str
             and type(key[1]) is int and type(key[2]) is str)
 
 
-# `stack;of;frames 123` — the count may be a float (some tools write weights).
-_COLLAPSED_LINE = re.compile(r"^(\S.*?)\s+(\d+(?:\.\d+)?)\s*$")
-# py-spy writes frames as `function (file.py:line)`, and native ones (--native) as `symbol (libc.so.6)`.
-_PYSPY_FRAME = re.compile(r"^(.*) \(([^()]*?):(\d+)\)$")
+# `stack;of;frames 123` — the count may be a float (some tools write weights). At most 15 digits:
+# a line with a count no float holds ('9' * 400 is inf) is skipped like any line without a count.
+_COLLAPSED_LINE = re.compile(r"^(\S.*?)\s+(\d{1,15}(?:\.\d+)?)\s*$")
+# py-spy writes frames as `function (file.py:line)`, and native ones (--native) as `symbol (libc.so.6)`;
+# a line number of more than 9 digits is no line (and int() refuses more than 4300).
+_PYSPY_FRAME = re.compile(r"^(.*) \(([^()]*?):(\d{1,9})\)$")
 _NATIVE_FRAME = re.compile(r"^(.*) \(([^()]*\.(?:so[.\d]*|dylib|dll|pyd))\)$")
 
 
@@ -321,7 +348,7 @@ class _SpeedscopeFrame(BaseModel):
 class _SpeedscopeEvent(BaseModel):
     type: str
     frame: int
-    at: float
+    at: FiniteFloat  # json.loads reads Infinity, NaN and 1e400
 
 
 class _SpeedscopeProfile(BaseModel):
@@ -329,7 +356,7 @@ class _SpeedscopeProfile(BaseModel):
     name: str = ""
     unit: str = "none"
     samples: list[list[int]] = Field(default_factory=list)
-    weights: list[float] = Field(default_factory=list)
+    weights: list[FiniteFloat] = Field(default_factory=list)
     events: list[_SpeedscopeEvent] = Field(default_factory=list)
 
 
@@ -349,6 +376,8 @@ def _speedscope(text: str, where: str) -> Profile:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"invalid JSON: {exc.msg}", path=where, line=exc.lineno) from None
+    except ValueError:  # int() refuses more than 4300 digits
+        raise InputError(f"invalid JSON: {TOO_MANY_DIGITS}", path=where) from None
     try:
         parsed = _SpeedscopeFile.model_validate(doc)
     except ValidationError as exc:
@@ -380,7 +409,8 @@ def _speedscope(text: str, where: str) -> Profile:
     prof_unit = "seconds" if unit in UNIT_SECONDS else ("samples" if unit == "none" else unit)
     profile = _from_stacks("speedscope", prof_unit, stacks, skipped)
     for key, n in calls.items():
-        profile.funcs[key].calls = n
+        if key in profile.funcs:  # a frame opened and closed at one instant holds no time, so no entry
+            profile.funcs[key].calls = n
     return profile
 
 
@@ -557,8 +587,12 @@ def profile_tool(inp: ProfileInput) -> Report:
 
 def analyze(profile: Profile, top: int = 20) -> Report:
     total = profile.total
-    if total <= 0:
+    if not total >= MIN_TOTAL:
         raise InputError("empty profile: no time recorded")
+    if total == math.inf:
+        raise InputError("the profile's sample weights add up to more than a float holds")
+    if profile.seconds and total > MAX_SECONDS:
+        raise InputError(f"the profile's times add up to {total:g} s, more than a profile measures (31 years)")
     funcs = profile.funcs
     rows = _Rows(profile)
     by_self = heapq.nlargest(top, funcs, key=lambda k: funcs[k].self_time)
