@@ -8,6 +8,7 @@ import tracemalloc
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from near_numbers import check_cli, check_result, json_number, near_number
 
 from tools.errors import InputError
 from tools.sql import QueryLogInput, fingerprint, query_log_tool
@@ -252,3 +253,49 @@ def test_fuzz_log_reader(lines):
     assert report.data["queries"] + report.data["unparsed_lines"] <= report.data["lines"] + len(lines)
     for f in report.findings:
         assert f.code.startswith("LOG")
+
+
+# --- near-numbers ---------------------------------------------------------------------------------
+
+_NEAR_LOG_LINES = [
+    "2024-05-01 10:00:00.{n} UTC [12] LOG:  duration: {n} ms  statement: SELECT 1",
+    "2024-05-01 10:00:00 UTC [{n}] LOG:  statement: SELECT 2\n2024-05-01 10:00:00 UTC [{n}] LOG:  duration: {n} ms",
+    "LOG:  duration: {n} ms  plan:\n\tQuery Text: SELECT 3",
+    '{{"query": "SELECT 4", "duration_ms": {j}, "ts": {j}, "request_id": "r1"}}',
+    '{{"query": "SELECT 5", "duration": {j}, "timestamp": {j}}}',
+    '{{"query": "SELECT 6", "duration_ms": 5, "ts": "{n}"}}',
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(_NEAR_LOG_LINES), near_number, json_number)
+def test_fuzz_near_numbers_in_query_logs(template, number, json_value):
+    line = template.format(n=number, j=json_value)
+    report = query_log_tool(QueryLogInput(log="\n".join([line] * 12), n_plus_one_min=2, window_ms=10**12))
+    check_result(report)
+
+
+def test_durations_postgres_does_not_write_are_unparsed_lines():
+    # [\d.]+ took '.' and float('.') raised ValueError; 400 digits made the totals inf.
+    for bad in [".", "1.2.3", "9" * 400, "-5", "nan"]:
+        log = f"2024-05-01 10:00:00 UTC [1] LOG:  duration: {bad} ms  statement: SELECT 1\n"
+        report = query_log_tool(QueryLogInput(log=log))
+        assert (report.data["queries"], report.data["unparsed_lines"]) == (0, 1), bad
+    (entry,) = LogReader().read(["2024-05-01 10:00:00 UTC [1] LOG:  duration: 1.5 ms  statement: SELECT 1"])
+    assert entry.duration_ms == 1.5
+
+
+def test_json_durations_that_are_no_measurement_leave_the_query_untimed():
+    # float(10**400) raised OverflowError; Infinity made total_ms inf (Infinity in --json).
+    for bad in ["Infinity", "NaN", "1e400", "9" * 400, "-5", "1e300", '"12"', "true"]:
+        entries = list(LogReader().read([f'{{"query": "SELECT 1", "duration_ms": {bad}, "ts": {bad}}}']))
+        assert [(e.query, e.duration_ms, e.ts_ms is None or e.ts_ms < float("inf")) for e in entries] == [
+            ("SELECT 1", None, True)], bad
+
+
+@pytest.mark.parametrize("number", ["9" * 400, "1e400", ".", "١٢", "²", "-5", "inf", "nan"])
+def test_cli_near_numbers_exit_cleanly(run_cli, number):
+    log = f"2024-05-01 10:00:00 UTC [1] LOG:  duration: {number} ms  statement: SELECT 1\n"
+    log += f'{{"query": "SELECT 2", "duration_ms": {number}, "request_id": "r"}}\n'
+    check_cli(*run_cli("sql", "--log", "-", "--json", stdin=log))
+    check_cli(*run_cli("sql", "--log", "-", "--json", "--window-ms", number, stdin=log))

@@ -7,6 +7,7 @@ import json
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from near_numbers import check_error, check_result, near_number
 
 from tools.errors import InputError
 from tools.sql import SqlInput, analyze_sql, sql_tool
@@ -261,3 +262,18 @@ def test_pathologically_deep_statement_is_reported_not_raised():
     deep = "SELECT id FROM t WHERE " + "lower(" * 5000 + "email" + ")" * 5000 + " = 1;\nDELETE FROM t"
     findings = analyze_sql(deep)
     assert [(f.kind, f.location.line) for f in findings] == [("parse_error", 1), ("delete_without_where", 2)]
+
+
+# The rules read integer literals (OFFSET 0, count(*) > 0) with int(): a literal of 5000 digits is
+# more than int() takes, and '1e400', '١٢' or '1_000' are literals of other kinds.
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(["SELECT * FROM t ORDER BY id LIMIT 10 OFFSET {n}", "SELECT id FROM t WHERE (SELECT count(*) FROM u) > {n}",
+                        "SELECT id FROM t WHERE {n} = (SELECT count(*) FROM u WHERE u.t = t.id)",
+                        "SELECT id FROM t WHERE x IN ({n}, {n}) LIMIT {n}"]), near_number)
+def test_fuzz_near_numbers_in_sql_literals(template, number):
+    try:
+        report = sql_tool(SqlInput(sql=template.replace("{n}", number), suggest_indexes=True))
+    except InputError as error:
+        check_error(error)
+        return
+    check_result(report)

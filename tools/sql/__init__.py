@@ -35,9 +35,9 @@ class QueryLogInput(BaseModel):
     dialect: str = "postgres"
     top: int = Field(10, ge=1, description="how many fingerprints to list by total time")
     n_plus_one_min: int = Field(10, ge=2, description="repeats of one fingerprint in a request/window that make an N+1 suspect")
-    window_ms: float = Field(1000.0, gt=0, description="burst window for logs without request ids (timestamps known)")
+    window_ms: float = Field(1000.0, gt=0, allow_inf_nan=False, description="burst window for logs without request ids (timestamps known)")
     window_statements: int = Field(100, ge=2, description="burst window in statements when there are no timestamps")
-    slow_ms: float = Field(1000.0, gt=0, description="a single execution at least this slow is reported")
+    slow_ms: float = Field(1000.0, gt=0, allow_inf_nan=False, description="a single execution at least this slow is reported")
 
     @model_validator(mode="after")
     def _one_source(self) -> QueryLogInput:

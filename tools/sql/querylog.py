@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from tools.errors import InputError
+from tools.numbers import finite
 
 MAX_LINE_BYTES = 1 << 20
 BINARY_SNIFF_BYTES = 8192
@@ -34,7 +35,10 @@ MAX_EXAMPLE_CHARS = 1_000
 _PG_LEVELS = frozenset({"LOG", "ERROR", "WARNING", "NOTICE", "DETAIL", "STATEMENT", "HINT", "CONTEXT", "FATAL",
                         "PANIC", "INFO", "DEBUG", "DEBUG1", "DEBUG2", "DEBUG3", "DEBUG4", "DEBUG5"})
 _PG_PREFIX_MAX = 300  # log_line_prefix is short; a "LOG:  " further right is inside a query
-_PG_DURATION = re.compile(r"duration:\s*([\d.]+)\s*ms(?:\s+(.*))?$")
+# PostgreSQL writes "duration: 1.234 ms". A strict number: [\d.]+ took '.' and '1.2.3' (float()
+# raised), and at most 15 integer digits keep every duration and their sums finite.
+_PG_DURATION = re.compile(r"duration:\s*(\d{1,15}(?:\.\d+)?)\s*ms(?:\s+(.*))?$")
+MAX_DURATION_MS = 1e15  # the same bound for JSON lines: a longer "query" (31,000 years) is no measurement
 _PG_KIND = re.compile(r"(statement|execute\s[^:]*|parse\s[^:]*|bind\s[^:]*|plan):\s*(.*)$", re.DOTALL)
 _PG_TIMESTAMP = re.compile(r"(\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?)")
 _PG_PID = re.compile(r"\[(\d+)\]")
@@ -176,6 +180,9 @@ class LogReader:
                     waiting.duration_ms = duration_ms
                     yield waiting
                 return
+        elif message.startswith("duration:"):
+            self._skip(number)  # a duration PostgreSQL does not write ('.', 400 digits)
+            return
         kind = _PG_KIND.match(rest)
         if not kind:
             return  # checkpoints, connections and other server chatter
@@ -260,13 +267,14 @@ def _json_entry(text: str, number: int) -> LogEntry | None:
     query = record.get("query") or record.get("sql") or record.get("statement")
     if not isinstance(query, str) or not query.strip():
         return None
-    duration = record.get("duration_ms", record.get("duration"))
+    duration = finite(record.get("duration_ms", record.get("duration")))
     request = record.get("request_id") or record.get("trace_id")
     ts = record.get("ts", record.get("timestamp", record.get("time")))
     return LogEntry(
         query=query.strip(),
         line=number,
-        duration_ms=float(duration) if isinstance(duration, (int, float)) and not isinstance(duration, bool) else None,
+        # A duration that is no number, or not one a query takes (Infinity, -5, 1e300), leaves it untimed.
+        duration_ms=duration if duration is not None and 0 <= duration < MAX_DURATION_MS else None,
         ts_ms=_json_time_ms(ts),
         scope=str(request) if request not in (None, "") else None,
         from_request=request not in (None, ""),
@@ -274,8 +282,9 @@ def _json_entry(text: str, number: int) -> LogEntry | None:
 
 
 def _json_time_ms(value) -> float | None:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value) * (1000.0 if value < 1e11 else 1.0)  # seconds or milliseconds since epoch
+    number = finite(value)  # 1e400, NaN and 400-digit integers are no time
+    if number is not None:
+        return number * (1000.0 if number < 1e11 else 1.0)  # seconds or milliseconds since epoch
     if isinstance(value, str):
         return _timestamp_ms(value)
     return None
