@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from loadpeer import Behaviour, serve
+from near_numbers import check_cli, check_error, check_result, near_number
 
 from tools.errors import InputError
 from tools.loadtest import LoadtestInput, find_k6, loadtest_tool, parse_stages
+from tools.loadtest.k6 import run_k6
 from tools.loadtest.script import duration_seconds
 from tools.paths import default_personas_dir
 from tools.thresholds import ThresholdsInput, thresholds_tool
@@ -164,3 +169,50 @@ def test_raw_k6_points_agree_with_k6s_own_summary(k6, tmp_path):
         assert got[metric] == pytest.approx(k6_says[metric], rel=1e-6), metric
     assert got["error_rate"] == pytest.approx(peer.errors / peer.requests)
     assert got["apdex"] == pytest.approx(k6_says["apdex"])  # counted in the script vs from the raw points
+
+
+# --- near-numbers ---------------------------------------------------------------------------------
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["{n}s", "{n}m{n}s", "{n}", "1m{n}"]), st.sampled_from(["{d}:{n}", "{d}:10,10s:{n}", "{n}:{n}"]),
+       near_number)
+def test_fuzz_near_numbers_in_durations_and_stages(duration, stages, number):
+    duration = duration.replace("{n}", number)
+    try:
+        seconds = duration_seconds(duration)
+        assert 0 <= seconds < math.inf
+        parsed = parse_stages(stages.replace("{d}", duration).replace("{n}", number))
+        report = loadtest_tool(LoadtestInput(url="http://127.0.0.1:9/", duration=duration, stages=parsed,
+                                             script_only=True))
+    except InputError as error:
+        check_error(error)
+        return
+    check_result(report)
+    assert duration.isascii() and all(s.duration.isascii() for s in parsed)  # what k6 reads
+
+
+@pytest.mark.parametrize("number", ["9" * 400, "9" * 5000, "١٢", "1e400", "inf", "nan", "-5", "."])
+def test_cli_near_numbers_exit_cleanly(run_cli, number):
+    for argv in (["--duration", f"{number}s"], ["--stages", f"10s:{number}"], ["--stages", f"{number}s:5"],
+                 ["--apdex-t", number], ["--sleep", number], ["--vus", number]):
+        check_cli(*run_cli("loadtest", "http://127.0.0.1:9/", "--script-only", "--json", *argv))
+
+
+def test_runs_longer_than_subprocess_can_wait_are_waited_for_without_a_limit(k6, tmp_path):
+    # subprocess.run(timeout=2.6e6) raised OverflowError('timeout is too large'): --duration 720h.
+    script = tmp_path / "t.js"
+    script.write_text("export const options = { iterations: 1 };\nexport default function () {}\n")
+    command, code = run_k6(script, tmp_path / "summary.json", timeout_s=720 * 3600 + 60)
+    assert code == 0 and json.loads((tmp_path / "summary.json").read_text())["metrics"]["iterations"]["count"] == 1
+
+
+def test_a_k6_failure_is_one_line(tmp_path, monkeypatch):
+    # k6 itself logs one line per error; a wrapper or a Go panic writes several, and the message
+    # joined them with newlines (an InputError is one `path: message` line).
+    fake = tmp_path / "k6"
+    fake.write_text("#!/bin/sh\necho 'panic: runtime error' >&2\necho 'goroutine 1 [running]:' >&2\nexit 2\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("LMAGENT_K6", str(fake))
+    with pytest.raises(InputError, match=r"k6 failed \(exit 2\): panic: runtime error \| goroutine 1") as error:
+        run_k6(tmp_path / "t.js", tmp_path / "summary.json", timeout_s=60)
+    check_error(error.value)

@@ -35,7 +35,7 @@ class LoadtestInput(BaseModel):
     script_only: bool = Field(False, description="Return the k6 script without running it.")
     sleep_s: float = Field(1.0, ge=0, le=60, description="Think time between iterations (the seed's sleep(1)).")
     persona_path: str | None = Field(None, description="Persona file whose tables give the thresholds.")
-    apdex_t_ms: float | None = Field(None, gt=0, description="Apdex T in ms (default: from the persona).")
+    apdex_t_ms: float | None = Field(None, gt=0, allow_inf_nan=False, description="Apdex T in ms (default: from the persona).")
     allow_remote: bool = Field(False, description="Allow a non-loopback target.")
 
 

@@ -18,8 +18,12 @@ from tools.metrics_text import percentile_of_key
 from tools.thresholds import Rule, Targets
 
 Scenario = Literal["average", "spike", "stress"]
-_DURATION = re.compile(r"^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$")
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
+# k6 reads ASCII digits only ('١٢s' passed \d and then failed in k6); at most 9 digits a part keep
+# the planned time finite ('9' * 400 + 's' was inf seconds, and round(inf) raised OverflowError).
+_NUMBER = r"[0-9]{1,9}(?:\.[0-9]{1,9})?"
+_DURATION = re.compile(rf"^(?:{_NUMBER}(?:ms|s|m|h))+$")
+_DURATION_PART = re.compile(rf"({_NUMBER})(ms|s|m|h)")
+_TARGET = re.compile(r"[0-9]{1,9}")  # isdecimal() also took 5000 digits, which int() refuses
 _JS_IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*")
 _SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
 _SUMMARY_STATS = ["avg", "min", "med", "max", "p(90)", "p(95)", "p(99)"]
@@ -41,7 +45,7 @@ def parse_stages(text: str) -> list[Stage]:
     stages = []
     for part in filter(None, (p.strip() for p in text.split(","))):
         duration, sep, target = part.partition(":")
-        if not sep or not target.strip().isdecimal():
+        if not sep or not _TARGET.fullmatch(target.strip()):
             raise InputError(f"stage {part!r} is not DURATION:TARGET (e.g. 30s:50)")
         duration_seconds(duration.strip())
         stages.append(Stage(duration=duration.strip(), target=int(target)))
