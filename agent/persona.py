@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 
 from tools.errors import InputError, read_text
 from tools.markdown import CodeBlock, Section, Table, parse_markdown
+from tools.safe_yaml import safe_load
 from tools.text import fold
 
 Format = Literal["lmagent", "claude-subagent", "skill"]
@@ -138,7 +139,7 @@ def _untab(line: str) -> str:
 
 def _load_yaml(source: str, path: str, first_line: int) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(source)
+        data = safe_load(source)  # 'created: 2024-13-01' is a YAMLError with a line, not a ValueError
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = first_line + mark.line if mark is not None else first_line

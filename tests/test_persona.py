@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from near_numbers import check_error, near_number
 
 from agent.persona import load_persona, parse_persona
 from tools.errors import InputError
@@ -175,3 +176,48 @@ def test_random_text_raises_only_input_error(text):
 def test_front_matter_shaped_noise_raises_only_input_error(lines):
     with contextlib.suppress(InputError):
         parse_persona("\n".join(lines), path="fuzz.md")
+
+
+# PyYAML's constructors raise ValueError, IndexError, KeyError or AttributeError for scalars they
+# cannot build (a date with month 13, '!!int ""', '!!bool maybe', 5000 digits); tools.safe_yaml
+# makes each a YAMLError, so a persona file gets `path:line: invalid YAML front-matter`.
+_YAML_NEAR = st.one_of(
+    near_number,
+    st.sampled_from(["2024-13-01", "2024-02-30", "2024-01-01 25:00:00", "!!int ''", "!!int '-'", "!!float '.'",
+                     "!!bool maybe", "!!timestamp abc", "!!int 0x", "!!float 1e400", ".inf", ".nan"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["name: {n}", "role: {n}", "model: {n}", "expertise: [{n}]", "created: {n}",
+                        "metadata: {{v: {n}}}"]), _YAML_NEAR)
+def test_fuzz_near_numbers_in_front_matter(line, value):
+    lines = {"name": "name: A", "role": "role: B"}
+    lines[line.split(":")[0]] = line.replace("{n}", value).replace("{{", "{").replace("}}", "}")
+    text = "---\n" + "\n".join(lines.values()) + "\n---\n\n## Body\n"
+    try:
+        parse_persona(text, path="p.md")
+    except InputError as error:
+        check_error(error)
+        assert error.path == "p.md" and error.line is not None and 2 <= error.line <= 4
+
+
+@pytest.mark.parametrize(("value", "problem"), [
+    ("2024-13-01", "cannot read '2024-13-01' as timestamp"),  # was ValueError: month must be in 1..12
+    ("!!int ''", "cannot read '' as int"),  # was IndexError: string index out of range
+    ("!!bool maybe", "cannot read 'maybe' as bool"),  # was KeyError
+    ("9" * 5000, "as int"),  # was ValueError: Exceeds the limit (4300 digits)
+])
+def test_yaml_scalars_pyyaml_cannot_build_are_input_errors_with_a_line(value, problem):
+    with pytest.raises(InputError) as error:
+        parse_persona(f"---\nname: A\nrole: B\ncreated: {value}\n---\n", path="p.md")
+    assert error.value.line == 4 and error.value.message.startswith("invalid YAML front-matter: ")
+    assert problem in error.value.message
+
+
+def test_cli_validate_reports_an_unreadable_date(tmp_path, run_cli):
+    persona = tmp_path / "p.md"
+    persona.write_text("---\nname: A\nrole: B\ncreated: 2024-13-01\n---\n\n## Body\n")
+    code, out, err = run_cli("personas", "validate", str(persona))
+    assert "Traceback" not in err and "internal error" not in err
+    assert code in (1, 2) and f"{persona}:4: invalid YAML front-matter" in out + err
