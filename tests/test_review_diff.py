@@ -8,8 +8,10 @@ import difflib
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from near_numbers import check_cli
 
-from tools.codecheck.diff import parse_diff
+from tools.codecheck import CodecheckInput, codecheck_tool
+from tools.codecheck.diff import MAX_LINE, parse_diff
 from tools.errors import InputError
 
 GIT_DIFF = """\
@@ -141,3 +143,44 @@ def test_fuzz_parser_round_trip_and_garbage(before, after, noise):
     for text in (noise, diff + noise, noise + diff):
         with contextlib.suppress(InputError):
             parse_diff(text)
+
+
+# --- near-numbers in hunk headers -----------------------------------------------------------------
+
+_HUNK_NUMBER = st.one_of(st.sampled_from(["0", "1", "2", "", "²", "١٢", "５", "-1", "9" * 12, "9" * 400, "9" * 5000]),
+                         st.integers(0, 12).map(str))
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.tuples(_HUNK_NUMBER, _HUNK_NUMBER, _HUNK_NUMBER, _HUNK_NUMBER),
+       st.lists(st.sampled_from(["+for u in users:", "+    db.query(u)", " x = 1", "-y = 2", "", "+"]), max_size=6))
+def test_fuzz_hunk_headers_with_odd_numbers(numbers, body):
+    """Every added line lands on a line from 1 to MAX_LINE, or the header is a path:line error."""
+    a, b, c, d = numbers
+    header = f"@@ -{a}{',' + b if b else ''} +{c}{',' + d if d else ''} @@"
+    text = "diff --git a/f.py b/f.py\n--- a/f.py\n+++ b/f.py\n" + "\n".join([header, *body]) + "\n"
+    try:
+        files = parse_diff(text, source="p.diff")
+        report = codecheck_tool(CodecheckInput(diff=text))
+    except InputError as error:
+        assert error.path == "p.diff" and error.line == 4 and "\n" not in str(error)
+        return
+    assert all(1 <= n <= MAX_LINE for f in files for n in [*f.added, *f.new_side]), files
+    assert report.data is not None
+
+
+def test_hunk_numbers_int_cannot_read_or_line_zero_are_errors():
+    for header in ("@@ -1 +" + "9" * 5000 + " @@", "@@ -0 +0 @@"):  # int() ValueError; line 0 then IndexError
+        with pytest.raises(InputError, match="beyond|line 0"):
+            parse_diff(f"--- a/x\n+++ b/x\n{header}\n+x\n")
+    # More added lines than the header says: the extra ones are not the file's (line 0 before).
+    (f,) = parse_diff("--- a/x\n+++ b/x\n@@ -1 +0,0 @@\n-old\n+import time\n")
+    assert f.added == {} and f.new_side == {}
+    report = codecheck_tool(CodecheckInput(diff="--- a/x.py\n+++ b/x.py\n@@ -1 +0,0 @@\n+import time\n"))
+    assert report.findings == []
+
+
+@pytest.mark.parametrize("numbers", ["1 +0,0", "0 +0", "1 +" + "9" * 5000, "1 +١٢", "1,² +1,2"])
+def test_cli_review_of_odd_hunk_headers_exits_cleanly(run_cli, numbers):
+    diff = f"--- a/x.py\n+++ b/x.py\n@@ -{numbers} @@\n+import time\n+time.sleep(1)\n"
+    check_cli(*run_cli("review", "--diff", "-", "--offline", "--format", "json", stdin=diff))

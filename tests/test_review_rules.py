@@ -235,3 +235,16 @@ def test_fuzz_config_is_valid_or_an_input_error(raw):
         assert exc.path == "pyproject.toml"
     else:
         assert isinstance(config.enabled("PERF101", "query_in_loop"), bool)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("tool = 1e400\n", r"\[tool\] must be a table"),  # was AttributeError: 'float' object has no attribute 'get'
+    ("[tool]\nlmagent = 5\n", r"\[tool.lmagent\] must be a table"),
+    ("[tool.lmagent]\nreview = [1]\n", r"\[tool.lmagent.review\] must be a table"),
+    ("[tool.lmagent.review]\nselect = " + "9" * 5000 + "\n", "more than 4300 digits"),  # was ValueError from int()
+    ("[tool.lmagent.review]\nselect = [inf, nan]\n", "select"),
+])
+def test_config_values_of_the_wrong_kind_are_input_errors(text, message):
+    with pytest.raises(InputError, match=message) as error:
+        config_from_toml(text, "pyproject.toml")
+    assert error.value.path == "pyproject.toml" and "\n" not in str(error.value)

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tools.errors import InputError
 from tools.findings import Severity
+from tools.numbers import TOO_MANY_DIGITS
 
 
 class ReviewConfig(BaseModel):
@@ -66,8 +67,13 @@ def config_from_toml(text: str, source: str) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"line (\d+)", str(exc))
         raise InputError(f"invalid TOML: {exc}", path=source, line=int(m.group(1)) if m else None) from None
-    table = data.get("tool", {}).get("lmagent", {}).get("review", {})
-    if not isinstance(table, dict):
-        raise InputError("[tool.lmagent.review] must be a table", path=source)
+    except ValueError:  # tomllib lets int()'s refusal of more than 4300 digits through
+        raise InputError(f"invalid TOML: {TOO_MANY_DIGITS}", path=source) from None
+    table: Any = data
+    keys = ("tool", "lmagent", "review")
+    for depth, name in enumerate(keys, 1):
+        table = table.get(name, {})
+        if not isinstance(table, dict):  # `tool = 1` is valid TOML; .get() on it raised AttributeError
+            raise InputError(f"[{'.'.join(keys[:depth])}] must be a table", path=source)
     parse_config(table, source)  # fail early, with the file name
     return table

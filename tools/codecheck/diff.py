@@ -17,7 +17,7 @@ Status = Literal["added", "modified", "deleted", "renamed", "copied"]
 
 # Hunk headers beyond this are not a real file; refusing them keeps reconstruction bounded.
 MAX_LINE = 1_000_000
-_HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+_HUNK = re.compile(r"^@@ -([0-9]+)(?:,([0-9]+))? \+([0-9]+)(?:,([0-9]+))? @@")
 _GIT_HEADER = re.compile(r"^diff --git (.+)$")
 _ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
 
@@ -59,7 +59,9 @@ def parse_diff(text: str, source: str = "<diff>") -> list[FileDiff]:
         line = raw[:-1] if raw.endswith("\r") else raw
         if old_left > 0 or new_left > 0:
             tag = line[:1]
-            if tag == "+":
+            # A new-side line needs room left on the new side ('@@ -1 +0,0 @@' then '+x' put x at line
+            # 0, and the rebuilt file's rows[-1] raised IndexError); past the count, the hunk ends.
+            if tag == "+" and new_left > 0:
                 current.added[new_line] = current.new_side[new_line] = line[1:]
                 new_line += 1
                 new_left -= 1
@@ -67,7 +69,7 @@ def parse_diff(text: str, source: str = "<diff>") -> list[FileDiff]:
             if tag == "-":
                 old_left -= 1
                 continue
-            if tag in (" ", ""):  # some tools strip the space of empty context lines
+            if tag in (" ", "") and new_left > 0:  # some tools strip the space of empty context lines
                 current.new_side[new_line] = line[1:]
                 new_line += 1
                 old_left -= 1
@@ -75,7 +77,7 @@ def parse_diff(text: str, source: str = "<diff>") -> list[FileDiff]:
                 continue
             if tag == "\\":
                 continue
-            # A short hunk (hand-edited diff): end it and read this line as a header.
+            # A short hunk (hand-edited diff) or a long one: end it and read this line as a header.
             old_left = new_left = 0
         if line.startswith("\\"):
             continue
@@ -103,11 +105,16 @@ def parse_diff(text: str, source: str = "<diff>") -> list[FileDiff]:
             continue
         hunk = _HUNK.match(line)
         if hunk:
+            # int() refuses more than 4300 digits; more than 9 are beyond MAX_LINE anyway.
+            if any(g is not None and len(g) > 9 for g in hunk.groups()):
+                raise InputError(f"hunk line numbers beyond {MAX_LINE}", path=source, line=i + 1)
             old_start, old_count, new_start, new_count = (
                 int(g) if g is not None else 1 for g in hunk.groups()
             )
             if new_start + new_count > MAX_LINE or old_start + old_count > MAX_LINE:
                 raise InputError(f"hunk line numbers beyond {MAX_LINE}", path=source, line=i + 1)
+            if new_start == 0 and new_count:  # lines are 1-based; git writes +0,0 for an empty new side
+                raise InputError("hunk header puts new lines at line 0", path=source, line=i + 1)
             old_left, new_left, new_line = old_count, new_count, new_start
             if new_count:
                 current.hunks.append((new_start, new_start + new_count - 1))
