@@ -236,3 +236,16 @@ def test_model_may_only_read_files_the_user_named(server, team_dir, tmp_path):
     assert "TOP-SECRET" not in json.dumps(server.requests[1])
     report = json.loads(allowed["content"])
     assert report["tool"] == "thresholds"
+
+
+@pytest.mark.parametrize("amount", ["nan", "NaN", "inf", "1e400", "-1", "²", "", "9" * 5000])
+def test_max_cost_must_be_an_amount(run_cli, amount):
+    # 'nan' was accepted, and spent + next > nan is never true: the ceiling silently vanished.
+    code, out, err = run_cli("ask", "--offline", "--db", "none", "--max-cost", amount, "hola")
+    assert code == 2 and out == "" and "--max-cost: not an amount of US dollars" in err
+    assert "Traceback" not in err
+
+
+def test_max_cost_zero_is_an_amount(run_cli):
+    code, _, err = run_cli("ask", "--offline", "--db", "none", "--max-cost", "0", "hola")
+    assert code == 0, err

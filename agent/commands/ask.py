@@ -7,6 +7,17 @@ import argparse
 from agent.commands._common import add_json_arg, add_personas_arg
 
 
+def usd(text: str) -> float:
+    """--max-cost: float() also reads 'nan', and no spending is ever over nan: the limit vanished."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"not an amount of US dollars: {text!r}")
+    return value
+
+
 def add_runtime_args(parser: argparse.ArgumentParser) -> None:
     """Arguments shared by `ask` and `chat`."""
     add_personas_arg(parser)
@@ -14,7 +25,7 @@ def add_runtime_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--thread", metavar="ID", help="continue this conversation (default: a new thread)")
     parser.add_argument("--offline", action="store_true",
                         help="use the deterministic offline model even when OPENAI_API_KEY/OPENAI_BASE_URL are set")
-    parser.add_argument("--max-cost", type=float, metavar="USD",
+    parser.add_argument("--max-cost", type=usd, metavar="USD",
                         help="stop before a model call would take the conversation over this many US dollars")
     parser.add_argument("--db", metavar="URL",
                         help="conversation store: SQLite path, postgres:// URL, 'memory' or 'none' "
