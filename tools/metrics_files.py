@@ -121,13 +121,14 @@ def histogram(sorted_values: list[float], bins: int = 12) -> list[HistogramBin]:
     if hi <= lo:
         return [HistogramBin(upper_ms=hi, count=len(sorted_values))]
     # Computed so that no step overflows for any finite samples: hi / lo can exceed the float range
-    # (1e300 / 1e-10), so log spacing works on logarithms, and linear spacing divides first.
+    # (1e300 / 1e-10), so log spacing works on logarithms, linear spacing divides first, and the last
+    # edge is hi itself (exp(log(hi)) can round past the largest float).
     if lo > 0 and hi / lo > 20:
-        log_lo, log_hi = math.log(lo), math.log(hi)
-        edges = [math.exp(log_lo + (log_hi - log_lo) * (i + 1) / bins) for i in range(bins)]
+        log_lo, step = math.log(lo), (math.log(hi) - math.log(lo)) / bins
+        inner = [math.exp(log_lo + step * i) for i in range(1, bins)]
     else:
-        edges = [lo + (hi - lo) / bins * (i + 1) for i in range(bins)]
-    edges[-1] = hi
+        inner = [lo + (hi - lo) / bins * i for i in range(1, bins)]
+    edges = [*inner, hi]
     out, below = [], 0
     for edge in edges:
         upto = bisect.bisect_right(sorted_values, edge)
@@ -149,8 +150,8 @@ def sample_measurements(latencies_ms: list[float], failed: list[bool] | None, *,
     ]
     try:
         mean = math.fsum(ordered) / n
-    except OverflowError:  # samples near the float limit: their sum is not a float, their n-ths are
-        mean = math.fsum(v / n for v in ordered)
+    except OverflowError:  # samples near the float limit: halve them so that their sum is a float
+        mean = min(2 * math.fsum(v / (2 * n) for v in ordered), ordered[-1])
     out.append(Measurement(metric="avg", value=mean, unit="ms", source=source,
                            scope=scope, method=f"mean over {n} samples"))
     out.append(Measurement(metric="max", value=ordered[-1], unit="ms", source=source, scope=scope,
