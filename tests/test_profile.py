@@ -496,8 +496,12 @@ def test_times_no_profile_measures_are_refused(tmp_path):
             profile_tool(ProfileInput(path=str(path)))
     huge = _speedscope([{"type": "sampled", "name": "s", "unit": "seconds", "samples": [[0], [0]],
                          "weights": [1e308, 1e308]}], [{"name": "a"}])
-    with pytest.raises(InputError, match="more than a float holds"):
+    with pytest.raises(InputError, match="more than a profile measures"):
         profile_tool(ProfileInput(text=huge))
+    # Finite, but 100 * time overflows before the division by the total.
+    events = [{"type": "O", "frame": 0, "at": -1.7e306}, {"type": "C", "frame": 0, "at": 0}]
+    with pytest.raises(InputError, match="1.7e[+]306 samples, more than a profile measures"):
+        profile_tool(ProfileInput(text=_speedscope([{"type": "evented", "name": "e", "events": events}], [{"name": "a"}])))
 
 
 def test_a_frame_open_for_no_time_has_no_row():

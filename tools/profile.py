@@ -20,7 +20,6 @@ from __future__ import annotations
 import heapq
 import json
 import marshal
-import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -55,10 +54,12 @@ TREE_MIN_SHARE = 0.001  # pstats tree expansion drops branches below 0.1 % of th
 TREE_MAX_NODES = 50_000
 
 UNIT_SECONDS = {"nanoseconds": 1e-9, "microseconds": 1e-6, "milliseconds": 1e-3, "seconds": 1.0}
-# Times no profile measures: beyond 31 years, or a whole profile under a nanosecond. Inside these
-# bounds every share (time / total) and per-call microsecond value is a float; outside them a
-# damaged dump or a speedscope file of 1e308 makes them inf, which --json cannot print.
+# Amounts no profile measures, in its unit: more than 1e15 (31 years of samples at 1 MHz, a
+# petabyte; seconds are capped at 1e9, 31 years), or a whole profile under 1e-9. Inside these
+# bounds every share (100 * time / total) and per-call microsecond value is a float; outside them
+# a damaged dump or a speedscope file of 1e306 makes them inf, which --json cannot print.
 MAX_SECONDS = 1e9
+MAX_AMOUNT = 1e15
 MIN_TOTAL = 1e-9
 
 
@@ -589,10 +590,8 @@ def analyze(profile: Profile, top: int = 20) -> Report:
     total = profile.total
     if not total >= MIN_TOTAL:
         raise InputError("empty profile: no time recorded")
-    if total == math.inf:
-        raise InputError("the profile's sample weights add up to more than a float holds")
-    if profile.seconds and total > MAX_SECONDS:
-        raise InputError(f"the profile's times add up to {total:g} s, more than a profile measures (31 years)")
+    if total > (MAX_SECONDS if profile.seconds else MAX_AMOUNT):
+        raise InputError(f"the profile adds up to {total:g} {profile.unit}, more than a profile measures")
     funcs = profile.funcs
     rows = _Rows(profile)
     by_self = heapq.nlargest(top, funcs, key=lambda k: funcs[k].self_time)
