@@ -344,7 +344,56 @@ def test_numbers_no_float_can_hold_are_a_clear_error(line):
     assert str(error.value).startswith("plan.txt:")
 
 
-def test_json_counts_out_of_float_range_are_ignored():
+def test_json_counts_out_of_float_range_are_a_clear_error():
     document = [{"Plan": {"Node Type": "Aggregate", "Strategy": "Hashed", "Actual Rows": 1, "Actual Loops": 1,
                           "Actual Total Time": 5.0, "HashAgg Batches": 1e400, "Disk Usage": 1e400}}]
-    analyze(parse_plan(json.dumps(document)), verbose=True)  # no OverflowError from int(inf)
+    with pytest.raises(InputError, match="not a number a plan can hold"):  # json.dumps wrote Infinity
+        parse_plan(json.dumps(document))
+    text = json.dumps(document).replace("Infinity", "1e400")
+    with pytest.raises(InputError, match="'HashAgg Batches' is out of range"):
+        parse_plan(text)
+
+
+# Near-numbers in every numeric place of both formats: a clear error or a result that is strict JSON.
+from near_numbers import JSON_NEAR_NUMBERS, check_cli, check_result, json_number, near_number  # noqa: E402
+
+_NODE_LINE = "Seq Scan on t  (cost={0}..{1} rows={2} width={3}) (actual time={4}..{5} rows={6} loops={7})"
+_JSON_KEYS = ("Startup Cost", "Total Cost", "Plan Rows", "Plan Width", "Actual Startup Time", "Actual Total Time",
+              "Actual Rows", "Actual Loops", "Shared Hit Blocks", "Workers Planned", "Peak Memory Usage",
+              "Rows Removed by Filter")
+
+
+def _parse_or_error(text: str) -> None:
+    try:
+        plan = parse_plan(text, "plan")
+    except InputError as error:
+        assert "\n" not in str(error) and str(error).startswith("plan"), str(error)
+        return
+    check_result(analyze(plan, verbose=True))
+    check_result(plan)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(near_number, min_size=8, max_size=8))
+def test_fuzz_text_node_numbers(numbers):
+    good = ["0.00", "1.00", "10", "4", "0.010", "1.000", "10", "1"]
+    for index, number in enumerate(numbers):  # one near-number at a time, in each place
+        values = list(good)
+        values[index] = number
+        _parse_or_error(_NODE_LINE.format(*values) + "\n  Filter: (a = 1)\n  Rows Removed by Filter: 5\n")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(_JSON_KEYS), json_number)
+def test_fuzz_json_node_numbers(key, number):
+    node = {"Node Type": "Seq Scan", "Plan Rows": 10, "Actual Rows": 10, "Actual Loops": 1,
+            "Actual Total Time": 1.0, "Filter": "(a = 1)"}
+    _parse_or_error('[{"Plan": ' + json.dumps(node)[:-1] + f', "{key}": {number}' + "}}]")
+
+
+@pytest.mark.parametrize("number", [n for n in JSON_NEAR_NUMBERS if n in ("Infinity", "NaN", "1e400")] + ["9" * 400])
+def test_cli_json_plan_with_non_finite_numbers_is_a_clear_error(run_cli, number):
+    plan = '[{"Plan": {"Node Type": "Seq Scan", "Actual Rows": ' + number + ', "Plan Rows": 1, "Actual Loops": 1}}]'
+    code, out, err = run_cli("explain", "-", "--json", stdin=plan)
+    check_cli(code, out, err)
+    assert code == 2

@@ -222,16 +222,25 @@ class ExplainPlan(BaseModel):
         return out
 
 
+# Plan numbers are int64 counters and doubles well below this (PostgreSQL clamps row estimates to
+# 1e100); input can still say 1e400 (inf) or write a 400-digit integer, which no arithmetic survives.
+NUMBER_LIMIT = 1e300
+# The same bounds as constants of each type: comparing an int with an int, a float with a float, and
+# without negating on every call, is half the cost on a 10,000-node plan.
+_LO, _HI, _INT_LO, _INT_HI = -NUMBER_LIMIT, NUMBER_LIMIT, -(10**300), 10**300
+
+
 def _number(raw: dict[str, Any], key: str, kind: type, where: str) -> Any:
     value = raw.get(key)
     if value is None or isinstance(value, bool):
         return None
-    if isinstance(value, (int, float)):
-        return kind(value)
     try:
-        return kind(float(value))
+        number = value if isinstance(value, (int, float)) else float(value)
     except (TypeError, ValueError):
         raise InputError(f"{where}: {key!r} is not a number: {str(value)[:40]!r}") from None
+    if not -NUMBER_LIMIT < number < NUMBER_LIMIT:  # also false for nan
+        raise InputError(f"{where}: {key!r} is out of range: {str(value)[:40]!r}")
+    return kind(number)
 
 
 _STR_FIELDS = (
@@ -295,6 +304,8 @@ def _node(raw: Any, nodes: list[PlanNode], depth: int = 0) -> PlanNode:
     for key, value in raw.items():
         spec = FIELD_SPEC.get(key)
         if spec is None:
+            if (type(value) is float and not _LO < value < _HI) or (type(value) is int and not _INT_LO < value < _INT_HI):
+                raise InputError(f"{_where(node_id, node_type)}: {key!r} is out of range: {value}")
             extras[key] = value
             has_io = has_io or key in _IO_KEYS
             continue
@@ -304,15 +315,19 @@ def _node(raw: Any, nodes: list[PlanNode], depth: int = 0) -> PlanNode:
         if kind is _BUFFER:
             if counts is None:
                 counts = {}
-            counts[attr] = value if type(value) is int else _number(raw, key, int, _where(node_id, node_type)) or 0
+            counts[attr] = (value if type(value) is int and _INT_LO < value < _INT_HI
+                            else _number(raw, key, int, _where(node_id, node_type)) or 0)
         elif kind is str:
             fields[attr] = value if type(value) is str else str(value)
         elif kind is bool:
             fields[attr] = value is True
         elif kind is float:  # keep ints as given: TEXT and JSON then agree on "rows=10" vs 10
-            fields[attr] = value if type(value) in (int, float) else _number(raw, key, float, _where(node_id, node_type))
+            fields[attr] = (value if (type(value) is float and _LO < value < _HI)
+                            or (type(value) is int and _INT_LO < value < _INT_HI)
+                            else _number(raw, key, float, _where(node_id, node_type)))
         else:
-            fields[attr] = value if type(value) is int else _number(raw, key, int, _where(node_id, node_type))
+            fields[attr] = (value if type(value) is int and _INT_LO < value < _INT_HI
+                            else _number(raw, key, int, _where(node_id, node_type)))
     buffers = None if counts is None else Buffers(**counts)
     node = PlanNode(id=node_id, node_type=node_type, buffers=buffers, extras=extras, **fields)
     nodes.append(node)
@@ -450,6 +465,8 @@ def _measure(nodes: list[PlanNode], total_ms: float | None) -> None:
                 hottest = node
         if node.actual_rows and node.plan_rows:  # actual rows vs planned, per loop, as PEV2
             factor = node.actual_rows / node.plan_rows
+            if not 1 / NUMBER_LIMIT < factor < NUMBER_LIMIT:  # from absurd inputs (1e-309 rows): no estimate
+                continue
             if factor > 1:
                 node.estimate_factor, node.estimate_direction = factor, "under"
             elif factor < 1:
@@ -471,6 +488,8 @@ def _inclusive(nodes: list[PlanNode]) -> None:
         if node.actual_total_ms is not None and loops is not None:
             processes = min(loops, workers + 1) if workers and loops else 1
             node.inclusive_ms = node.actual_total_ms * loops / max(processes, 1)
+            if not -NUMBER_LIMIT < node.inclusive_ms < NUMBER_LIMIT:
+                raise InputError(f"{_where(node.id, node.node_type)}: time × loops is out of range")
         elif loops == 0:
             node.inclusive_ms = 0.0
         if node.workers_planned is not None or node.workers_launched is not None:

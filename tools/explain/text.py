@@ -15,7 +15,15 @@ import re
 from typing import Any
 
 from tools.errors import InputError
-from tools.explain.model import BUFFER_FIELDS, FIELD_SPEC, MAX_DEPTH, Buffers, PlanNode, add_io_times
+from tools.explain.model import (
+    BUFFER_FIELDS,
+    FIELD_SPEC,
+    MAX_DEPTH,
+    NUMBER_LIMIT,
+    Buffers,
+    PlanNode,
+    add_io_times,
+)
 
 _NUM = r"(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?"  # one way to match each number: no backtracking
 _COST = rf"\(cost=(?P<sc>{_NUM})\.\.(?P<tc>{_NUM})\s+rows=(?P<pr>{_NUM})\s+width=(?P<pw>\d+)\)"
@@ -30,8 +38,8 @@ _COST_THEN_ACTUAL_RE = re.compile(rf"{_COST}\s+{_ACTUAL}")
 # faster than the general patterns above, which still handle COSTS OFF, never executed, exponents).
 _DECIMAL = r"(\d{1,30}(?:\.\d{0,30})?)"  # bounded: a float holds it, no range check needed
 _USUAL_ESTIMATES = re.compile(
-    rf"\(cost={_DECIMAL}\.\.{_DECIMAL}\s+rows={_DECIMAL}\s+width=(\d+)\)"
-    rf"\s+\(actual\s+time={_DECIMAL}\.\.{_DECIMAL}\s+rows={_DECIMAL}\s+loops=(\d+)\)$"
+    rf"\(cost={_DECIMAL}\.\.{_DECIMAL}\s+rows={_DECIMAL}\s+width=(\d{{1,30}})\)"
+    rf"\s+\(actual\s+time={_DECIMAL}\.\.{_DECIMAL}\s+rows={_DECIMAL}\s+loops=(\d{{1,30}})\)$"
 )
 _SUBPLAN = re.compile(r"^(?P<indent>\s*)(?P<kind>SubPlan|InitPlan)\b(?P<rest>.*)$")
 _CTE = re.compile(r"^(?P<indent>\s*)CTE\s+(?P<name>\S+)\s*$")
@@ -95,14 +103,16 @@ _WAL_FIELDS = {"records": "WAL Records", "fpi": "WAL FPI", "bytes": "WAL Bytes",
 
 
 def _num(text: str) -> int | float:
-    if text.lstrip("-").isdecimal():
-        return int(text)
-    return _float(text)
+    if not text.lstrip("-").isdecimal():
+        return _float(text)
+    if len(text) > 300:  # no plan count has that many digits; int() refuses over 4300 anyway
+        raise ValueError(f"number out of range: {text[:20]}… ({len(text)} digits)")
+    return int(text)
 
 
 def _float(text: str) -> float:
     value = float(text)
-    if value - value != 0:  # inf (or nan): not a measurement, and arithmetic on it goes wrong later
+    if not -NUMBER_LIMIT < value < NUMBER_LIMIT:  # inf: not a measurement, and arithmetic on it goes wrong
         raise ValueError(f"number out of range: {text[:20]!r}")
     return value
 
@@ -448,7 +458,7 @@ def parse_text(lines: list[str], path: str | None = None) -> tuple[PlanNode, lis
             if (match := _WORKER.match(line)) is not None and stack:
                 _pop(stack, indent)
                 _, _, owner, _, depth = stack[-1]
-                worker = _worker(owner, int(match["num"]))
+                worker = _worker(owner, _num(match["num"]))
                 if match["al"] is not None or match["never"]:
                     _actuals(worker, match)
                 if match["rest"].strip():
@@ -499,7 +509,7 @@ def _trigger(match: re.Match[str]) -> dict[str, Any]:
     if relation:
         trigger["Relation"] = _ident(relation)
     trigger["Time"] = _num(match["time"])
-    trigger["Calls"] = int(match["calls"])
+    trigger["Calls"] = _num(match["calls"])
     return trigger
 
 
@@ -602,7 +612,7 @@ def _actuals(target: dict[str, Any], match: re.Match[str]) -> None:
         target["Actual Startup Time"] = _num(match["ast"])
         target["Actual Total Time"] = _num(match["att"])
     target["Actual Rows"] = _num(match["ar"])
-    target["Actual Loops"] = int(match["al"])
+    target["Actual Loops"] = _num(match["al"])
 
 
 def _node_from_line(text: str, headers: dict[str, tuple[str, dict[str, Any], dict[str, Any]]]) -> PlanNode:
@@ -647,7 +657,7 @@ def _estimates(node: PlanNode, text: str) -> None:
         node.startup_cost = _float(cost["sc"])
         node.total_cost = _float(cost["tc"])
         node.plan_rows = _num(cost["pr"])
-        node.plan_width = int(cost["pw"])
+        node.plan_width = _num(cost["pw"])
     if actual is not None:
         if actual["never"]:
             node.actual_loops = node.actual_rows = 0
@@ -656,7 +666,7 @@ def _estimates(node: PlanNode, text: str) -> None:
                 node.actual_startup_ms = _float(actual["ast"])
                 node.actual_total_ms = _float(actual["att"])
             node.actual_rows = _num(actual["ar"])
-            node.actual_loops = int(actual["al"])
+            node.actual_loops = _num(actual["al"])
 
 
 def _top_level(root: dict[str, Any], stripped: str) -> bool:
