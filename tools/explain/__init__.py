@@ -106,7 +106,9 @@ def _summary(plan: ExplainPlan, findings: list) -> str:
         parts.append(f"planning {stats.planning_ms:,.3f} ms")
     if not stats.analyzed:
         parts.append("no ANALYZE: estimates only")
-    hot = max(plan.nodes(), key=lambda n: n.exclusive_ms or 0.0)
+    hot = plan.plan  # the hot path ends at the node with the largest exclusive time
+    while (child := next((c for c in hot.children if c.hot), None)) is not None:
+        hot = child
     if hot.exclusive_ms:
         parts.append(f"slowest node #{hot.id} {hot.label} ({hot.exclusive_ms:,.1f} ms)")
     parts.append(f"{len(findings)} finding{'s' if len(findings) != 1 else ''}")

@@ -317,14 +317,14 @@ def _node(raw: Any, nodes: list[PlanNode], depth: int = 0) -> PlanNode:
                 counts = {}
             counts[attr] = (value if type(value) is int and _INT_LO < value < _INT_HI
                             else _number(raw, key, int, _where(node_id, node_type)) or 0)
-        elif kind is str:
-            fields[attr] = value if type(value) is str else str(value)
-        elif kind is bool:
-            fields[attr] = value is True
         elif kind is float:  # keep ints as given: TEXT and JSON then agree on "rows=10" vs 10
             fields[attr] = (value if (type(value) is float and _LO < value < _HI)
                             or (type(value) is int and _INT_LO < value < _INT_HI)
                             else _number(raw, key, float, _where(node_id, node_type)))
+        elif kind is str:
+            fields[attr] = value if type(value) is str else str(value)
+        elif kind is bool:
+            fields[attr] = value is True
         else:
             fields[attr] = (value if type(value) is int and _INT_LO < value < _INT_HI
                             else _number(raw, key, int, _where(node_id, node_type)))

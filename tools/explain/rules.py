@@ -200,26 +200,21 @@ def hashagg_spill(plan: ExplainPlan) -> Iterator[Finding]:
         )
 
 
-def _cut_short(plan: ExplainPlan) -> set[int]:
-    """Nodes whose consumer may stop reading early (LIMIT, EXISTS, semi/anti and merge joins):
-    fewer actual rows than planned is expected there, not a misestimate."""
-    cut: set[int] = set()
-    stack = [(plan.plan, False)]
-    while stack:
-        node, early = stack.pop()
-        if early:
-            cut.add(node.id)
+def _cut_short(plan: ExplainPlan) -> list[bool]:
+    """By node id: whether the node's consumer may stop reading early (LIMIT, EXISTS, semi/anti and
+    merge joins), where fewer actual rows than planned is expected, not a misestimate."""
+    nodes = plan.nodes()
+    early = [False] * len(nodes)
+    for node in nodes:  # pre-order: a node's own flag is set before its children's
         blocking = node.node_type in ("Sort", "Hash") or (
             node.node_type == "Aggregate" and node.strategy in ("Plain", "Hashed", "Mixed")
         )
+        passed_down = (early[node.id] and not blocking) or node.node_type in ("Limit", "Merge Join")
+        semi = node.join_type in ("Semi", "Anti")
         for index, child in enumerate(node.children):
-            child_early = (early and not blocking) or node.node_type == "Limit"
-            child_early |= child.parent_relationship in ("SubPlan", "InitPlan")
-            child_early |= node.node_type == "Merge Join" or (
-                node.join_type in ("Semi", "Anti") and index == 1
-            )
-            stack.append((child, child_early))
-    return cut
+            early[child.id] = (passed_down or child.parent_relationship in ("SubPlan", "InitPlan")
+                               or (semi and index == 1))
+    return early
 
 
 def row_misestimate(plan: ExplainPlan) -> Iterator[Finding]:
@@ -227,7 +222,7 @@ def row_misestimate(plan: ExplainPlan) -> Iterator[Finding]:
     already off in the same direction is reported only if it makes the error 10x worse itself."""
     cut_short = _cut_short(plan)
     for node in plan.nodes():
-        if not _misestimated(node) or (node.estimate_direction == "over" and node.id in cut_short):
+        if not _misestimated(node) or (node.estimate_direction == "over" and cut_short[node.id]):
             continue
         inherited = max(
             (c.estimate_factor for c in node.children
