@@ -350,7 +350,7 @@ def test_json_counts_out_of_float_range_are_a_clear_error():
     with pytest.raises(InputError, match="not a number a plan can hold"):  # json.dumps wrote Infinity
         parse_plan(json.dumps(document))
     text = json.dumps(document).replace("Infinity", "1e400")
-    with pytest.raises(InputError, match="'HashAgg Batches' is out of range"):
+    with pytest.raises(InputError, match="'HashAgg Batches' holds a number out of range"):
         parse_plan(text)
 
 
@@ -397,3 +397,14 @@ def test_cli_json_plan_with_non_finite_numbers_is_a_clear_error(run_cli, number)
     code, out, err = run_cli("explain", "-", "--json", stdin=plan)
     check_cli(code, out, err)
     assert code == 2
+
+
+@pytest.mark.parametrize("where", ["node", "statement"])
+def test_nested_json_numbers_out_of_range_are_a_clear_error(where):
+    nested = {"Workers": [{"Worker Number": 0, "Actual Total Time": 1e400}]}
+    document = {"Plan": {"Node Type": "Gather", "Actual Loops": 1, "Actual Total Time": 1.0,
+                         **(nested if where == "node" else {})},
+                **({"JIT": {"Timing": {"Total": 1e400}}} if where == "statement" else {})}
+    text = json.dumps([document]).replace("Infinity", "1e400")  # 1e400 reads as inf, with no Infinity token
+    with pytest.raises(InputError, match="holds a number out of range"):
+        parse_plan(text, "plan.json")

@@ -304,8 +304,9 @@ def _node(raw: Any, nodes: list[PlanNode], depth: int = 0) -> PlanNode:
     for key, value in raw.items():
         spec = FIELD_SPEC.get(key)
         if spec is None:
-            if (type(value) is float and not _LO < value < _HI) or (type(value) is int and not _INT_LO < value < _INT_HI):
-                raise InputError(f"{_where(node_id, node_type)}: {key!r} is out of range: {value}")
+            if ((type(value) is float and not _LO < value < _HI) or (type(value) is int and not _INT_LO < value < _INT_HI)
+                    or (type(value) in (dict, list) and not _in_range(value))):
+                raise InputError(f"{_where(node_id, node_type)}: {key!r} holds a number out of range")
             extras[key] = value
             has_io = has_io or key in _IO_KEYS
             continue
@@ -343,6 +344,19 @@ def _node(raw: Any, nodes: list[PlanNode], depth: int = 0) -> PlanNode:
     return node
 
 
+def _in_range(value: Any) -> bool:
+    """Every number inside a nested value (Workers, Sort Space, JIT, Triggers...) within the limit."""
+    if type(value) is float:
+        return _LO < value < _HI
+    if type(value) is int:
+        return _INT_LO < value < _INT_HI
+    if type(value) is dict:
+        return all(_in_range(v) for v in value.values())
+    if type(value) is list:
+        return all(_in_range(v) for v in value)
+    return True
+
+
 def _where(node_id: int, node_type: str) -> str:
     return f"node #{node_id} ({node_type})"
 
@@ -375,6 +389,9 @@ def finish_plan(root: PlanNode, nodes: list[PlanNode], raw: dict[str, Any], fmt:
     """Measure a typed tree and attach the statement-level facts, which ``raw`` holds under their
     FORMAT JSON names (``Planning Time``, ``Triggers``, ``JIT``...). ``nodes`` lists the tree in
     pre-order, each node's ``id`` its index (both parsers number nodes as they create them)."""
+    for key, value in raw.items():
+        if key != "Plan" and not _in_range(value):
+            raise InputError(f"plan: {key!r} holds a number out of range")
     planning_ms = _number(raw, "Planning Time", float, "plan")
     execution_ms = _number(raw, "Execution Time", float, "plan")
     if execution_ms is None:
