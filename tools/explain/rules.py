@@ -50,10 +50,8 @@ def _mb(kb: float) -> str:
 
 
 def _int(value: object) -> int:
-    """A count from the plan, 0 when absent or not a finite number (JSON can say 1e400)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value - value != 0:
-        return 0
-    return int(value)
+    """A count from the plan, 0 when absent or not a number (the parsers refuse out-of-range ones)."""
+    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0
 
 
 def _removed_total(node: PlanNode, key: str = "Rows Removed by Filter") -> float:

@@ -119,7 +119,7 @@ def _float(text: str) -> float:
 
 def _scalar(text: str) -> Any:
     if text.isdecimal():
-        return int(text)
+        return _num(text)
     if text in ("true", "false"):
         return text == "true"
     first = text[:1]  # most values are expressions: skip the regex unless it could be a number
@@ -700,7 +700,7 @@ def _section_property(section_name: str, section: dict[str, Any], stripped: str,
     value = value.strip()
     if section_name == "JIT":
         if key == "Functions":
-            section["Functions"] = int(value)
+            section["Functions"] = _scalar(value)
         elif key == "Options":
             section["Options"] = {k: v == "true" for k, v in (o.rsplit(" ", 1) for o in split_top_level(value) if " " in o)}
         elif key == "Timing":
@@ -741,7 +741,7 @@ def _apply(target: PlanNode | dict[str, Any], key: str, value: str) -> tuple[dic
 def _node_buffers(node: PlanNode, key: str, value: str) -> None:
     if node.buffers is None and (usual := _SHARED_BUFFERS.match(value)) is not None:
         hit, read, dirtied, written = usual.groups()
-        node.buffers = Buffers(int(hit or 0), int(read or 0), int(dirtied or 0), int(written or 0))
+        node.buffers = Buffers(*(_num(count) if count else 0 for count in (hit, read, dirtied, written)))
         return
     counts = _buffer_counts(value, _BUFFER_ATTR)
     if node.buffers is None:
@@ -754,7 +754,7 @@ def _node_buffers(node: PlanNode, key: str, value: str) -> None:
 
 def _node_workers(node: PlanNode, key: str, value: str) -> None:
     if value.isdecimal():
-        setattr(node, "workers_planned" if key == "Workers Planned" else "workers_launched", int(value))
+        setattr(node, "workers_planned" if key == "Workers Planned" else "workers_launched", _num(value))
     else:
         node.extras[key] = _scalar(value)
 
@@ -771,7 +771,7 @@ def _node_hash_sizes(node: PlanNode, key: str, value: str) -> None:
     if usual is None:
         _hash_or_hashagg(node.extras, key, value, node.node_type)
         return
-    buckets, batches, memory = (int(number) for number in usual.groups())
+    buckets, batches, memory = (_num(number) for number in usual.groups())
     node.extras.update({"Hash Buckets": buckets, "Original Hash Buckets": buckets, "Hash Batches": batches,
                         "Original Hash Batches": batches, "Peak Memory Usage": memory})
 
@@ -787,7 +787,12 @@ def _node_expression(node: PlanNode, key: str, value: str) -> None:
 
 
 def _node_count(node: PlanNode, key: str, value: str) -> None:
-    node.extras[key] = int(value) if value.isdecimal() else _num(value) if _NUMBER.match(value) else value
+    node.extras[key] = _count(value)
+
+
+def _count(value: str) -> int | float | str:
+    """A count property (Rows Removed by Filter, Heap Fetches...): a number, else the text as given."""
+    return _num(value) if _NUMBER.match(value) else value
 
 
 def _apply_property(data: dict[str, Any], key: str, value: str, node_type: str | None, analyzed: bool) -> None:
@@ -804,7 +809,7 @@ def _apply_property(data: dict[str, Any], key: str, value: str, node_type: str |
     elif key in _LIST_KEYS:
         data[key] = split_top_level(value)
     elif key in _INT_KEYS:
-        data[key] = _num(value) if _NUMBER.match(value) else value
+        data[key] = _count(value)
     else:
         data[key] = _scalar(value)
 
@@ -846,7 +851,7 @@ def _buffer_counts(value: str, names: dict[tuple[str, str], str]) -> dict[str, i
             counter, _, count = word.partition("=")
             name = names.get((scope, counter))
             if name is not None and count.isdecimal():
-                counts[name] = int(count)
+                counts[name] = _num(count)
     return counts
 
 
@@ -902,7 +907,7 @@ def _sizes(value: str) -> list[tuple[str, str]]:
 
 def _kb(raw: str) -> int | float | str:
     if raw.endswith("kB") and raw[:-2].isdecimal():
-        return int(raw[:-2])
+        return _num(raw[:-2])
     match = _SIZE_KB.match(raw.strip())
     return _num(match[1]) if match else raw
 
@@ -946,7 +951,7 @@ def _hash_or_hashagg(node: dict[str, Any], first_key: str, value: str, node_type
 def _heap_blocks(node: dict[str, Any], value: str) -> None:
     for name, count in _KV.findall(value):
         if count.isdecimal():
-            node[f"{name.capitalize()} Heap Blocks"] = int(count)
+            node[f"{name.capitalize()} Heap Blocks"] = _num(count)
 
 
 def _memoize(node: dict[str, Any], value: str) -> None:
@@ -960,7 +965,7 @@ def _memoize(node: dict[str, Any], value: str) -> None:
 def _wal(node: dict[str, Any], value: str) -> None:
     for name, count in _KV.findall(value):
         if name.strip() in _WAL_FIELDS and count.isdecimal():
-            node[_WAL_FIELDS[name.strip()]] = int(count)
+            node[_WAL_FIELDS[name.strip()]] = _num(count)
 
 
 def _sort_groups(key: str):
