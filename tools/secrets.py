@@ -171,10 +171,11 @@ _ANY_NEEDLE = re.compile("|".join(sorted(
     {re.escape(n) for r in _STRICT_RULES + _LOOSE_RULES for n in r.needles}, key=len, reverse=True)))
 
 # `NAME <sep> value`: found by the secret word right before a separator (cheap to scan for), then
-# the whole name is read backwards and judged by _secret_name_kind, and the value forwards.
+# the whole name is read backwards and judged by _secret_name_kind, and the value forwards. A closing
+# quote or a cast may sit between the name and the separator: "password": …, ((password)::text = '…'.
 _WORD_BEFORE_SEP = _Rule("secret_assignment", _PASSWORD_WORD_NEEDLES,
     r"(?:passw(?:or)?d|passphrase|pass|pwd|secret|token|credentials?|key(?:_?base)?|auth|contraseña|clave"
-    r"|passwort|senha)(?P<close>\\?[\"'])?(?P<sep>[ \t]*(?::=|=>|==|=|:)[ \t]*|[ \t]+(?=\\?[\"'`]))", lower=True,
+    r"|passwort|senha)(?P<close>\\?[\"']|\)*(?:::[a-z_]+(?: [a-z_]+)?\)*)?)?(?P<sep>[ \t]*(?::=|=>|==|=|:)[ \t]*|[ \t]+(?=\\?[\"'`]))", lower=True,
     anchors=("pass", "pwd", "secret", "token", "cred", "key", "auth", "contraseña", "clave", "senha"))
 _NAME_CHAR = re.compile(r"[\w.-]")
 _VALUE = re.compile(
@@ -407,53 +408,80 @@ def secret_name_kind(name: str) -> str | None:
 
 def mask_value(value: Any, kinds: list[str] | None = None) -> Any:
     """``value`` with every string in it masked: str, list, tuple, dict, pydantic models and dataclasses,
-    walked deeply. A string under a key or field whose name holds a secret (``{"password": "…"}``)
-    is hidden whole, since on its own it looks like any word. Returns the same object when nothing
-    changed; appends the kind of each secret hidden to ``kinds`` when given."""
-    return _mask(value, None, kinds if kinds is not None else [])
+    walked deeply (without recursion: a profile's call tree can be thousands of levels deep). A string
+    under a key or field whose name holds a secret (``{"password": "…"}``) is hidden whole, since on
+    its own it looks like any word. Returns the same object when nothing changed (no copy); appends
+    the kind of each secret hidden to ``kinds`` when given."""
+    kinds = kinds if kinds is not None else []
+    done: list[Any] = []  # masked values, in visiting order
+    stack: list[tuple[bool, Any, Any]] = [(False, value, None)]  # (children masked?, value, name | parts)
+    open_ids: set[int] = set()  # containers being walked: a reference back to one is left as it is
+    while stack:
+        built, item, extra = stack.pop()
+        if built:
+            open_ids.discard(id(item))
+            count = len(extra)
+            new = done[len(done) - count:] if count else []
+            del done[len(done) - count:]
+            done.append(_rebuild(item, extra, new))
+            continue
+        if isinstance(item, str):
+            done.append(_mask_string(item, extra, kinds))
+            continue
+        parts = None if id(item) in open_ids else _parts(item)
+        if parts is None:
+            done.append(item)
+            continue
+        open_ids.add(id(item))
+        stack.append((True, item, parts))
+        stack.extend((False, child, name) for name, child in reversed(parts))
+    return done[0]
 
 
-def _mask(value: Any, key: str | None, kinds: list[str]) -> Any:
-    if isinstance(value, str):
-        if key is not None and value.strip() and not MASKED.fullmatch(value.strip()):
-            kind = _secret_name_kind(key)
-            if kind is not None and not _PLACEHOLDER.match(value.strip()):
-                kinds.append(kind)
-                return MASK_FORMAT.format(kind=kind)
-        masked, found = mask_and_list_secrets(value)
-        kinds += found
-        return masked
+def _mask_string(text: str, name: Any, kinds: list[str]) -> str:
+    if isinstance(name, str) and text.strip() and not MASKED.fullmatch(text.strip()):
+        kind = _secret_name_kind(name)
+        if kind is not None and not _PLACEHOLDER.match(text.strip()):
+            kinds.append(kind)
+            return MASK_FORMAT.format(kind=kind)
+    masked, found = mask_and_list_secrets(text)
+    kinds += found
+    return masked
+
+
+def _parts(value: Any) -> list[tuple[Any, Any]] | None:
+    """(name, child) pairs of a container (the name decides whether a string is a secret), or None."""
     if isinstance(value, dict):
-        out = {k: _mask(v, k if isinstance(k, str) else None, kinds) for k, v in value.items()}
-        return value if all(out[k] is value[k] for k in value) else out
+        return [(k if isinstance(k, str) else None, v) for k, v in value.items()]
     if isinstance(value, (list, tuple)):
-        items = [_mask(v, None, kinds) for v in value]
-        if all(a is b for a, b in zip(items, value, strict=True)):
-            return value
-        return type(value)(items) if not hasattr(value, "_fields") else type(value)(*items)
+        return [(None, v) for v in value]
     fields = getattr(type(value), "model_fields", None)
     if fields is not None:  # a pydantic model
-        update = {}
-        for name in fields:
-            old = getattr(value, name, None)
-            new = _mask(old, name, kinds)
-            if new is not old:
-                update[name] = new
-        return value.model_copy(update=update) if update else value
+        return [(name, getattr(value, name, None)) for name in fields]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        update = {}
-        for f in dataclasses.fields(value):
-            old = getattr(value, f.name)
-            new = _mask(old, f.name, kinds)
-            if new is not old:
-                update[f.name] = new
-        if not update:
-            return value
-        try:
-            return dataclasses.replace(value, **update)
-        except (TypeError, ValueError):  # fields outside __init__: copy and set instead
-            copied = copy.copy(value)
-            for name, new in update.items():
-                object.__setattr__(copied, name, new)
-            return copied
-    return value
+        return [(f.name, getattr(value, f.name)) for f in dataclasses.fields(value)]
+    return None
+
+
+def _rebuild(value: Any, parts: list[tuple[Any, Any]], new: list[Any]) -> Any:
+    """``value`` itself when no child changed, else a copy holding the masked children."""
+    changed = [i for i, ((_, old), masked) in enumerate(zip(parts, new, strict=True)) if masked is not old]
+    if not changed:
+        return value
+    if isinstance(value, dict):
+        return dict(zip(value.keys(), new, strict=True))
+    if isinstance(value, (list, tuple)):
+        return type(value)(new) if not hasattr(value, "_fields") else type(value)(*new)
+    update = {parts[i][0]: new[i] for i in changed}
+    if getattr(type(value), "model_fields", None) is not None:
+        copied = value.model_copy(update=update)
+        for name, attr in getattr(type(value), "__private_attributes__", {}).items():
+            setattr(copied, name, attr.get_default())  # caches built from the unmasked fields go
+        return copied
+    try:
+        return dataclasses.replace(value, **update)
+    except (TypeError, ValueError):  # fields outside __init__: copy and set instead
+        copied = copy.copy(value)
+        for name, masked in update.items():
+            object.__setattr__(copied, name, masked)
+        return copied

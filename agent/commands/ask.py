@@ -63,7 +63,9 @@ def run(args: argparse.Namespace) -> int:
             result = runtime.ask(message, thread_id=args.thread, persona=args.persona, max_cost=args.max_cost,
                                  on_event=live if not args.json and sys.stdout.isatty() else None)
         except LLMError as exc:
-            print(f"lmagent ask: {exc}", file=sys.stderr)
+            from agent.render import error_line
+
+            print(error_line(f"lmagent ask: {exc}"), file=sys.stderr)
             return 1
         live.end_line()
         if args.json:

@@ -126,9 +126,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _turn(runtime, message: str, thread_id: str, persona: str | None, max_cost: float | None) -> str | None:
+    from rich.markup import escape
+
     from agent.language import detect_language
     from agent.llm import LLMError
-    from agent.render import console
+    from agent.render import console, error_line
     from agent.render.runtime import LiveTurn, print_turn
 
     con = console()
@@ -136,7 +138,7 @@ def _turn(runtime, message: str, thread_id: str, persona: str | None, max_cost: 
     try:
         result = runtime.ask(message, thread_id=thread_id, persona=persona, max_cost=max_cost, on_event=on_event)
     except LLMError as exc:
-        con.print(f"[red]{exc}[/]")
+        con.print(f"[red]{escape(error_line(str(exc)))}[/]")
         return None
     except KeyboardInterrupt:
         con.print("\n[yellow]interrupted: this turn is not saved[/]")
@@ -147,7 +149,10 @@ def _turn(runtime, message: str, thread_id: str, persona: str | None, max_cost: 
 
 
 def _print_history(runtime, thread_id: str) -> None:
+    from rich.markup import escape
+
     from agent.render import console
+    from tools.secrets import mask_secrets
 
     con = console()
     messages = runtime.history(thread_id)
@@ -155,7 +160,7 @@ def _print_history(runtime, thread_id: str) -> None:
         con.print("[dim](empty)[/]")
     for m in messages:
         who = "you" if m["role"] == "user" else runtime.names.get(m.get("name", ""), m.get("name", "assistant"))
-        con.print(f"[bold]{who}:[/] {m['content']}")
+        con.print(f"[bold]{escape(who)}:[/] {escape(mask_secrets(m['content']))}")
 
 
 def _print_cost(runtime, thread_id: str) -> None:
