@@ -204,9 +204,9 @@ def llm_configured() -> bool:
 def route_change(diffs: list[FileDiff], report: Report, registry) -> tuple[Routing, list[str]]:
     """Route on what the change is about: finding kinds and titles first, then paths and added text."""
     from agent.router import Router
-    from tools.codecheck.rules import RULES
+    from tools import catalogue
 
-    parts = [f"{f.kind.replace('_', ' ')} {RULES[f.code].title if f.code in RULES else ''}"
+    parts = [f"{f.kind.replace('_', ' ')} {entry.title if (entry := catalogue.get(f.code)) else ''}"
              for f in report.findings]
     parts += [fd.path.replace("/", " ").replace("_", " ") for fd in diffs]
     budget = ROUTING_CHARS

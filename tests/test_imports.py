@@ -26,6 +26,8 @@ def _imported_modules(args: list[str], stdin: str | None = None) -> set[str]:
 @pytest.mark.parametrize("args", [
     ["route", "¿por qué mi endpoint tiene un P95 de 2 segundos?"],
     ["personas", "list"],
+    ["rules"],
+    ["rules", "PLAN002"],
     ["--help"],
 ])
 def test_light_commands_do_not_import_the_llm_stack(args):
