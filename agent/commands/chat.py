@@ -129,7 +129,7 @@ def _turn(runtime, message: str, thread_id: str, persona: str | None, max_cost: 
     from rich.markup import escape
 
     from agent.language import detect_language
-    from agent.llm import LLMError
+    from agent.model import LLMError
     from agent.render import console, error_line
     from agent.render.runtime import LiveTurn, print_turn
 
