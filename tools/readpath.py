@@ -67,6 +67,15 @@ def sensitive_reason(path: str, *, project: str, home: str | None = None) -> str
     return None
 
 
+def attachable(path: str, *, project: str | None = None) -> str:
+    """The resolved path of a file or directory a user attaches; raises :class:`ReadRefused` for a missing
+    one or a sensitive location (the deny-list holds for attachments too, so a model never opens them)."""
+    resolved = check_read(path, [path], project=project)
+    if not os.path.exists(resolved):
+        raise ReadRefused(f"{path}: no such file or directory")
+    return resolved
+
+
 def check_read(path: str, allowed: Iterable[str], *, project: str | None = None, home: str | None = None) -> str:
     """The resolved path when a model may open ``path``; raises :class:`ReadRefused` otherwise.
 
@@ -97,14 +106,20 @@ def _under(path: str, root: str) -> bool:
 
 @dataclass(frozen=True)
 class ReadGrant:
-    """What a model's tool calls may read in one run: the user's paths (and the runtime's own, such as
-    the persona file), checked with :func:`check_read`. ``refused`` collects what was refused."""
+    """What a model's tool calls may read in one run: the user's paths, checked with :func:`check_read`,
+    and ``trusted`` files the runtime itself supplies (the active persona's file), taken as they are.
+    ``refused`` collects what was refused."""
 
     allowed: tuple[str, ...] = ()
+    trusted: tuple[str, ...] = ()
     project: str = field(default_factory=os.getcwd)
     refused: list[str] = field(default_factory=list, compare=False)
 
     def check(self, path: str) -> str:
+        if self.trusted and isinstance(path, str) and path:
+            real = os.path.realpath(os.path.expanduser(path))
+            if any(real == os.path.realpath(t) for t in self.trusted):
+                return real
         try:
             return check_read(path, self.allowed, project=self.project)
         except ReadRefused as exc:
