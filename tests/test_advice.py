@@ -13,7 +13,7 @@ import pytest
 from runtime_helpers import PLAN, ROOT, make_team
 
 from agent.advice import SUMMARY_ES, advise, clean_advice, describe, summarize
-from agent.offline import OfflineModel
+from agent.model.offline import OfflineModel
 from agent.registry import Registry
 from agent.runtime import Runtime, turn_result
 from tools import catalogue
@@ -215,8 +215,8 @@ def _otlp_n_plus_one() -> str:
 
 
 def _real_reports():
-    """One report per tool the offline model calls, with the arguments it fills (agent.offline.tool_arguments)."""
-    from agent.offline import tool_arguments
+    """One report per tool the offline model calls, with the arguments it fills (agent.model.offline.tool_arguments)."""
+    from agent.model.offline import tool_arguments
 
     persona = str(ROOT / "personas" / "performance-engineer.md")
     calls = [("explain", {"text": PLAN}), ("sql", {"text": _SQL_HITS}), ("profile", {"text": _STACKS}),
@@ -255,7 +255,7 @@ def test_real_findings_state_their_numbers_in_spanish():
 
 
 def test_every_tool_the_offline_model_calls_has_a_spanish_summary():
-    source = (ROOT / "agent" / "offline.py").read_text(encoding="utf-8")
+    source = (ROOT / "agent" / "model" / "offline.py").read_text(encoding="utf-8")
     callable_tools = set(re.findall(r'"(\w+)" in offered', source)) | {"profile", "traces"}
     assert {"explain", "sql", "codecheck", "thresholds", "cache_pattern"} <= callable_tools
     assert callable_tools <= set(SUMMARY_ES), sorted(callable_tools - set(SUMMARY_ES))
