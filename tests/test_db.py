@@ -14,8 +14,8 @@ from tools.db import (
     _connection_findings,
     db_explain_tool,
     db_health_tool,
-    statement_writes,
 )
+from tools.db_guard import parse_statements, statement_writes
 from tools.errors import InputError
 
 pytestmark = pytest.mark.postgres
@@ -45,7 +45,7 @@ def count(pg_conn) -> int:
     ("MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN DELETE", "MERGE"),
 ])
 def test_statement_writes(sql, write):
-    assert statement_writes(sql) == write
+    assert statement_writes(parse_statements(sql)[0].stmt) == write
 
 
 def test_explain_select_read_only(schema_dsn):

@@ -102,27 +102,15 @@ def connect(dsn: str, *, timeout_s: int = 5):
         conn = psycopg.connect(dsn, autocommit=True, connect_timeout=timeout_s, options=options)
     except (psycopg.Error, ValueError) as exc:
         raise InputError(f"cannot connect to PostgreSQL ({redact(dsn)}): {_scrub(str(exc), secrets)}") from None
-    try:  # a pooler may drop startup options: then say it again, and refuse if it still does not hold
-        if conn.execute("SHOW default_transaction_read_only").fetchone()[0] != "on":
-            conn.execute("SET default_transaction_read_only = on")
-            if conn.execute("SHOW default_transaction_read_only").fetchone()[0] != "on":
-                raise InputError(f"cannot make the session read-only on {redact(dsn)}")
-    except BaseException:
+    # A pooler may drop startup options; a SET instead would stick to a pooled server connection.
+    if conn.execute("SHOW default_transaction_read_only").fetchone()[0] != "on":
         conn.close()
-        raise
+        raise InputError(f"cannot make the session read-only on {redact(dsn)}: the server or a pooler dropped "
+                         "the startup option default_transaction_read_only=on (let it pass `options`)")
     return conn
 
 
 # --- explain ---------------------------------------------------------------------------------
-
-
-def statement_writes(sql: str) -> str | None:
-    """Name of the write a statement performs ("DELETE", "SELECT FOR UPDATE/SHARE"...), or None for a read."""
-    from tools.db_guard import parse_statements
-    from tools.db_guard import statement_writes as tree_writes
-
-    statements = parse_statements(sql)
-    return tree_writes(statements[0].stmt) if len(statements) == 1 else None
 
 
 def run_explain(inp: DbExplainInput) -> list:
