@@ -118,14 +118,6 @@ class Refs:
     # written relation -> for each write, the columns it gives explicitly (None: it may evaluate any default)
     written: dict[tuple[str | None, str], list[frozenset[str] | None]] = field(default_factory=dict)
 
-    def update(self, other: Refs) -> None:
-        self.functions |= other.functions
-        self.operators |= other.operators
-        self.relations |= other.relations
-        self.types |= other.types
-        for rel, specs in other.written.items():
-            self.written.setdefault(rel, []).extend(specs)
-
 
 @dataclass
 class Statement:
