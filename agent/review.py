@@ -84,19 +84,26 @@ def git_change(base: str, head: str = "HEAD",
     root = Path(_git(["rev-parse", "--show-toplevel"], cwd).decode().strip())
     for ref in (base, head):
         _check_ref(ref, root)
+    return (*git_range(root, f"{base}...{head}", head), root)
+
+
+def git_range(git_dir: str | Path, spec: str, head: str,
+              pathspec: tuple[str, ...] = ()) -> tuple[str, list[FileDiff], dict[str, str]]:
+    """(diff of ``spec`` — ``BASE...HEAD``, or ``TREE HEAD`` for a whole tree —, its parsed files, new
+    contents of the changed .py/.sql files at ``head``). ``git_dir`` may be a bare repository."""
     diff = _git(["-c", "core.quotepath=on", "diff", "--no-color", "--no-ext-diff", "--no-textconv",
-                 "--find-renames", "--unified=3", f"{base}...{head}", "--"], root)
+                 "--find-renames", "--unified=3", *spec.split(" "), "--", *pathspec], git_dir)
     text = diff.decode("utf-8", "replace")
     files: dict[str, str] = {}
-    diffs = parse_diff(text, source=f"git diff {base}...{head}")
+    diffs = parse_diff(text, source=f"git diff {spec}")
     for fd in diffs:
         if _wants_context(fd):
-            blob = _git(["show", f"{head}:{fd.path}"], root, check=False)
+            blob = _git(["show", f"{head}:{fd.path}"], git_dir, check=False)
             if blob is not None and len(blob) <= MAX_CONTEXT_BYTES:
                 content = _decode(blob)
                 if content is not None:
                     files[fd.path] = content
-    return text, diffs, files, root
+    return text, diffs, files
 
 
 def git_file(ref: str, path: str, cwd: str | Path) -> str | None:
