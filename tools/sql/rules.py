@@ -116,12 +116,20 @@ class NodeIndex:
 
     def __init__(self, tree: exp.Expression) -> None:
         self.context = Context()
+        self._cache: dict[tuple, list[exp.Expression]] = {}
         self.by_type: dict[type, list[exp.Expression]] = {}
         for node in tree.walk():
             self.by_type.setdefault(type(node), []).append(node)
 
     def of(self, *types: type) -> list[exp.Expression]:
-        return [n for t, nodes in self.by_type.items() if issubclass(t, types) for n in nodes]
+        found = self._cache.get(types)
+        if found is None:
+            found = self._cache[types] = [n for t, nodes in self.by_type.items() if issubclass(t, types) for n in nodes]
+        return found
+
+    @property
+    def ctes(self) -> set[str]:
+        return {c.alias_or_name.lower() for c in self.of(exp.CTE)}
 
 
 @dataclass
@@ -288,8 +296,8 @@ def wrapped_column(node: exp.Expression) -> bool:
 def _function_on_column(tree: exp.Expression, nodes: NodeIndex) -> Iterator[Hit]:
     schema = nodes.context.schema
     for cmp in predicates(nodes):
-        if isinstance(cmp, exp.NEQ) or not in_filter(cmp) or _residual(cmp, schema):
-            continue  # a negation cannot use an index anyway; a residual filters rows a key already found
+        if isinstance(cmp, exp.NEQ):
+            continue  # a negation cannot use an index anyway
         sides = [cmp.this] + ([cmp.expression] if cmp.args.get("expression") is not None else [])
         others = cmp.expressions if isinstance(cmp, exp.In) else sides[1:]
         wrapped = None
@@ -297,8 +305,8 @@ def _function_on_column(tree: exp.Expression, nodes: NodeIndex) -> Iterator[Hit]
             wrapped = cmp.this
         elif len(sides) == 2 and wrapped_column(sides[1]) and not has_column(sides[0]):
             wrapped = sides[1]
-        if wrapped is None or _indexed_expression(wrapped, schema):
-            continue
+        if wrapped is None or not in_filter(cmp) or _residual(cmp, schema) or _indexed_expression(wrapped, schema):
+            continue  # a residual filters rows a key already found
         yield ("function_on_column", cmp, f"{snippet(wrapped)} in a predicate cannot use a plain index on the column",
                {"expression": wrapped.sql(dialect="postgres")})
 
@@ -379,7 +387,7 @@ def _or_across_columns(tree: exp.Expression, nodes: NodeIndex) -> Iterator[Hit]:
 
 
 def _implicit_cross_join(tree: exp.Expression, nodes: NodeIndex) -> Iterator[Hit]:
-    ctes = cte_names(tree)
+    ctes = nodes.ctes
     for select in nodes.of(exp.Select):
         comma = [j for j in select.args.get("joins") or []
                  if is_comma_join(j) and isinstance(j.this, exp.Table) and j.this.name.lower() not in ctes]
@@ -405,7 +413,7 @@ def _missing_limit(tree: exp.Expression, nodes: NodeIndex) -> Iterator[Hit]:
     if any(p.find(exp.AggFunc) for p in tree.expressions):
         return
     source = tree.args.get("from_") or tree.args.get("from")
-    if source is None or not isinstance(source.this, exp.Table) or source.this.name.lower() in cte_names(tree):
+    if source is None or not isinstance(source.this, exp.Table) or source.this.name.lower() in nodes.ctes:
         return
     # Whether the table is big is not in the SQL: a warning only when a live catalog says so.
     schema = nodes.context.schema
@@ -422,12 +430,11 @@ _MIRRORED = {exp.GT: exp.LT, exp.LT: exp.GT, exp.GTE: exp.LTE, exp.LTE: exp.GTE,
 
 
 def _count_star_for_existence(tree: exp.Expression, nodes: NodeIndex) -> Iterator[Hit]:
-    ctes = cte_names(tree)
     for cmp in nodes.of(*_MIRRORED):
         for counted, other, op in ((cmp.this, cmp.expression, type(cmp)), (cmp.expression, cmp.this, _MIRRORED[type(cmp)])):
             if not (isinstance(other, exp.Literal) and other.is_int and (op, int(other.this)) in _EXISTENCE_TESTS):
                 continue
-            if _is_count(counted) and not _per_group(counted) and not _counts_only_ctes(counted, ctes):
+            if _is_count(counted) and not _per_group(counted) and not _counts_only_ctes(counted, nodes.ctes):
                 yield ("count_star_for_existence", cmp, f"{snippet(cmp)} counts rows only to test whether one exists", {})
                 break
 
@@ -588,10 +595,6 @@ def _is_count(node: exp.Expression | None) -> bool:
     return False
 
 
-def cte_names(tree: exp.Expression) -> set[str]:
-    return {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
-
-
 def _literal_int(node: exp.Expression | None) -> int | None:
     return int(node.this) if isinstance(node, exp.Literal) and node.is_int else None
 
@@ -672,7 +675,8 @@ def _residual(node: exp.Expression, schema) -> bool:
     if where is None:
         return False
     conjuncts = flatten(where.this, exp.And)
-    mine = next((c for c in conjuncts if c is node or node in set(c.walk())), None)
+    ancestry = {id(node)} | {id(a) for a in _ancestors(node, where)}
+    mine = next((c for c in conjuncts if id(c) in ancestry), None)
     return any(c is not mine and _drives_scan(c, where.parent, schema) for c in conjuncts)
 
 
