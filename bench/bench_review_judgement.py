@@ -34,10 +34,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from agent.review import git_range  # noqa: E402
+from agent.review import GitSource, git_range  # noqa: E402
 from tools.codecheck import run_codecheck  # noqa: E402
 from tools.codecheck.config import ReviewConfig  # noqa: E402
 from tools.codecheck.diff import FileDiff  # noqa: E402
+from tools.codecheck.project import Project  # noqa: E402
 from tools.findings import Finding  # noqa: E402
 
 CORPUS = ROOT / "tests" / "data" / "review_corpus"
@@ -131,7 +132,7 @@ def absent_blobs(mirror: Path, commit: str) -> tuple[str, ...]:
 def review_range(mirror: Path, spec: str, head: str) -> list[Finding]:
     """What `lmagent review --base` finds (default configuration), through the same git plumbing."""
     text, diffs, files = git_range(mirror, spec, head, absent_blobs(mirror, head))
-    return run_codecheck(diffs, files, ReviewConfig()).findings
+    return run_codecheck(diffs, files, ReviewConfig(), Project(GitSource(mirror, head))).findings
 
 
 def review_file(mirror: Path, commit: str, path: str) -> list[Finding]:
@@ -142,7 +143,7 @@ def review_file(mirror: Path, commit: str, path: str) -> list[Finding]:
         lines.pop()
     numbered = {i + 1: line for i, line in enumerate(lines)}
     fd = FileDiff(path=path, status="added", added=numbered, new_side=numbered, hunks=[(1, len(lines))])
-    return run_codecheck([fd], {path: text}, ReviewConfig()).findings
+    return run_codecheck([fd], {path: text}, ReviewConfig(), Project(GitSource(mirror, commit))).findings
 
 
 def review_planted(mirror: Path, commit: str, plant: dict) -> tuple[list[Finding], int]:
@@ -164,7 +165,8 @@ def review_planted(mirror: Path, commit: str, plant: dict) -> tuple[list[Finding
     fd = FileDiff(path=plant["path"], status="modified", added=added, new_side=numbered,
                   hunks=[(after + 1, after + len(inserted))])
     content = "\n".join(new) + ("\n" if trailing else "")
-    return run_codecheck([fd], {plant["path"]: content}, ReviewConfig()).findings, flagged
+    project = Project(GitSource(mirror, commit))
+    return run_codecheck([fd], {plant["path"]: content}, ReviewConfig(), project).findings, flagged
 
 
 def key_of(app: App, commit: str, f: Finding) -> Key:
