@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from tools.catalogue import log
 from tools.errors import InputError
 from tools.numbers import finite
 
@@ -462,10 +463,10 @@ def analyze_log(lines: Iterable[str], options: LogOptions, path: str | None = No
     aggregator.finish()
     findings = _n_plus_one_findings(aggregator, path) + _hot_query_findings(aggregator, path)
     if reader.unparsed:
-        findings.append(_finding(
-            "LOG004", "unparsed_lines", "info",
+        findings.append(log.UNPARSED_LINES.finding(
             f"{reader.unparsed} of {reader.lines} lines were not recognized as queries (first at line {reader.first_unparsed_line})",
-            path, reader.first_unparsed_line, evidence={"unparsed": reader.unparsed, "lines": reader.lines},
+            location=_where(path, reader.first_unparsed_line),
+            evidence={"unparsed": reader.unparsed, "lines": reader.lines},
         ))
     ranked = sorted(aggregator.stats.values(), key=lambda s: (-s.total_ms, -s.count, s.first_line))
     data = {
@@ -486,11 +487,10 @@ def analyze_log(lines: Iterable[str], options: LogOptions, path: str | None = No
     return Report(tool="query_log", findings=findings, data=data, summary=summary)
 
 
-def _finding(code, kind, severity, message, path, line, **extra):
-    from tools.findings import Finding, Location
+def _where(path: str | None, line: int):
+    from tools.findings import Location
 
-    return Finding(code=code, kind=kind, severity=severity, message=message,
-                   location=Location(path=path or "<log>", line=line), **extra)
+    return Location(path=path or "<log>", line=line)
 
 
 def _short(query: str, limit: int = 120) -> str:
@@ -509,16 +509,13 @@ def _n_plus_one_findings(aggregator: LogAggregator, path: str | None) -> list:
         where = f"request {suspect.example_scope}" if suspect.by_request else (
             f"session {suspect.example_scope}" if suspect.example_scope else "one burst")
         groups = "requests" if suspect.by_request else "bursts"
-        findings.append(_finding(
-            "LOG001", "n_plus_one", "error" if suspect.max_repeats >= 100 else "warning",
+        findings.append(log.N_PLUS_ONE.finding(
             f"same query ran {suspect.max_repeats}× in {where} ({suspect.groups} {groups}, "
             f"{suspect.executions} executions, {suspect.total_ms:,.1f} ms): {_short(example)}",
-            path, suspect.example_line,
+            location=_where(path, suspect.example_line),
             evidence={"fingerprint": suspect.fingerprint, "max_repeats": suspect.max_repeats, "groups": suspect.groups,
                       "executions": suspect.executions, "total_ms": round(suspect.total_ms, 3), "example": example},
-            suggestion="load the rows in one query (JOIN, or WHERE id = ANY($1)) or eager-load the relation "
-                       "(select_related/prefetch_related, selectinload) instead of one query per item",
-            handoff="backend-engineer",
+            severity="error" if suspect.max_repeats >= 100 else "warning",
             cost_ms=round(suspect.total_ms, 3),
         ))
     return findings
@@ -538,28 +535,22 @@ def _hot_query_findings(aggregator: LogAggregator, path: str | None) -> list:
         share = stats.total_ms / total if total else 0.0
         mean = stats.total_ms / stats.timed if stats.timed else 0.0
         if share >= HOT_SHARE:
-            findings.append(_finding(
-                "LOG002", "hot_query", "warning" if share >= HOT_WARNING_SHARE else "info",
+            findings.append(log.HOT_QUERY.finding(
                 f"{share:.0%} of logged query time ({stats.total_ms:,.1f} ms over {stats.count} calls, "
                 f"mean {mean:,.2f} ms): {_short(stats.example)}",
-                path, stats.first_line,
+                location=_where(path, stats.first_line),
                 evidence={"fingerprint": stats.fingerprint, "share": round(share, 4), "calls": stats.count,
                           "total_ms": round(stats.total_ms, 3), "mean_ms": round(mean, 3)},
-                suggestion="EXPLAIN (ANALYZE, BUFFERS) this query (`lmagent db explain`) and check its indexes "
-                           "(`lmagent sql --suggest-indexes`); cache it if the result is reused",
-                handoff="data-engineer",
+                severity="warning" if share >= HOT_WARNING_SHARE else "info",
                 cost_ms=round(stats.total_ms, 3),
             ))
     for stats in ranked:
         if stats.max_ms >= aggregator.options.slow_ms:
-            findings.append(_finding(
-                "LOG003", "slow_query", "warning",
+            findings.append(log.SLOW_QUERY.finding(
                 f"slowest execution {stats.max_ms:,.1f} ms (threshold {aggregator.options.slow_ms:,.0f} ms): "
                 f"{_short(stats.example)}",
-                path, stats.first_line,
+                location=_where(path, stats.first_line),
                 evidence={"fingerprint": stats.fingerprint, "max_ms": stats.max_ms, "calls": stats.count},
-                suggestion="EXPLAIN (ANALYZE, BUFFERS) it with the slow parameters; look for sequential scans and sorts",
-                handoff="data-engineer",
                 cost_ms=stats.max_ms,
             ))
     return findings
