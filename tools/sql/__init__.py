@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from tools.errors import InputError
 from tools.findings import Finding, Report
+from tools.readpath import PathLabel, ReadPath
 
 DIALECTS = (
     "postgres", "mysql", "sqlite", "bigquery", "snowflake", "duckdb", "redshift", "oracle", "tsql",
@@ -23,7 +24,7 @@ DIALECTS = (
 
 class SqlInput(BaseModel):
     sql: str = Field(description="SQL text: one or many statements separated by ';'")
-    path: str | None = Field(None, description="file name used in finding locations")
+    path: PathLabel | None = Field(None, description="file name used in finding locations")
     dialect: str = Field("postgres", description="sqlglot dialect: postgres, mysql, sqlite, ...")
     suggest_indexes: bool = Field(False, description="also propose CREATE INDEX statements")
     schema_sql: str | None = Field(None, description="DDL (CREATE TABLE/INDEX) of the tables, for the index advisor")
@@ -31,7 +32,7 @@ class SqlInput(BaseModel):
 
 class QueryLogInput(BaseModel):
     log: str | None = Field(None, description="the log text (PostgreSQL log, JSON lines or one query per line)")
-    path: str | None = Field(None, description="path of a log file to stream instead of `log`")
+    path: ReadPath | None = Field(None, description="path of a log file to stream instead of `log`")
     dialect: str = "postgres"
     top: int = Field(10, ge=1, description="how many fingerprints to list by total time")
     n_plus_one_min: int = Field(10, ge=2, description="repeats of one fingerprint in a request/window that make an N+1 suspect")
