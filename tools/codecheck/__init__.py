@@ -24,6 +24,7 @@ from tools.codecheck.pyctx import Module
 from tools.codecheck.rules import PYTHON_RULES, RULES, SECRET_RULE
 from tools.errors import InputError
 from tools.findings import Finding, Location, Report
+from tools.readpath import PathLabel
 from tools.secrets import find_secrets, mask_secrets
 
 __all__ = ["CodecheckInput", "codecheck_tool", "run_codecheck", "parse_diff", "FileDiff", "RULES"]
@@ -35,7 +36,7 @@ MAX_REPAIRS = 40  # parse attempts when rebuilding a Python file from its hunks
 
 class CodecheckInput(BaseModel):
     diff: str | None = Field(None, description="unified or git diff; only its added lines are reviewed")
-    files: dict[str, str] | None = Field(None, description="path -> full new content (context for the diff)")
+    files: dict[PathLabel, str] | None = Field(None, description="path -> full new content (context for the diff)")
     config: dict[str, Any] | None = Field(
         None, description="[tool.lmagent.review] table: select, ignore, severity, exclude")
 
