@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, Field, model_validator
 
+from tools.readpath import ReadPath
+
 DEFAULT_WINDOW = 100_000  # open spans held in memory while streaming
 MAX_INTERNED = 100_000  # distinct names, keys and example statements kept for sharing
 SKIP_EXAMPLES = 3
@@ -21,7 +23,7 @@ EXIT_KINDS = {"client", "producer"}
 class TracesInput(BaseModel):
     """Traces to analyze: a file path or pasted JSON (OTLP or Jaeger)."""
 
-    path: str | None = Field(None, description="path to an OTLP JSON (one request per line, or one document) or Jaeger JSON file")
+    path: ReadPath | None = Field(None, description="path to an OTLP JSON (one request per line, or one document) or Jaeger JSON file")
     text: str | None = Field(None, description="pasted OTLP or Jaeger JSON")
     top: int = Field(3, ge=1, le=100, description="how many of the slowest traces to detail")
     window: int = Field(DEFAULT_WINDOW, ge=100, description="spans held in memory while grouping a stream into traces")
