@@ -106,9 +106,6 @@ def _derive(evidence: dict[str, Any], out: dict[str, str], lang: Lang) -> None:
 
     if isinstance(evidence.get("calls"), list):
         put("call_count", len(evidence["calls"]))
-    bound = evidence.get("target") or evidence.get("critical")
-    if bound and "bound" not in evidence:
-        out["bound"] = str(bound)
 
 
 def evidence_value(key: str, value: Any, lang: Lang) -> str:
