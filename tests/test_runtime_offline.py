@@ -11,9 +11,10 @@ from hypothesis import strategies as st
 from runtime_helpers import PLAN, ROOT
 
 from agent.graph import GraphSettings
+from agent.handoff import FindingBrief, HandoffPacket, detect_deference
 from agent.language import detect_language
 from agent.model.offline import OfflineModel
-from agent.prompt import FindingBrief, HandoffPacket, detect_deference, relevant_sections
+from agent.prompt import relevant_sections
 from agent.registry import Partner, Registry
 from agent.runtime import Runtime
 from tools.registry import TOOLS
