@@ -38,6 +38,8 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import get_runtime
 from langgraph.types import Command
 
+from agent.fence import fence_pastes, new_boundary
+from agent.fence import rule as fence_rule
 from agent.handoff import (
     HandoffPacket,
     make_packet,
@@ -180,21 +182,24 @@ class _GraphBuilder:
         self._prompts: dict[tuple, tuple[list[Any], str]] = {}
 
     def _system_prompt(self, slug: str, user_text: str, lang: str, with_tools: bool,
-                       packet: dict[str, Any] | None, attachments: tuple[str, ...]) -> tuple[list[Any], str]:
-        """(relevant sections, system prompt); memoized for the common case of no packet."""
+                       packet: dict[str, Any] | None, attachments: tuple[str, ...],
+                       boundary: str) -> tuple[list[Any], str]:
+        """(relevant sections, system prompt ending with the rule about this request's fences);
+        memoized, but for the rule, in the common case of no packet."""
         key = (slug, user_text, lang, with_tools, attachments)
         if packet is None and key in self._prompts:
-            return self._prompts[key]
+            sections, system = self._prompts[key]
+            return sections, f"{system}\n\n{fence_rule(boundary)}"
         persona = self.registry.get(slug)
         sections = relevant_sections(persona, user_text)
         tool_names = list(self.tools) if with_tools else []
         system = system_prompt(persona, self.registry.partners.get(slug, []), sections, lang, tool_names,
                                HandoffPacket.model_validate(packet) if packet else None,
-                               attachments=list(attachments) if with_tools else [])
+                               attachments=list(attachments) if with_tools else [], boundary=boundary)
         if packet is None:
             if len(self._prompts) > 256:
                 self._prompts.clear()
-            self._prompts[key] = (sections, system)
+            self._prompts[key] = (sections, system.removesuffix(f"\n\n{fence_rule(boundary)}"))
         return sections, system
 
     def compile(self, checkpointer):
@@ -257,10 +262,14 @@ class _GraphBuilder:
         elif rounds:
             notices.append(say(lang, "tool_limit", limit=self.settings.max_tool_rounds))
         attachments = self._attachments(state)
+        convo = [*self._history(state), state["messages"][state["turn_start"]], *state.get("scratch", [])]
+        # One boundary per request, held by no text of it: pasted blocks and the packet are fenced with it.
+        boundary = new_boundary(json.dumps([convo, state.get("packet")], ensure_ascii=False))
         sections, system = self._system_prompt(slug, user_text, lang, bool(tools), state.get("packet"),
-                                               tuple(attachments))
-        messages = [{"role": "system", "content": system}, *self._history(state),
-                    state["messages"][state["turn_start"]], *state.get("scratch", [])]
+                                               tuple(attachments), boundary)
+        messages = [{"role": "system", "content": system},
+                    *({**m, "content": fence_pastes(m["content"], boundary)} if m["role"] == "user" else m
+                      for m in convo)]
 
         stop = self._over_budget(state, messages, tools, lang)
         if stop:

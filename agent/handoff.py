@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from agent.advice import describe
+from agent.fence import BOUNDARY_CHARS, fence, new_boundary
 from agent.language import say
 from agent.registry import Partner
 from tools.findings import SEVERITY_RANK, Finding, Location, Report
@@ -134,8 +135,16 @@ class HandoffPacket(BaseModel):
     artifacts: list[str] = Field(default_factory=list)  # "explain: 3 findings, hottest node Sort 820 ms"
     open_question: str = ""
 
-    def render(self) -> str:
-        lines = [f"## Handoff from {self.from_persona}", f"Reason: {self.reason}"]
+    def render(self, boundary: str | None = None) -> str:
+        """What the receiver reads in its system prompt. Everything but the sender's name comes from
+        the conversation (the user's question, the sender's words, findings that quote input), so it
+        is fenced as data (agent.fence) with ``boundary``, one the text does not hold (drawn if None)."""
+        body = self._body()
+        boundary = boundary or new_boundary(body)
+        return f"## Handoff from {self.from_persona}\n" + fence("handoff", body, boundary)
+
+    def _body(self) -> str:
+        lines = [f"Reason: {self.reason}"]
         if self.summary:
             lines.append(f"What is known: {self.summary}")
         if self.findings:
@@ -153,7 +162,8 @@ class HandoffPacket(BaseModel):
 
     def size(self) -> int:
         """Characters the packet costs: the prompt text plus the evidence it carries in the state."""
-        return len(self.render()) + sum(len(json.dumps(f.evidence, ensure_ascii=False)) for f in self.findings)
+        return (len(self.render(boundary="0" * BOUNDARY_CHARS))
+                + sum(len(json.dumps(f.evidence, ensure_ascii=False)) for f in self.findings))
 
     def fit(self, budget_tokens: int) -> HandoffPacket:
         """Trim to the token budget: artifacts, then findings from the end (the least severe of those not
