@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from agent.advice import describe
-from agent.fence import BOUNDARY_CHARS, fence, new_boundary
+from agent.fence import fence, new_boundary
 from agent.language import say
 from agent.registry import Partner
 from tools.findings import SEVERITY_RANK, Finding, Location, Report
@@ -141,7 +141,10 @@ class HandoffPacket(BaseModel):
         is fenced as data (agent.fence) with ``boundary``, one the text does not hold (drawn if None)."""
         body = self._body()
         boundary = boundary or new_boundary(body)
-        return f"## Handoff from {self.from_persona}\n" + fence("handoff", body, boundary)
+        return f"{self._heading()}\n{fence('handoff', body, boundary)}"
+
+    def _heading(self) -> str:
+        return f"## Handoff from {self.from_persona}"
 
     def _body(self) -> str:
         lines = [f"Reason: {self.reason}"]
@@ -161,8 +164,9 @@ class HandoffPacket(BaseModel):
         return "\n".join(lines)
 
     def size(self) -> int:
-        """Characters the packet costs: the prompt text plus the evidence it carries in the state."""
-        return (len(self.render(boundary="0" * BOUNDARY_CHARS))
+        """Characters the packet costs: its text plus the evidence it carries in the state (the fence
+        around the text is a constant frame, like the heading, and is not counted)."""
+        return (len(self._heading()) + 1 + len(self._body())
                 + sum(len(json.dumps(f.evidence, ensure_ascii=False)) for f in self.findings))
 
     def fit(self, budget_tokens: int) -> HandoffPacket:
