@@ -4,7 +4,8 @@ Public API (importing this package is cheap; sqlglot loads on first use):
 - ``sql_tool(SqlInput) -> Report`` (tool "sql"): findings SQL001..SQL014 for a file of statements.
 - ``query_log_tool(QueryLogInput) -> Report`` (tool "query_log"): LOG001..LOG004 for a query log.
 - ``analyze_sql(text, path, dialect, line_offset) -> list[Finding]``: the rules, for other tools.
-- ``fingerprint(sql) -> str``: pg_query-style query fingerprint.
+- ``fingerprint(sql) -> str``: the query's pg_query fingerprint (libpg_query's own for PostgreSQL);
+  ``normalize(sql) -> str``: the query with its constants as ``$n``.
 """
 
 from __future__ import annotations
@@ -115,6 +116,12 @@ def fingerprint(sql: str, dialect: str = "postgres") -> str:
     return _fingerprint(sql, dialect)
 
 
+def normalize(sql: str, dialect: str = "postgres") -> str:
+    from tools.sql.fingerprinting import normalize as _normalize
+
+    return _normalize(sql, dialect)
+
+
 __all__ = [
-    "QueryLogInput", "SqlInput", "analyze_sql", "fingerprint", "query_log_tool", "sql_tool",
+    "QueryLogInput", "SqlInput", "analyze_sql", "fingerprint", "normalize", "query_log_tool", "sql_tool",
 ]
