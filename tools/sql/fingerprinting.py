@@ -172,7 +172,11 @@ class FingerprintCache:
         self._by_key: OrderedDict[bytes, tuple[str, str]] = OrderedDict()
         self._exact: dict[str, tuple[str, str]] = {}
 
-    def __call__(self, sql: str) -> tuple[str, str]:
+    def __call__(self, sql: str) -> str:
+        return self.with_source(sql)[0]
+
+    def with_source(self, sql: str) -> tuple[str, str]:
+        """(fingerprint, ``"libpg_query"`` or ``"sqlglot"``), as ``fingerprint_source``."""
         value = self._exact.get(sql)
         if value is not None:
             return value

@@ -369,7 +369,7 @@ class LogAggregator:
     def add(self, entry: LogEntry) -> None:
         self.entries += 1
         self._sequence += 1
-        fp, _source = self.fingerprint(entry.query)
+        fp = self.fingerprint(entry.query)
         duration = entry.duration_ms or 0.0
         self.total_ms += duration
         stats = self.stats.get(fp)
