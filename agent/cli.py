@@ -29,6 +29,7 @@ COMMANDS = (
     "profile",
     "traces",
     "review",
+    "rules",
 )
 
 

@@ -31,13 +31,14 @@ from langgraph.types import Command
 
 from agent.advice import describe
 from agent.language import detect_language, say
-from agent.llm import ChatModel, LLMError, ModelRequest, Price, estimate_tokens, make_model
+from agent.model import ChatModel, LLMError, ModelRequest, Price, make_model
 from agent.prompt import FindingBrief, HandoffPacket, detect_deference, relevant_sections, system_prompt
 from agent.registry import Registry
 from agent.router import Router
 from tools.errors import InputError
 from tools.findings import SEVERITY_RANK, Report
 from tools.registry import ToolSpec, available_tools
+from tools.text import estimate_tokens
 
 TRANSFER_PREFIX = "transfer_to_"
 
@@ -81,8 +82,9 @@ def _emitter() -> Callable[[dict[str, Any]], None]:
 class GraphSettings:
     max_hops: int = 3
     max_tool_rounds: int = 4
-    handoff_tokens: int = 600
-    history_tokens: int = 3000
+    # Token budgets by tools.text.estimate_tokens (3 characters a token): 2,400 and 12,000 characters.
+    handoff_tokens: int = 800
+    history_tokens: int = 4000
     tool_result_chars: int = 6000
     auto_handoff: bool = True  # perform runtime-initiated handoffs (else only offer them)
     allow_side_effects: bool = False  # offer tools that run load tests or touch live databases
@@ -93,8 +95,8 @@ class GraphSettings:
         return cls(
             max_hops=int(env("LMAGENT_MAX_HOPS", "3")),
             max_tool_rounds=int(env("LMAGENT_MAX_TOOL_ROUNDS", "4")),
-            handoff_tokens=int(env("LMAGENT_HANDOFF_TOKENS", "600")),
-            history_tokens=int(env("LMAGENT_HISTORY_TOKENS", "3000")),
+            handoff_tokens=int(env("LMAGENT_HANDOFF_TOKENS", "800")),
+            history_tokens=int(env("LMAGENT_HISTORY_TOKENS", "4000")),
             auto_handoff=env("LMAGENT_AUTO_HANDOFF", "1") not in ("0", "false", "no"),
             allow_side_effects=env("LMAGENT_ALLOW_SIDE_EFFECTS", "0") in ("1", "true", "yes"),
         )
@@ -115,7 +117,7 @@ def make_graph(config: dict | None = None):
     """The graph LangGraph Server runs (agent/server.py, named in langgraph.json): shipped personas,
     model from the environment. The server brings its own checkpointer, so none is attached here.
     """
-    from agent.llm import load_prices
+    from agent.model import load_prices
 
     return build_graph(Registry.from_dir(), make_model(), prices=load_prices())
 

@@ -19,13 +19,12 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from agent.language import prose
-from agent.llm import CHARS_PER_TOKEN
 from agent.persona import Persona
 from agent.registry import Partner
 from agent.router import WEAK_FACTOR, WEAK_TERMS, message_terms, terms
 from tools.findings import Finding, Location
 from tools.markdown import Section
-from tools.text import fold
+from tools.text import CHARS_PER_TOKEN, fold
 
 _SKIP_TITLES = ("rol", "role", "interaccion con otros roles", "interaction with other roles", "handoffs")
 SECTION_CHARS = 1500  # per section: enough for a table or a code sample

@@ -12,7 +12,6 @@ the model's answer, so text in the diff that "instructs" the model changes nothi
 
 from __future__ import annotations
 
-import math
 import os
 import subprocess
 from functools import lru_cache
@@ -27,6 +26,7 @@ from tools.codecheck.diff import FileDiff, parse_diff
 from tools.errors import InputError
 from tools.findings import SEVERITY_RANK, Finding, Report
 from tools.secrets import mask_secrets
+from tools.text import CHARS_PER_TOKEN, estimate_tokens
 
 DEFAULT_MODEL = "gpt-4o-mini"
 DEFAULT_BUDGET = 6000  # tokens of diff excerpt sent to the LLM
@@ -204,9 +204,9 @@ def llm_configured() -> bool:
 def route_change(diffs: list[FileDiff], report: Report, registry) -> tuple[Routing, list[str]]:
     """Route on what the change is about: finding kinds and titles first, then paths and added text."""
     from agent.router import Router
-    from tools.codecheck.rules import RULES
+    from tools import catalogue
 
-    parts = [f"{f.kind.replace('_', ' ')} {RULES[f.code].title if f.code in RULES else ''}"
+    parts = [f"{f.kind.replace('_', ' ')} {entry.title if (entry := catalogue.get(f.code)) else ''}"
              for f in report.findings]
     parts += [fd.path.replace("/", " ").replace("_", " ") for fd in diffs]
     budget = ROUTING_CHARS
@@ -244,16 +244,16 @@ def _encoding():
 
 
 def token_counter_name() -> str:
-    return "tiktoken cl100k_base" if _encoding() is not None else "estimate ceil(chars / 3)"
+    return "tiktoken cl100k_base" if _encoding() is not None else f"estimate ceil(chars / {CHARS_PER_TOKEN})"
 
 
 def count_tokens(text: str) -> int:
-    """Exact cl100k tokens when available; else ceil(chars/3), which over-counts code and English
-    (about 4 chars per token) so the budget is never exceeded."""
+    """Exact cl100k tokens when available; else the runtime's estimate (:func:`tools.text.estimate_tokens`,
+    ceil(chars / 3)), which over-counts code and English so the budget is never exceeded."""
     enc = _encoding()
     if enc is not None:
         return len(enc.encode(text, disallowed_special=()))
-    return math.ceil(len(text) / 3)
+    return estimate_tokens(text)
 
 
 def prioritize(diffs: list[FileDiff], findings: list[Finding]) -> list[FileDiff]:

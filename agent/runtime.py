@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from agent.graph import GraphSettings, RunContext, build_graph, turn_input
-from agent.llm import ChatModel, load_prices, make_model
+from agent.model import ChatModel, load_prices, make_model
 from agent.registry import Registry
 from tools.errors import InputError
 from tools.findings import Finding

@@ -73,7 +73,7 @@ def _bare_client(server):
 
 def bench_lmagent(server) -> list[tuple[str, dict[str, float]]]:
     from agent.graph import GraphSettings
-    from agent.llm import OpenAIChatModel
+    from agent.model.openai_chat import OpenAIChatModel
     from agent.registry import Registry
     from agent.runtime import Runtime
 

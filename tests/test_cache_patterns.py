@@ -261,7 +261,7 @@ def test_cli_help_lists_the_patterns(run_cli):
 
 def test_the_offline_persona_runtime_plans_this_tool_for_a_caching_request():
     """Requirement 3 of the issue: asking for caching code (offline) calls this generator."""
-    from agent.offline import plan_tool_calls
+    from agent.model.offline import plan_tool_calls
 
     calls = plan_tool_calls("dame el código de caché para get_user por user_id, 10 minutos", {"cache_pattern"})
     assert calls == [("cache_pattern", {"pattern": "cache-aside", "key": "user:{user_id}", "ttl": 600,

@@ -325,6 +325,9 @@ def test_token_count_falls_back_to_a_conservative_estimate_without_tiktoken():
     """With tiktoken unimportable (as on a machine without the review extra) the budget still works."""
     code = ("import sys; sys.modules['tiktoken'] = None\n"
             "from agent.review import count_tokens, token_counter_name\n"
+            "from tools.text import estimate_tokens\n"
+            "text = 'SELECT * FROM orders -- pedidos ñ' * 7\n"
+            "assert count_tokens(text) == estimate_tokens(text)  # the runtime's one estimate\n"
             "print(count_tokens('x' * 10), token_counter_name())")
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert proc.stdout.split(None, 1) == ["4", "estimate ceil(chars / 3)\n"], proc.stderr

@@ -12,13 +12,13 @@ from runtime_helpers import PLAN, ROOT
 
 from agent.graph import GraphSettings
 from agent.language import detect_language
-from agent.llm import CHARS_PER_TOKEN
-from agent.offline import OfflineModel
+from agent.model.offline import OfflineModel
 from agent.prompt import FindingBrief, HandoffPacket, detect_deference, relevant_sections
 from agent.registry import Partner, Registry
 from agent.runtime import Runtime
 from tools.registry import TOOLS
 from tools.secrets import mask_and_list_secrets as mask_secrets
+from tools.text import CHARS_PER_TOKEN
 
 
 def _runtime(team_dir: Path, checkpoint: str = "memory", **settings) -> Runtime:
@@ -181,8 +181,8 @@ def test_the_receiver_puts_the_handed_off_finding_first_with_its_evidence(team_d
 
 
 def test_a_receiver_with_only_the_packet_says_its_findings_in_spanish_its_own_first(team_dir):
-    from agent.llm import ModelRequest
-    from agent.offline import compose
+    from agent.model import ModelRequest
+    from agent.model.offline import compose
 
     report = TOOLS["explain"].call({"plan": PLANNING_HEAVY})
     assert [f.code for f in report.ranked()] == ["PLAN013", "PLAN001"]
@@ -267,7 +267,7 @@ DIFF = """diff --git a/app/orders.py b/app/orders.py
     ("where does the time go?\nmain;handler;db.query 700\nmain;handler;render 200\nmain;gc 100", "profile"),
 ])
 def test_offline_model_calls_the_tool_the_message_carries(message, tool):
-    from agent.offline import plan_tool_calls
+    from agent.model.offline import plan_tool_calls
 
     planned = plan_tool_calls(message, set(TOOLS), persona_path=str(ROOT / "personas" / "performance-engineer.md"))
     assert tool in [name for name, _ in planned]
@@ -283,7 +283,7 @@ def test_offline_caching_request_returns_generated_code(team_dir):
 
 
 def test_sql_after_prose_on_the_same_line_is_what_the_sql_tool_reads():
-    from agent.offline import plan_tool_calls
+    from agent.model.offline import plan_tool_calls
 
     message = "Revisa esta consulta: SELECT * FROM orders WHERE status = 'open' ORDER BY created_at OFFSET 5000"
     report = TOOLS["sql"].call(dict(plan_tool_calls(message, set(TOOLS)))["sql"])
@@ -327,7 +327,7 @@ def test_tool_names_survive_markdown_rendering(team_dir, tmp_path):
 
 
 def test_small_talk_calls_no_tool():
-    from agent.offline import plan_tool_calls
+    from agent.model.offline import plan_tool_calls
 
     assert plan_tool_calls("hola, ¿qué tal?", set(TOOLS)) == []
 
@@ -344,7 +344,7 @@ def test_cli_ask_reads_the_message_from_stdin(run_cli, team_dir):
 def test_prices_parser_raises_only_input_error(raw):
     import os
 
-    from agent.llm import load_prices
+    from agent.model import load_prices
     from tools.errors import InputError
 
     if "\x00" in raw:
@@ -365,7 +365,7 @@ def test_prices_parser_raises_only_input_error(raw):
 @given(st.text(max_size=400))
 @settings(max_examples=150, deadline=None)
 def test_message_inspection_and_deference_never_fail(text):
-    from agent.offline import plan_tool_calls
+    from agent.model.offline import plan_tool_calls
 
     planned = plan_tool_calls(text, set(TOOLS))
     assert all(isinstance(args, dict) for _, args in planned)
@@ -385,7 +385,7 @@ def test_owner_outside_the_partners_is_offered_not_handed_off(team_dir):
 
 def test_attached_json_artifacts_go_to_the_tool_their_content_needs(tmp_path):
     """A py-spy `profile.json` (speedscope) goes to the profiler, an OTLP export to the trace analyzer."""
-    from agent.offline import plan_tool_calls
+    from agent.model.offline import plan_tool_calls
 
     speedscope = tmp_path / "profile.json"
     speedscope.write_text(json.dumps({

@@ -10,7 +10,8 @@ from openai_server import ScriptedOpenAI, call, error, reply
 from runtime_helpers import PLAN
 
 from agent.graph import GraphSettings
-from agent.llm import LLMError, OpenAIChatModel
+from agent.model import LLMError
+from agent.model.openai_chat import OpenAIChatModel
 from agent.registry import Registry
 from agent.runtime import Runtime
 
@@ -186,7 +187,7 @@ def test_tool_loop_is_bounded(server, team_dir):
 
 
 def test_prices_from_pyproject_and_env(tmp_path, monkeypatch):
-    from agent.llm import Price, Usage, load_prices
+    from agent.model import Price, Usage, load_prices
 
     pyproject = tmp_path / "pyproject.toml"
     pyproject.write_text('[tool.lmagent.prices]\n"model-a" = [1.0, 2.0]\n"model-b" = {input = 3, output = 4}\n')
@@ -197,7 +198,7 @@ def test_prices_from_pyproject_and_env(tmp_path, monkeypatch):
 
 
 def test_bad_prices_are_a_clear_input_error(monkeypatch, tmp_path):
-    from agent.llm import load_prices
+    from agent.model import load_prices
     from tools.errors import InputError
 
     monkeypatch.setenv("LMAGENT_PRICES", "model-a=cheap")

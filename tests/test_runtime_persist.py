@@ -15,7 +15,7 @@ import pytest
 from openai_server import ScriptedOpenAI, reply, stall
 from runtime_helpers import ROOT
 
-from agent.offline import OfflineModel
+from agent.model.offline import OfflineModel
 from agent.registry import Registry
 from agent.runtime import Runtime
 

@@ -17,3 +17,12 @@ def default_personas_dir() -> Path:
     if source_tree.is_dir():
         return source_tree
     return Path(sys.prefix) / "share" / "lmagent" / "personas"
+
+
+def docs_dir() -> Path:
+    """docs/ next to the packages (a checkout or editable install), else the rule pages a wheel installs
+    under <prefix>/share/lmagent/docs."""
+    source_tree = Path(__file__).resolve().parent.parent / "docs"
+    if source_tree.is_dir():
+        return source_tree
+    return Path(sys.prefix) / "share" / "lmagent" / "docs"

@@ -28,3 +28,9 @@ def add_fail_on_arg(parser: argparse.ArgumentParser, default: str, why: str = ""
         "--fail-on", choices=("info", "warning", "error", "never"), default=default,
         help=f"exit 1 when a finding has at least this severity (default: {default}{why})",
     )
+
+
+def add_force_arg(parser: argparse.ArgumentParser, option: str) -> None:
+    """`--force`: the files a command writes (tools.safe_write) replace an existing file only with it."""
+    parser.add_argument("--force", action="store_true",
+                        help=f"overwrite the file {option} names if it exists (a symlink is refused even then)")

@@ -51,7 +51,7 @@ def open_runtime(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     import sys
 
-    from agent.llm import LLMError
+    from agent.model import LLMError
     from tools.errors import read_text
 
     message = read_text("-") if args.message == "-" else args.message

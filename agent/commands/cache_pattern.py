@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from agent.commands._common import add_json_arg
+from agent.commands._common import add_force_arg, add_json_arg
 
 _EPILOG = """\
 patterns: cache-aside, write-through, write-behind, invalidation, stampede-lock, stampede-xfetch,
@@ -33,6 +33,7 @@ def register(sub) -> None:
     p.add_argument("--serializer", choices=["json", "pickle", "msgpack"], default="json",
                    help="value encoding (default: %(default)s)")
     p.add_argument("--out", metavar="FILE", help="write the module to FILE instead of printing it")
+    add_force_arg(p, "--out")
     p.add_argument("--list", action="store_true", help="list the patterns with a one-line summary")
     add_json_arg(p)
     p.set_defaults(func=run)
@@ -42,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
     from agent.render import print_json
     from tools.cache_patterns import PATTERN_NAMES, PATTERNS
     from tools.errors import InputError
+    from tools.safe_write import check_target, write_file
 
     if args.list:
         if args.json:
@@ -53,9 +55,11 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.pattern is None:
         raise InputError(f"give a PATTERN: one of {', '.join(PATTERN_NAMES)}", path="cache-pattern")
+    if args.out:
+        check_target(args.out, force=args.force)
     report = _generate(args)
     if args.out:
-        _write(args.out, report.data.code)
+        write_file(args.out, report.data.code, force=args.force)
     if args.json:
         print_json(report)
         return 0
@@ -84,12 +88,3 @@ def _generate(args: argparse.Namespace):
         raise InputError(message, path=where) from None
     return cache_pattern_tool(inp)
 
-
-def _write(path: str, code: str) -> None:
-    from tools.errors import InputError
-
-    try:
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(code)
-    except OSError as exc:
-        raise InputError(exc.strerror or str(exc), path=path) from None

@@ -127,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _turn(runtime, message: str, thread_id: str, persona: str | None, max_cost: float | None) -> str | None:
     from agent.language import detect_language
-    from agent.llm import LLMError
+    from agent.model import LLMError
     from agent.render import console
     from agent.render.runtime import LiveTurn, print_turn
 

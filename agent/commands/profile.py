@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from agent.commands._common import add_fail_on_arg, add_json_arg
+from agent.commands._common import add_fail_on_arg, add_force_arg, add_json_arg
 from tools.errors import InputError
 
 
@@ -23,6 +23,7 @@ def register(sub) -> None:
                         "(python script.py ..., script.py, or a console script such as pytest)")
     p.add_argument("--top", type=int, default=20, help="functions to list by self and cumulative time (default 20)")
     p.add_argument("--flamegraph", metavar="OUT", help="write a flame graph: OUT.svg, or OUT.html for a web page")
+    add_force_arg(p, "--flamegraph")
     add_fail_on_arg(p, "never")
     add_json_arg(p)
     p.set_defaults(func=run)
@@ -38,16 +39,18 @@ def run(args: argparse.Namespace) -> int:
         raise SystemExit("lmagent profile: error: --top must be between 1 and 500")
     if args.flamegraph and not args.flamegraph.endswith((".svg", ".html", ".htm")):
         raise SystemExit("lmagent profile: error: --flamegraph needs a .svg or .html file name")
+    if args.flamegraph:
+        from tools.safe_write import check_target
+
+        check_target(args.flamegraph, force=args.force)  # before running anything
     if _is_command(args.target):
         import tempfile
 
-        tmp = tempfile.NamedTemporaryFile(suffix=".prof", delete=False)  # noqa: SIM115 - cProfile writes it
-        tmp.close()
-        try:
-            returncode = run_under_cprofile(args.target, tmp.name)
-            profile = load_profile(tmp.name)
-        finally:
-            os.unlink(tmp.name)
+        # A fresh private directory: the profile cProfile writes there cannot be a planted name.
+        with tempfile.TemporaryDirectory(prefix="lmagent-profile-") as tmp:
+            out = os.path.join(tmp, "run.prof")
+            returncode = run_under_cprofile(args.target, out)
+            profile = load_profile(out)
         if returncode:
             print(f"lmagent profile: the command exited with status {returncode}; analyzing what it recorded",
                   file=sys.stderr)
@@ -55,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         profile = load_profile(args.target[0])
     report = analyze(profile, top=args.top)
     if args.flamegraph:
-        _write_flamegraph(profile, args.flamegraph, " ".join(args.target))
+        _write_flamegraph(profile, args.flamegraph, " ".join(args.target), args.force)
     if args.json:
         print_json(report)
     else:
@@ -92,7 +95,7 @@ def run_under_cprofile(command: list[str], out: str) -> int:
     except KeyboardInterrupt:
         # Ctrl-C reached the script too; cProfile still writes what it recorded.
         returncode = proc.wait()
-    if os.path.getsize(out) == 0:
+    if not os.path.exists(out) or os.path.getsize(out) == 0:
         raise InputError(f"the command exited with status {returncode} before cProfile wrote a profile",
                          path=command[0])
     return returncode
@@ -132,13 +135,10 @@ def _python_shebang(name: str) -> list[str] | None:
     return shlex.split(shebang[2:].decode("utf-8", "replace"))
 
 
-def _write_flamegraph(profile, out: str, title: str) -> None:
+def _write_flamegraph(profile, out: str, title: str, force: bool) -> None:
     from agent.render.profile import flamegraph_html, flamegraph_svg
+    from tools.safe_write import write_file
 
     render = flamegraph_svg if out.endswith(".svg") else flamegraph_html
-    try:
-        with open(out, "w", encoding="utf-8") as fh:
-            fh.write(render(profile.tree(), f"{title} ({profile.format})", profile.unit))
-    except OSError as exc:
-        raise InputError(exc.strerror or str(exc), path=out) from None
+    write_file(out, render(profile.tree(), f"{title} ({profile.format})", profile.unit), force=force)
     print(f"flame graph written to {out}", file=sys.stderr)

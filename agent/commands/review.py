@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from agent.commands._common import add_fail_on_arg, add_json_arg, add_personas_arg
+from agent.commands._common import add_fail_on_arg, add_force_arg, add_json_arg, add_personas_arg
 
 FORMATS = ("text", "json", "markdown", "sarif", "rdjsonl", "github")
 
@@ -27,6 +27,7 @@ def register(sub) -> None:
     p.add_argument("--output", action="append", default=[], metavar="FORMAT=FILE",
                    help="also write FORMAT (json, markdown, sarif, rdjsonl, github) to FILE, from the same run "
                         "(one LLM call for every format); repeatable")
+    add_force_arg(p, "--output")
     add_fail_on_arg(p, "error")
     p.add_argument("--offline", action="store_true", help="never call an LLM, even when one is configured")
     p.add_argument("--config", metavar="FILE",
@@ -45,12 +46,17 @@ def run(args: argparse.Namespace) -> int:
     from tools.codecheck.config import config_from_toml, load_config, parse_config
     from tools.codecheck.diff import parse_diff
     from tools.errors import InputError, read_text
+    from tools.safe_write import check_target, write_file
 
     if args.head and not args.base:
         raise InputError("--head needs --base")
     if args.budget is not None and args.budget < 0:
         raise InputError("--budget must be zero or more tokens")
     outputs = [_parse_output(spec) for spec in args.output]
+    if len({path for _, path in outputs}) < len(outputs):
+        raise InputError("two --output options name the same file")
+    for _, path in outputs:  # before the review (and its LLM call), not after
+        check_target(path, force=args.force)
     raw_config: dict = {}
     if args.base:
         head = args.head or "HEAD"
@@ -73,11 +79,7 @@ def run(args: argparse.Namespace) -> int:
                     personas_dir=args.personas, offline=args.offline,
                     budget=DEFAULT_BUDGET if args.budget is None else args.budget, source=source, diffs=diffs)
     for fmt, path in outputs:
-        try:
-            with open(path, "w", encoding="utf-8") as fh:
-                fh.write(_serialize(result, fmt))
-        except OSError as exc:
-            raise InputError(exc.strerror or str(exc), path=path) from None
+        write_file(path, _serialize(result, fmt), force=args.force)
     fmt = "json" if args.json else args.format
     if fmt == "text":
         from agent.render.review import print_review

@@ -112,23 +112,36 @@ def review_sarif(result, tool_version: str = "0") -> dict[str, Any]:
 
 
 def _sarif_rule(f: Finding) -> dict[str, Any]:
-    from tools.codecheck.rules import RULES
+    """The rule's metadata from its catalogue entry; helpUri when LMAGENT_DOCS_URL says where docs/ is
+    published (SARIF wants an absolute URI, and a checkout has none of its own)."""
+    import os
 
-    rule = RULES.get(f.code)
-    title = rule.title if rule else f.kind.replace("_", " ").capitalize()
-    description = rule.description if rule else f"SQL anti-pattern found by the SQL analyzer: {f.kind}."
-    fix = f.suggestion or ""
-    help_text = f"{description} {('Fix: ' + fix) if fix else ''} See docs/rules/{f.code}.md.".replace("  ", " ")
+    from tools import catalogue
+
+    entry = catalogue.get(f.code)
+    if entry is None:  # a code from outside the catalogue still gets valid metadata
+        title, description, fix = f.kind.replace("_", " ").capitalize(), f.message, f.suggestion or ""
+        severity, docs = f.severity, None
+    else:
+        title, description, fix = entry.title, entry.why.en, entry.fix_text("en")
+        severity, docs = entry.severity, entry.docs
+    base = os.environ.get("LMAGENT_DOCS_URL", "").strip().rstrip("/")
+    url = f"{base}/{docs}" if base and docs else None
+    see = f" See {docs}." if docs else ""
     tags = ["security"] if f.kind == "secret_in_diff" else ["performance"]
     out: dict[str, Any] = {
         "id": f.code,
         "name": "".join(part.capitalize() for part in f.kind.split("_")),
         "shortDescription": {"text": title},
         "fullDescription": {"text": description},
-        "help": {"text": help_text, "markdown": f"**{title}**\n\n{description}\n\n{('**Fix:** ' + fix) if fix else ''}"},
-        "defaultConfiguration": {"level": SARIF_LEVEL[rule.severity if rule else f.severity]},
+        "help": {"text": f"{description} Fix: {fix}{see}".strip(),
+                 "markdown": f"**{title}**\n\n{description}\n\n**Fix:** {fix}"
+                             + (f"\n\nSee [{docs}]({url or docs})." if docs else "")},
+        "defaultConfiguration": {"level": SARIF_LEVEL[severity]},
         "properties": {"tags": tags, "precision": "medium"},
     }
+    if url:
+        out["helpUri"] = url
     if f.kind == "secret_in_diff":
         out["properties"]["security-severity"] = "8.0"
     return out

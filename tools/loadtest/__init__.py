@@ -21,6 +21,7 @@ from tools.findings import Report
 from tools.loadtest.k6 import find_k6, run_k6
 from tools.loadtest.script import Scenario, Stage, build_script, parse_stages
 from tools.metrics_files import read_metrics_file
+from tools.safe_write import write_file
 from tools.thresholds import ThresholdsData, check, load_targets, resolve_apdex_t
 
 __all__ = ["LoadtestInput", "LoadtestData", "Stage", "find_k6", "loadtest_tool", "parse_stages"]
@@ -82,7 +83,7 @@ def loadtest_tool(inp: LoadtestInput) -> Report:
         require_loopback(inp.url)
     with tempfile.TemporaryDirectory(prefix="lmagent-k6-") as tmp:
         script_path, summary_path = Path(tmp) / "load-test.js", Path(tmp) / "summary.json"
-        script_path.write_text(script, encoding="utf-8")
+        write_file(str(script_path), script)
         # Generous grace: k6 waits for in-flight iterations (gracefulStop 30s) after the last stage.
         data.command, data.k6_exit_code = run_k6(script_path, summary_path, timeout_s=planned + 60)
         label = f"k6 run against {inp.url}"

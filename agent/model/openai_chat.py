@@ -1,152 +1,15 @@
-"""The ChatModel protocol and its OpenAI-compatible implementation, plus the cost ledger's prices.
+"""Any OpenAI-compatible chat.completions server, through the official openai client.
 
-A model gets a :class:`ModelRequest` (OpenAI-format messages, OpenAI tool schemas, and the persona
-context the offline composer needs) and returns a :class:`ModelResponse` (text, tool calls, token
-usage). Two implementations: :class:`OpenAIChatModel` here (any OpenAI-compatible server) and
-``agent.offline.OfflineModel`` (deterministic, no network). :func:`make_model` picks one from the
-environment. The openai package is imported only when an OpenAI model is built.
+The openai package is imported only when an :class:`OpenAIChatModel` is built.
 """
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
+from agent.model.protocol import LLMError, ModelRequest, ModelResponse, ToolCall, Usage
 from tools.secrets import mask_and_list_secrets
-
-
-class LLMError(Exception):
-    """The model server could not answer (after retries); the message is for people."""
-
-
-@dataclass
-class ToolCall:
-    id: str
-    name: str
-    arguments: str  # raw JSON text as the model sent it (may be malformed)
-
-
-@dataclass
-class Usage:
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-
-
-@dataclass
-class ModelRequest:
-    messages: list[dict[str, Any]]
-    tools: list[dict[str, Any]]
-    persona: Any = None  # agent.persona.Persona answering
-    language: str = "en"
-    user_text: str = ""  # the user's message for this turn
-    reports: list[dict[str, Any]] = field(default_factory=list)  # this visit's tool results
-    packet: dict[str, Any] | None = None  # handoff packet received, if any
-    sections: list[Any] = field(default_factory=list)  # persona sections relevant to the message
-    partners: list[Any] = field(default_factory=list)  # agent.registry.Partner
-    on_token: Callable[[str], None] | None = None
-
-
-@dataclass
-class ModelResponse:
-    content: str
-    tool_calls: list[ToolCall] = field(default_factory=list)
-    usage: Usage = field(default_factory=Usage)
-    model: str = ""
-    masked: list[str] = field(default_factory=list)  # kinds of secrets masked before sending
-
-
-class ChatModel(Protocol):
-    model: str
-    offline: bool
-
-    def complete(self, request: ModelRequest) -> ModelResponse: ...
-
-
-CHARS_PER_TOKEN = 4  # the runtime's budget estimate; tokenizing every turn would cost more than the turn
-
-
-def estimate_tokens(value: Any) -> int:
-    """A cheap estimate (CHARS_PER_TOKEN characters a token) used for budgets, never for billing."""
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-    return len(text) // CHARS_PER_TOKEN + 1
-
-
-# ---------------------------------------------------------------------------------------------
-# Prices: USD per million tokens, per model. No built-in table: prices change, and a wrong number
-# is worse than "unpriced". Set LMAGENT_PRICES or [tool.lmagent.prices] in pyproject.toml.
-
-
-@dataclass(frozen=True)
-class Price:
-    input_per_mtok: float
-    output_per_mtok: float
-
-    def cost(self, usage: Usage) -> float:
-        return (usage.prompt_tokens * self.input_per_mtok + usage.completion_tokens * self.output_per_mtok) / 1e6
-
-
-def _parse_price(value: Any) -> Price:
-    if isinstance(value, dict):
-        return Price(float(value["input"]), float(value["output"]))
-    if isinstance(value, (list, tuple)) and len(value) == 2:
-        return Price(float(value[0]), float(value[1]))
-    if isinstance(value, str) and "/" in value:
-        a, b = value.split("/", 1)
-        return Price(float(a), float(b))
-    raise ValueError(f"price must be [input, output], {{input, output}} or 'in/out', got {value!r}")
-
-
-def load_prices(pyproject: Path | None = None) -> dict[str, Price]:
-    """Prices from pyproject.toml ``[tool.lmagent.prices]``, overridden by LMAGENT_PRICES.
-
-    LMAGENT_PRICES is JSON (``{"gpt-4o-mini": [0.15, 0.6]}``) or ``model=in/out,model=in/out``.
-    """
-    from tools.errors import InputError
-
-    prices: dict[str, Price] = {}
-    path = pyproject or Path.cwd() / "pyproject.toml"
-    if path.is_file():
-        import tomllib
-
-        try:
-            table = tomllib.loads(path.read_text()).get("tool", {}).get("lmagent", {}).get("prices", {})
-            prices.update({m: _parse_price(v) for m, v in table.items()})
-        except (tomllib.TOMLDecodeError, ValueError, KeyError, TypeError) as exc:
-            raise InputError(f"bad [tool.lmagent.prices]: {exc}", str(path)) from None
-    raw = os.environ.get("LMAGENT_PRICES", "").strip()
-    if raw:
-        try:
-            if raw.startswith("{"):
-                prices.update({m: _parse_price(v) for m, v in json.loads(raw).items()})
-            else:
-                for item in filter(None, (s.strip() for s in raw.split(","))):
-                    model, value = item.split("=", 1)
-                    prices[model.strip()] = _parse_price(value.strip())
-        except (ValueError, KeyError, TypeError) as exc:
-            raise InputError(f"bad LMAGENT_PRICES: {exc}", "LMAGENT_PRICES") from None
-    return prices
-
-
-# ---------------------------------------------------------------------------------------------
-
-
-def llm_configured() -> bool:
-    return bool(os.environ.get("OPENAI_API_KEY") or os.environ.get("OPENAI_BASE_URL"))
-
-
-def make_model(offline: bool | None = None) -> ChatModel:
-    """OpenAI-compatible when OPENAI_API_KEY or OPENAI_BASE_URL is set (and not --offline), else offline."""
-    if offline is None:
-        offline = not llm_configured()
-    if offline:
-        from agent.offline import OfflineModel
-
-        return OfflineModel()
-    return OpenAIChatModel()
 
 
 class OpenAIChatModel:

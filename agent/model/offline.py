@@ -19,7 +19,7 @@ from typing import Any
 
 from agent.advice import advise, clean_advice, describe, summarize
 from agent.language import detect_language
-from agent.llm import ModelRequest, ModelResponse, ToolCall, Usage
+from agent.model.protocol import ModelRequest, ModelResponse, ToolCall, Usage
 from agent.prompt import FindingBrief, relevant_sections
 from agent.render import markdown_text
 from tools.findings import Finding, Report
