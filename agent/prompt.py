@@ -166,7 +166,7 @@ class FindingBrief(BaseModel):
     def of(cls, finding: Finding, tool: str = "") -> FindingBrief:
         return cls(code=finding.code, kind=finding.kind, severity=finding.severity, message=finding.message,
                    suggestion=finding.suggestion, tool=tool, location=finding.location, handoff=finding.handoff,
-                   evidence=_brief_evidence(finding.evidence))
+                   evidence=_brief_evidence(finding))
 
     def finding(self) -> Finding:
         return Finding(code=self.code, kind=self.kind, severity=self.severity, message=self.message,
@@ -174,13 +174,19 @@ class FindingBrief(BaseModel):
                        evidence=self.evidence)
 
 
-def _brief_evidence(evidence: dict[str, Any]) -> dict[str, Any]:
-    """Numbers, short names and short lists of them: what a sentence quotes, nothing bulky."""
+def _brief_evidence(finding: Finding) -> dict[str, Any]:
+    """What the receiver's sentences quote (the values its rule's templates name, for a known code),
+    as numbers, short names and short lists of them: nothing bulky."""
+    from tools import catalogue
+
     def small(v: Any) -> bool:
         return isinstance(v, (int, float)) or (isinstance(v, str) and len(v) <= EVIDENCE_CHARS)
 
-    return {key: value for key, value in evidence.items()
-            if small(value) or (isinstance(value, list) and len(value) <= EVIDENCE_ITEMS and all(map(small, value)))}
+    entry = catalogue.get(finding.code)
+    quoted = entry.quotes if entry is not None else None
+    return {key: value for key, value in finding.evidence.items()
+            if (quoted is None or key in quoted)
+            and (small(value) or (isinstance(value, list) and len(value) <= EVIDENCE_ITEMS and all(map(small, value))))}
 
 
 class HandoffPacket(BaseModel):

@@ -142,9 +142,10 @@ def test_a_brief_keeps_the_numbers_and_leaves_bulky_evidence_with_the_tool():
     finding = Finding(code="LOG001", kind="n_plus_one", severity="error", message="same query ran 50×",
                       location=Location(path="app.log", line=3), handoff="backend-engineer",
                       evidence={"max_repeats": 50, "total_ms": 120.5, "example": "SELECT " + "x, " * 200,
-                                "plan": {"nested": 1}, "statement": "SELECT items"})
+                                "plan": {"nested": 1}, "executions": 60, "fingerprint": "3f2a9c"})
     brief = FindingBrief.of(finding, "query_log")
-    assert brief.evidence == {"max_repeats": 50, "total_ms": 120.5, "statement": "SELECT items"}
+    # The numbers LOG001's sentences quote travel; bulky values and keys no sentence quotes stay behind.
+    assert brief.evidence == {"max_repeats": 50, "total_ms": 120.5, "executions": 60}
     assert brief.finding().location == finding.location and brief.finding().handoff == "backend-engineer"
 
 

@@ -94,7 +94,7 @@ INSERT INTO users SELECT g, 'User' || g || '@Example.com', g % 1000, md5(g::text
 INSERT INTO orders SELECT g, g % 5000, (ARRAY['open','paid','shipped','void'])[g % 4 + 1],
        timestamp '2024-01-01' + g * interval '5 minutes', (g % 500)::numeric FROM generate_series(1, 80000) g;
 INSERT INTO items SELECT g, (g * 7) % 80000 + 1, 'sku' || g FROM generate_series(1, 120000) g;
-ANALYZE;
+ANALYZE users, orders, items;  -- only ours: a database-wide ANALYZE can deadlock with other sessions
 """
 
 # Each query with literals so PostgreSQL can plan it; each gets exactly one proposal.

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from tools.catalogue.text import Lang, render, values
+from tools.catalogue.text import Lang, placeholders, render, values
 
 if TYPE_CHECKING:
     from tools.findings import Finding, Location, Severity
@@ -70,6 +70,11 @@ class Rule:
     def docs(self) -> str:
         """Its docs page, relative to the repository root."""
         return f"docs/rules/{self.code}.md"
+
+    @property
+    def quotes(self) -> frozenset[str]:
+        """The evidence keys (and finding words) its templates quote."""
+        return frozenset().union(*(placeholders(t) for t in (self.fix.en, self.fix.es, self.finding_es)))
 
     @property
     def handoff(self) -> str | None:

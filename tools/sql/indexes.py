@@ -392,3 +392,337 @@ def _drop_prefixes(suggestions: list[Suggestion]) -> list[Suggestion]:
         else:
             wider.statement_lines.extend(s.statement_lines)
     return kept
+
+
+# --- index DDL validity: which index PostgreSQL can use for one predicate ---------------------
+
+
+@dataclass(frozen=True)
+class Predicate:
+    """One predicate on one table, as far as the caller knows it.
+
+    - ``expression``: the indexed side as SQL: a column (``email``) or an expression over the
+      table's columns (``lower(email)``, ``(created_at AT TIME ZONE 'UTC')::date``, ``payload ->> 'k'``).
+    - ``operator``: ``=``, ``<``, ``<=``, ``>``, ``>=``, ``BETWEEN``, ``IN``, ``IS NULL``,
+      ``IS NOT NULL``, ``<>``/``!=``, ``LIKE``, ``ILIKE``, ``NOT LIKE``, ``~``, ``~*``, ``%`` (trigram
+      similarity), ``<->`` (distance, for ORDER BY), ``@>``, ``<@``, ``&&``, ``?``, ``?|``, ``?&``,
+      ``@?``, ``@@``, ``-|-``, ``<<``, ``>>``, ``= ANY`` (a value equal to an element of an array column).
+    - ``operand``: the other side's shape: ``value`` (a constant or parameter), ``column`` (another
+      table's column: a join), and for LIKE/ILIKE the pattern: ``prefix`` ('abc%'), ``exact`` (no
+      wildcard), ``infix`` ('%abc%'), ``suffix`` ('%abc') or ``pattern`` (a parameter: unknown).
+    - ``column_type``: PostgreSQL type of ``expression`` when it is a bare column (``text``,
+      ``varchar``, ``timestamptz``, ``jsonb``, ``text[]``, ``tsvector``, ``tstzrange``, ``geometry``…);
+      None when unknown.
+    - ``column_types``: types of the columns inside an expression (``{"created_at": "timestamptz"}``),
+      needed to know whether the expression is IMMUTABLE; defaults to ``{expression: column_type}``.
+    - ``collation``: the column's collation (``C``, ``POSIX``, ``en_US.utf8``, ``C.UTF-8``); None when
+      unknown. Only "C" and "POSIX" let a default B-tree serve LIKE 'abc%' (PostgreSQL 15).
+    """
+
+    expression: str
+    operator: str
+    operand: str = "value"
+    column_type: str | None = None
+    collation: str | None = None
+    column_types: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class IndexAdvice:
+    """What ``index_for`` answers.
+
+    ``usable``: an index can serve the predicate. Then ``method`` (btree, gin, gist), ``key`` (the
+    text between the parentheses of CREATE INDEX: ``email text_pattern_ops``, ``(lower(email))``,
+    ``payload jsonb_path_ops``) and ``extension`` (``pg_trgm`` when the operator class needs it) say
+    which; ``create(table)`` writes the statement. When not usable, ``instead`` says what can help (a
+    rewrite, a partial index, a summary table). ``reason`` explains either answer in one sentence.
+    """
+
+    usable: bool
+    reason: str
+    method: str | None = None
+    key: str | None = None
+    extension: str | None = None
+    instead: str | None = None
+
+    def create(self, table: str, name: str | None = None, where: str | None = None) -> str | None:
+        if not self.usable:
+            return None
+        name = name or _index_name(table, self.key or "", self.method)
+        using = "" if self.method == "btree" else f" USING {self.method}"
+        tail = f" WHERE {where}" if where else ""
+        return f"CREATE INDEX {name} ON {table}{using} ({self.key}){tail};"
+
+
+_B_TREE_OPS = {"=", "<", "<=", ">", ">=", "BETWEEN", "IN", "IS NULL", "IS NOT NULL"}
+_NEGATIONS = {"<>", "!=", "NOT LIKE", "NOT ILIKE", "!~", "!~*", "NOT IN", "IS DISTINCT FROM"}
+_RANGE_TYPES = ("int4range", "int8range", "numrange", "tsrange", "tstzrange", "daterange", "multirange")
+_GEOMETRIC_TYPES = ("point", "box", "polygon", "circle", "line", "lseg", "path", "geometry", "geography")
+_TEXT_TYPES = {"text", "varchar", "bpchar", "citext", "name"}
+_C_COLLATIONS = {"c", "posix"}
+
+
+def index_for(predicate: Predicate) -> IndexAdvice:
+    """The index PostgreSQL (15) can use for ``predicate``, or why none can and what can help.
+
+    Contract (shared by the SQL index advisor and the EXPLAIN analyzer; keep answers creatable):
+    - B-tree for equality, ranges, IN, IS [NOT] NULL and joins on scalar types;
+    - LIKE with a prefix: a plain B-tree only under the "C"/"POSIX" collation, otherwise
+      ``text_pattern_ops`` (``bpchar_pattern_ops`` for char(n)); an unknown collation is treated as
+      not C; LIKE/ILIKE with a leading wildcard or an unknown pattern, ILIKE, regular expressions and
+      ``%`` similarity: a pg_trgm GIN index (``gin_trgm_ops``); ``<->`` ordering: pg_trgm GiST;
+    - arrays (``@>``, ``<@``, ``&&``): GIN; ``x = ANY(array_col)``: no index, rewrite as
+      ``array_col @> ARRAY[x]`` (then GIN); jsonb ``@>``: GIN ``jsonb_path_ops``; ``?``, ``?|``,
+      ``?&``, ``@?``, ``@@`` on jsonb: GIN (default ``jsonb_ops``); ``@@`` on tsvector: GIN;
+      ranges and geometry (``&&``, ``@>``, ``<@``, ``-|-``, ``<<``, ``>>``, ``<->``): GiST;
+    - an expression key only when the expression is IMMUTABLE for the known column types
+      (``expression_volatility``); a STABLE one (``timestamptz::date``, ``date_trunc('day',
+      timestamptz)``, ``to_char(...)``) is refused with an immutable form or a range rewrite;
+      an unknown type is refused too (a wrong proposal costs more than a missing one);
+    - never an index on an aggregate, a window function or a subquery;
+    - negations (``<>``, NOT LIKE, NOT IN) match most rows: no index; a partial index that leaves
+      out the common value is the alternative.
+    """
+    op = predicate.operator.strip().upper()
+    expression = predicate.expression.strip()
+    column_type = _norm_type(predicate.column_type)
+    types = {k.lower(): _norm_type(v) for k, v in (predicate.column_types or {}).items()}
+    bare = _bare_column(expression)
+    if bare is not None and column_type and bare not in types:
+        types[bare] = column_type
+    if bare is None:
+        volatility, result_type, why = expression_volatility(expression, types)
+        if volatility == "aggregate":
+            return IndexAdvice(False, f"{expression} is an aggregate, window function or subquery: no index stores it",
+                               instead="a summary table or materialized view kept up to date, or filter before aggregating")
+        if volatility != "i":
+            return IndexAdvice(False, f"{expression} cannot be an index key: {why}", instead=_immutable_instead(expression, types))
+        column_type = column_type or result_type
+        # The caller's own text: an expression index is used only when the query's expression is the
+        # same tree, and re-rendering can change constants (sqlglot writes date_trunc('DAY', ...)).
+        key = f"({' '.join(expression.split())})"
+    else:
+        key = _quote_ident(bare)
+    if op in _NEGATIONS:
+        return IndexAdvice(False, f"{op} matches most rows: an index would not be used",
+                           instead="if the excluded value is the common one, a partial index WHERE the column "
+                                   "is not that value")
+    if op in ("LIKE", "ILIKE", "~", "~*", "%", "<->") and (column_type is None or column_type in _TEXT_TYPES):
+        return _text_search(op, predicate.operand, key, column_type, predicate.collation)
+    if op == "= ANY":
+        return IndexAdvice(False, "value = ANY(array column) cannot use an index",
+                           instead="rewrite as array_col @> ARRAY[value] and index the column with GIN")
+    if op in ("@>", "<@", "&&", "?", "?|", "?&", "@?", "@@", "-|-", "<<", ">>", "<->", "~=", "&<", "&>"):
+        return _containment(op, key, column_type)
+    if op in _B_TREE_OPS:
+        if predicate.operand == "column" and op != "=":
+            return IndexAdvice(True, "a join or comparison with another column: a B-tree on it serves nested loops",
+                               "btree", key)
+        return IndexAdvice(True, f"{op} on a scalar: a B-tree serves it", "btree", key)
+    return IndexAdvice(False, f"no index operator class is known for {op}", instead="rewrite the predicate")
+
+
+def _text_search(op: str, operand: str, key: str, column_type: str | None, collation: str | None) -> IndexAdvice:
+    c_collation = (collation or "").lower() in _C_COLLATIONS
+    if op == "LIKE" and operand in ("prefix", "exact"):
+        if c_collation:
+            return IndexAdvice(True, "LIKE 'prefix%' under the C collation: a plain B-tree serves it", "btree", key)
+        ops = "bpchar_pattern_ops" if column_type == "bpchar" else "text_pattern_ops"
+        return IndexAdvice(True, f"LIKE 'prefix%' under a non-C (or unknown) collation needs {ops} "
+                                 "(or the column declared COLLATE \"C\")", "btree", f"{key} {ops}")
+    if op == "<->":
+        return IndexAdvice(True, "ORDER BY similarity distance: a pg_trgm GiST index returns nearest first",
+                           "gist", f"{key} gist_trgm_ops", "pg_trgm")
+    what = {"LIKE": "LIKE with a leading wildcard or an unknown pattern", "ILIKE": "ILIKE",
+            "~": "a regular expression", "~*": "a regular expression", "%": "similarity"}[op]
+    return IndexAdvice(True, f"{what}: no B-tree serves it; a pg_trgm GIN index does (patterns of 3+ characters)",
+                       "gin", f"{key} gin_trgm_ops", "pg_trgm",
+                       instead="full-text search (tsvector + GIN) when users search words, not substrings")
+
+
+def _containment(op: str, key: str, column_type: str | None) -> IndexAdvice:
+    t = column_type or ""
+    if t.endswith("[]"):
+        if op in ("@>", "<@", "&&"):
+            return IndexAdvice(True, f"array {op}: a GIN index serves it", "gin", key)
+    elif t == "jsonb":
+        if op == "@>":
+            return IndexAdvice(True, "jsonb @>: a GIN index with jsonb_path_ops serves it (smaller than jsonb_ops)",
+                               "gin", f"{key} jsonb_path_ops")
+        if op in ("?", "?|", "?&", "@?", "@@"):
+            return IndexAdvice(True, f"jsonb {op}: a GIN index (jsonb_ops) serves it", "gin", key)
+    elif t == "tsvector":
+        if op == "@@":
+            return IndexAdvice(True, "full-text @@ on a tsvector: a GIN index serves it", "gin", key)
+    elif t.startswith(_RANGE_TYPES) or t in _GEOMETRIC_TYPES or t in ("inet", "cidr"):
+        ops = " inet_ops" if t in ("inet", "cidr") else ""
+        return IndexAdvice(True, f"{t} {op}: a GiST index serves it", "gist", key + ops)
+    elif not t:
+        return IndexAdvice(False, f"{op} needs GIN or GiST, which depends on the column's type (unknown here)",
+                           instead="give the schema (--schema/--dsn) so the type is known")
+    return IndexAdvice(False, f"no index serves {op} on {t}", instead="rewrite the predicate")
+
+
+# Functions whose every overload is IMMUTABLE (pg_proc.provolatile = 'i' on PostgreSQL 15).
+_IMMUTABLE_FUNCS = {
+    "lower", "upper", "initcap", "trim", "btrim", "ltrim", "rtrim", "substring", "substr", "left", "right",
+    "length", "char_length", "md5", "replace", "reverse", "lpad", "rpad", "split_part", "translate", "strpos",
+    "starts_with", "regexp_replace", "abs", "round", "floor", "ceil", "ceiling", "trunc", "coalesce", "nullif",
+    "greatest", "least", "hashtext", "jsonb_extract_path_text", "jsonb_extract_path", "jsonb_array_length",
+    "array_length", "cardinality", "make_date", "date_bin", "array_position",
+}
+# Functions that are IMMUTABLE unless an argument is a timestamptz (then STABLE: the session time zone).
+_TZ_DEPENDENT_FUNCS = {"date_trunc", "timestamp_trunc", "extract", "date_part", "date", "age"}
+_STABLE_FUNCS = {"concat", "concat_ws", "to_char", "format", "to_date", "array_to_string", "now",
+                 "current_timestamp", "current_date", "current_time", "localtime", "localtimestamp", "unaccent",
+                 "time_to_str", "timestamp_to_str"}
+_VOLATILE_FUNCS = {"random", "rand", "clock_timestamp", "gen_random_uuid", "uuid_generate_v4", "nextval"}
+# (source, target) casts that are STABLE (they depend on TimeZone or DateStyle); the rest are IMMUTABLE.
+_STABLE_CASTS = {("timestamptz", "date"), ("timestamptz", "timestamp"), ("timestamptz", "time"),
+                 ("timestamp", "timestamptz"), ("date", "timestamptz"), ("timestamptz", "text"),
+                 ("timestamp", "text"), ("date", "text"), ("text", "date"), ("text", "timestamp"),
+                 ("text", "timestamptz"), ("varchar", "date"), ("varchar", "timestamp"), ("varchar", "timestamptz")}
+_DATETIME_TYPES = {"timestamptz", "timestamp", "date", "time"}
+
+
+def expression_volatility(expression: str, column_types: dict[str, str] | None = None) -> tuple[str, str | None, str]:
+    """("i" | "s" | "v" | "?" | "aggregate", result type or None, reason) for an index expression.
+
+    Only "i" (IMMUTABLE) may be an index key. "?" means the answer depends on a type not given in
+    ``column_types`` (e.g. ``ts::date`` is IMMUTABLE for a timestamp, STABLE for a timestamptz).
+    """
+    import sqlglot
+
+    try:
+        node = sqlglot.parse_one(expression, read="postgres")
+    except (sqlglot.errors.ParseError, sqlglot.errors.TokenError, ValueError):
+        return "?", None, f"cannot parse {expression!r}"
+    types = {k.lower(): _norm_type(v) for k, v in (column_types or {}).items()}
+    return _volatility(node, types)
+
+
+def _volatility(node: exp.Expression, types: dict[str, str | None]) -> tuple[str, str | None, str]:
+    rank = {"i": 0, "?": 1, "s": 2, "v": 3, "aggregate": 4}
+    if isinstance(node, (exp.AggFunc, exp.Window, exp.Subquery, exp.Select)):
+        return "aggregate", None, "aggregates, window functions and subqueries are not row values"
+    if isinstance(node, exp.Paren):
+        return _volatility(node.this, types)
+    if isinstance(node, exp.Column):
+        name = _ident(node.this)
+        return "i", types.get(name), ""
+    if isinstance(node, exp.Literal):
+        return "i", "text" if node.is_string else "numeric", ""
+    if isinstance(node, (exp.Placeholder, exp.Parameter)):
+        return "?", None, "a parameter cannot be part of an index key"
+    children = [c for c in node.iter_expressions() if not isinstance(c, (exp.DataType, exp.Var, exp.JSONPath))]
+    results = [_volatility(c, types) for c in children]
+    worst = max([r[0] for r in results] or ["i"], key=rank.__getitem__)
+    if worst != "i":
+        return worst, None, next(r[2] for r in results if r[0] == worst)
+    child_types = [r[1] for r in results]
+    if isinstance(node, exp.Cast):
+        source, target = child_types[0] if child_types else None, _norm_type(node.to.sql(dialect="postgres"))
+        if (source, target) in _STABLE_CASTS:
+            return "s", target, f"the cast {source} -> {target} is STABLE (it depends on the session's TimeZone/DateStyle)"
+        if source is None and target in _DATETIME_TYPES | {"text", "varchar"} and not isinstance(node.this, exp.Literal):
+            return "?", target, f"a cast to {target} is IMMUTABLE or STABLE depending on the column's type (unknown)"
+        return "i", target, ""
+    if isinstance(node, exp.AtTimeZone):
+        source = child_types[0] if child_types else None
+        swapped = {"timestamptz": "timestamp", "timestamp": "timestamptz"}.get(source or "")
+        return "i", swapped, ""
+    if isinstance(node, (exp.JSONExtractScalar, exp.JSONBExtractScalar)):
+        return "i", "text", ""
+    if isinstance(node, (exp.JSONExtract, exp.JSONBExtract)):
+        return "i", "jsonb", ""
+    if isinstance(node, (exp.CurrentTimestamp, exp.CurrentDate, exp.CurrentTime)):
+        return "s", "timestamptz", f"{node.sql(dialect='postgres')} is STABLE"
+    if isinstance(node, exp.Rand):
+        return "v", None, "random() is VOLATILE"
+    if isinstance(node, exp.DPipe):
+        # text || x is inlined to text || x::text: as immutable as that cast.
+        if any((t, "text") in _STABLE_CASTS for t in child_types):
+            return "s", "text", "|| of a date/time value casts it to text, which is STABLE; format it explicitly"
+        if any(t is None for t in child_types):
+            return "?", "text", "|| is IMMUTABLE unless a side is a date/time value (a type is unknown)"
+        return "i", "text", ""
+    if isinstance(node, (exp.Add, exp.Sub)):
+        operands = [t for t, c in zip(child_types, children, strict=True) if not isinstance(c, exp.Interval)]
+        if "timestamptz" in operands:
+            return "s", "timestamptz", "timestamptz ± interval is STABLE (daylight-saving time)"
+        if None in operands and any(isinstance(c, exp.Interval) for c in children):
+            return "?", None, "± interval is STABLE on a timestamptz (the column's type is unknown)"
+        return "i", next((t for t in operands if t), None), ""
+    if isinstance(node, (exp.Binary, exp.Unary, exp.Case, exp.If, exp.Coalesce, exp.Interval, exp.Boolean, exp.Null)):
+        return "i", None, ""
+    if isinstance(node, exp.Func):
+        name = (node.name if isinstance(node, exp.Anonymous) else node.sql_name()).lower()
+        text = node.sql(dialect="postgres")
+        if name in _VOLATILE_FUNCS:
+            return "v", None, f"{name}() is VOLATILE"
+        if name in _STABLE_FUNCS:
+            return "s", "text", f"{name}() is STABLE"
+        if name in _TZ_DEPENDENT_FUNCS:
+            if "timestamptz" in child_types:
+                fix = "date_trunc('day', col AT TIME ZONE 'UTC')" if "trunc" in name else "(col AT TIME ZONE 'UTC')"
+                return "s", None, f"{text} is STABLE on a timestamptz (the session's TimeZone); use {fix} instead"
+            if any(t is None for t, c in zip(child_types, children, strict=True) if not isinstance(c, exp.Literal)):
+                return "?", None, f"{text} is IMMUTABLE on a timestamp, STABLE on a timestamptz (the type is unknown)"
+            result = {"date": "date", "extract": "numeric", "date_part": "numeric"}.get(name, child_types[-1])
+            return "i", result, ""
+        if name == "to_tsvector":
+            if len(children) >= 2:
+                return "i", "tsvector", ""
+            return "s", "tsvector", "to_tsvector(text) is STABLE; name the configuration: to_tsvector('english', col)"
+        if name in _IMMUTABLE_FUNCS:
+            return "i", "text" if name in ("lower", "upper", "trim", "btrim", "substring", "left", "right", "md5") else None, ""
+        return "?", None, f"{name}() is not known to be IMMUTABLE"
+    return "?", None, f"{type(node).__name__} is not known to be IMMUTABLE"
+
+
+def _immutable_instead(expression: str, types: dict[str, str | None]) -> str:
+    text = expression.lower()
+    if "::date" in text or "date(" in text or "as date" in text:
+        return ("compare the bare column with a range (col >= $day AND col < $day + 1 day), or on a timestamptz "
+                "index ((col AT TIME ZONE 'UTC')::date) and write the predicate the same way")
+    if "date_trunc" in text or "extract" in text or "date_part" in text:
+        return "on a timestamptz, apply it to (col AT TIME ZONE 'UTC'), which is IMMUTABLE, or compare a range"
+    if "concat" in text:
+        return "use || between text values (IMMUTABLE) instead of concat()"
+    return "rewrite the predicate so that the bare column is compared, or give the column types (--schema/--dsn)"
+
+
+_TYPE_ALIASES = {
+    "timestamp with time zone": "timestamptz", "timestamp without time zone": "timestamp",
+    "character varying": "varchar", "character": "bpchar", "char": "bpchar", "int": "int4", "integer": "int4",
+    "int4": "int4", "bigint": "int8", "smallint": "int2", "decimal": "numeric", "double precision": "float8",
+    "real": "float4", "boolean": "bool", "time without time zone": "time", "string": "text",
+}
+
+
+def _norm_type(name: str | None) -> str | None:
+    if not name:
+        return None
+    t = re.sub(r"\s*\(.*?\)", "", name.strip().lower()).strip('"')
+    array = t.endswith("[]") or t.startswith("_")
+    t = t.removesuffix("[]").removeprefix("_") if array else t
+    t = _TYPE_ALIASES.get(t, t)
+    return f"{t}[]" if array else t
+
+
+def _bare_column(expression: str) -> str | None:
+    m = re.fullmatch(r'\s*(?:[A-Za-z_][\w$]*\.)?("?)([A-Za-z_][\w$]*)\1\s*', expression)
+    if not m:
+        return None
+    return m.group(2) if m.group(1) else m.group(2).lower()
+
+
+def _quote_ident(name: str) -> str:
+    return name if re.fullmatch(r"[a-z_][a-z0-9_$]*", name) else '"' + name.replace('"', '""') + '"'
+
+
+def _index_name(table: str, key: str, method: str | None) -> str:
+    words = re.findall(r"[a-z0-9]+", f"{table.split('.')[-1]} {key}".lower())
+    words = [w for w in words if w not in ("ops", "text", "pattern", "gin", "trgm", "jsonb", "path", "as")]
+    suffix = "idx" if method in (None, "btree") else f"{method}_idx"
+    return "_".join(words)[: MAX_INDEX_NAME - len(suffix) - 1] + "_" + suffix
