@@ -23,7 +23,6 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 # Files that still build a Finding by hand: each family's migration to Rule.finding removes its own.
 NOT_MIGRATED = {
-    "tools/explain/rules.py", "tools/sql/rules.py", "tools/db.py",
     "tools/codecheck/__init__.py", "tools/thresholds.py", "tools/cache_patterns/__init__.py",
     "tools/traces.py", "tools/profile/rules.py",
 }
@@ -111,7 +110,8 @@ def test_rule_finding_fills_the_entry_and_renders_the_suggestion():
     from tools.catalogue import plan, thr
 
     f = plan.DISK_SORT.finding("Sort spilled 20.0 MB to disk", location=Location(node="#3 Sort"),
-                               evidence={"disk_kb": 20480, "sort_key": ["created_at"]}, cost_ms=12.5)
+                               evidence={"disk_kb": 20480, "sort_key": ["created_at"], "work_mem_hint": "64MB"},
+                               cost_ms=12.5)
     assert (f.code, f.kind, f.severity, f.handoff, f.cost_ms) == ("PLAN002", "disk_sort", "warning",
                                                                  "data-engineer", 12.5)
     assert f.suggestion == ("Raise work_mem for this query (SET LOCAL work_mem = '64MB'; it spilled 20 MB to disk) "

@@ -21,6 +21,7 @@ import re
 
 from pydantic import BaseModel, Field
 
+from tools.catalogue import db
 from tools.errors import InputError
 from tools.findings import Finding, Location, Report
 
@@ -171,11 +172,6 @@ CONNECTIONS_ERROR = 0.95
 _SCHEMA_FILTER = "(%(schemas)s::text[] IS NULL OR {col} = ANY(%(schemas)s::text[]))"
 
 
-def _health_finding(code, kind, severity, message, where, evidence, suggestion, handoff="data-engineer") -> Finding:
-    return Finding(code=code, kind=kind, severity=severity, message=message, location=Location(node=where),
-                   evidence=evidence, suggestion=suggestion, handoff=handoff)
-
-
 def db_health_tool(inp: DbHealthInput) -> Report:
     params = {"schemas": inp.schemas}
     with connect(inp.dsn) as conn:
@@ -215,14 +211,12 @@ def _seq_scan_findings(tables, min_rows: int) -> list[Finding]:
     for schema, table, seq_scan, seq_tup_read, idx_scan, live in tables:
         if seq_scan > idx_scan and live >= min_rows and seq_scan:
             per_scan = seq_tup_read / seq_scan
-            out.append(_health_finding(
-                "DB001", "seq_scan_heavy", "warning",
+            out.append(db.SEQ_SCAN_HEAVY.finding(
                 f"{schema}.{table}: {seq_scan} sequential scans vs {idx_scan} index scans, "
                 f"{per_scan:,.0f} rows read per scan ({live:,} live rows)",
-                f"{schema}.{table}",
-                {"seq_scan": seq_scan, "idx_scan": idx_scan, "seq_tup_read": seq_tup_read, "n_live_tup": live},
-                "find the queries that scan it (`lmagent sql --log`, pg_stat_statements) and index their predicates "
-                "(`lmagent sql --suggest-indexes --dsn …`)",
+                location=Location(node=f"{schema}.{table}"),
+                evidence={"seq_scan": seq_scan, "idx_scan": idx_scan, "seq_tup_read": seq_tup_read,
+                          "n_live_tup": live, "rows_per_scan": round(per_scan)},
             ))
     return out
 
@@ -233,11 +227,10 @@ def _index_findings(indexes) -> list[Finding]:
     for row in indexes:
         schema, table, name, scans, unique, primary, indkey, indclass, exprs, pred, size, constraint = row
         if scans == 0 and not (unique or primary or constraint):
-            out.append(_health_finding(
-                "DB002", "unused_index", "warning",
+            out.append(db.UNUSED_INDEX.finding(
                 f"{schema}.{name} on {table} has never been scanned since statistics were reset ({size / 1024:,.0f} kB)",
-                f"{schema}.{name}", {"idx_scan": scans, "size_bytes": size},
-                f"DROP INDEX CONCURRENTLY {schema}.{name}; (check replicas and rare jobs first: stats are per server)",
+                location=Location(node=f"{schema}.{name}"),
+                evidence={"idx_scan": scans, "size_bytes": size, "index": f"{schema}.{name}"},
             ))
         by_shape.setdefault((schema, table, exprs, pred), []).append(row)
     for (schema, table, exprs, _pred), rows in by_shape.items():
@@ -249,21 +242,19 @@ def _index_findings(indexes) -> list[Finding]:
                 other_key, other_class = other[6].split(), other[7].split()
                 same = indkey == other_key and indclass == other_class
                 if same and (unique, name) < (other[4] or other[5], other[2]):
-                    out.append(_health_finding(
-                        "DB003", "duplicate_index", "warning",
+                    out.append(db.DUPLICATE_INDEX.finding(
                         f"{schema}.{name} duplicates {schema}.{other[2]} on {table} (same columns, same operator classes)",
-                        f"{schema}.{name}", {"duplicate_of": other[2], "size_bytes": row[10]},
-                        f"DROP INDEX CONCURRENTLY {schema}.{name}; every write maintains both",
+                        location=Location(node=f"{schema}.{name}"),
+                        evidence={"duplicate_of": other[2], "size_bytes": row[10], "index": f"{schema}.{name}"},
                     ))
                     break
                 prefix = len(indkey) < len(other_key) and other_key[: len(indkey)] == indkey \
                     and other_class[: len(indclass)] == indclass and not exprs
                 if prefix and not unique:
-                    out.append(_health_finding(
-                        "DB004", "redundant_index", "info",
+                    out.append(db.REDUNDANT_INDEX.finding(
                         f"{schema}.{name} on {table} is a leading prefix of {schema}.{other[2]}, which serves the same lookups",
-                        f"{schema}.{name}", {"covered_by": other[2], "size_bytes": row[10]},
-                        f"consider DROP INDEX CONCURRENTLY {schema}.{name} (keep it only if its smaller size matters)",
+                        location=Location(node=f"{schema}.{name}"),
+                        evidence={"covered_by": other[2], "size_bytes": row[10], "index": f"{schema}.{name}"},
                     ))
                     break
     return out
@@ -276,12 +267,12 @@ def _cache_findings(hit: int, read: int) -> list[Finding]:
     ratio = hit / total
     if ratio >= CACHE_HIT_WARNING:
         return []
-    return [_health_finding(
-        "DB005", "low_cache_hit_ratio", "error" if ratio < CACHE_HIT_ERROR else "warning",
+    return [db.LOW_CACHE_HIT_RATIO.finding(
         f"buffer cache hit ratio {ratio:.2%} (< {CACHE_HIT_WARNING:.0%}) over {total:,} block reads",
-        "pg_stat_database", {"blks_hit": hit, "blks_read": read, "ratio": round(ratio, 5)},
-        "the working set does not fit in shared_buffers: raise shared_buffers (~25% of RAM) or cut the data "
-        "each query reads (indexes, narrower rows)",
+        location=Location(node="pg_stat_database"),
+        evidence={"blks_hit": hit, "blks_read": read, "ratio": round(ratio, 5), "hit_share": round(ratio, 4),
+                  "blocks": total},
+        severity="error" if ratio < CACHE_HIT_ERROR else "warning",
     )]
 
 
@@ -290,12 +281,11 @@ def _connection_findings(used: int, max_connections: int, reserved: int) -> list
     ratio = used / usable
     if ratio < CONNECTIONS_WARNING:
         return []
-    return [_health_finding(
-        "DB006", "connection_usage", "error" if ratio >= CONNECTIONS_ERROR else "warning",
+    return [db.CONNECTION_USAGE.finding(
         f"{used} client connections of {usable} available ({ratio:.0%}; max_connections {max_connections}, "
         f"{reserved} reserved)",
-        "pg_stat_activity", {"connections": used, "max_connections": max_connections, "reserved": reserved},
-        "put a pooler in front (PgBouncer in transaction mode) and size app pools so their sum stays below "
-        "max_connections",
-        handoff="backend-engineer",
+        location=Location(node="pg_stat_activity"),
+        evidence={"connections": used, "max_connections": max_connections, "reserved": reserved, "usable": usable,
+                  "usage_share": round(ratio, 4)},
+        severity="error" if ratio >= CONNECTIONS_ERROR else "warning",
     )]

@@ -18,7 +18,6 @@ other number a sentence needs is computed by the tool that emits the finding, in
 
 from __future__ import annotations
 
-import math
 import re
 import string
 from typing import TYPE_CHECKING, Any
@@ -105,36 +104,6 @@ def _derive(evidence: dict[str, Any], out: dict[str, str], lang: Lang) -> None:
         if number is not None and key not in evidence:
             out[key] = f"{number:.0%}" if share else show(number, lang)
 
-    removed, returned = num("rows_removed"), num("rows_returned")
-    if removed is not None and returned is not None and removed + returned:
-        put("rows_read", removed + returned)
-        put("removed_share", removed / (removed + returned), share=True)
-    disk_kb = num("disk_kb")
-    if disk_kb and "work_mem_hint" not in evidence:
-        # Twice the spill, rounded up to a power of two: a sort needs more memory than it writes.
-        out["work_mem_hint"] = f"{2 ** math.ceil(math.log2(max(disk_kb * 2 / 1024, 1)))}MB"
-    batches, planned = num("batches"), num("original_batches")
-    if batches and planned and planned < batches:
-        put("planned_batches", planned)
-    lossy, exact = num("lossy_blocks"), num("exact_blocks")
-    if lossy is not None and exact is not None:
-        put("heap_blocks", lossy + exact)
-    jit, execution = num("jit_ms"), num("execution_ms")
-    if jit and execution:
-        put("jit_share", jit / execution, share=True)
-    for hit_key, read_key in (("shared_hit", "shared_read"), ("blks_hit", "blks_read")):
-        hit, read = num(hit_key), num(read_key)
-        if hit is not None and read is not None and hit + read:
-            put("hit_share", hit / (hit + read), share=True)
-            put("blocks", hit + read)
-    scans, read_rows = num("seq_scan"), num("seq_tup_read")
-    if scans and read_rows is not None:
-        put("rows_per_scan", round(read_rows / scans))
-    connections, most, reserved = num("connections"), num("max_connections"), num("reserved")
-    if connections is not None and most is not None:
-        usable = max(most - (reserved or 0), 1)
-        put("usable", usable)
-        put("usage_share", connections / usable, share=True)
     if isinstance(evidence.get("calls"), list):
         put("call_count", len(evidence["calls"]))
     bound = evidence.get("target") or evidence.get("critical")

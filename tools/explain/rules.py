@@ -8,15 +8,13 @@ an error when the problem costs at least half of the statement's time.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterator
 
+from tools.catalogue import plan as catalogue
 from tools.explain.model import ExplainPlan, PlanNode
 from tools.findings import Finding, Location
-
-DATA = "data-engineer"  # indexes, statistics, work_mem and other database settings
-BACKEND = "backend-engineer"  # the query's shape in application code
-DEVOPS = "devops-engineer"  # server resources: parallel workers, JIT configuration
 
 SEQ_SCAN_MIN_REMOVED = 10_000  # rows discarded by the filter, over all loops
 SEQ_SCAN_MIN_REMOVED_SHARE = 0.9  # of the rows the scan read
@@ -92,21 +90,16 @@ def seq_scan_large_filter(plan: ExplainPlan) -> Iterator[Finding]:
             continue
         columns = filter_columns(str(node.extras["Filter"]))
         table = f"{node.schema}.{node.relation}" if node.schema else node.relation
-        index = f"CREATE INDEX ON {table} ({', '.join(columns)})" if columns else f"an index on {table}"
-        yield Finding(
-            code="PLAN001",
-            kind="seq_scan_large_filter",
-            severity="warning",
-            message=(
-                f"Seq Scan on {table} reads {removed + returned:,.0f} rows and its filter discards "
-                f"{removed:,.0f} ({removed / (removed + returned):.0%}) to return {returned:,.0f}"
-            ),
-            location=_where(node),
-            evidence={"rows_removed": removed, "rows_returned": returned, "filter": node.extras["Filter"],
-                      "columns": columns},
-            suggestion=f"Index the filter columns ({index}) so the scan reads only matching rows.",
-            handoff=DATA,
-            cost_ms=node.exclusive_ms,
+        read = removed + returned
+        evidence = {"rows_removed": removed, "rows_returned": returned, "rows_read": read,
+                    "removed_share": round(removed / read, 4), "filter": node.extras["Filter"], "columns": columns,
+                    "relation": table}
+        if columns:
+            evidence["index"] = f"CREATE INDEX ON {table} ({', '.join(columns)})"
+        yield catalogue.SEQ_SCAN_LARGE_FILTER.finding(
+            f"Seq Scan on {table} reads {read:,.0f} rows and its filter discards {removed:,.0f} "
+            f"({removed / read:.0%}) to return {returned:,.0f}",
+            location=_where(node), evidence=evidence, cost_ms=node.exclusive_ms,
         )
 
 
@@ -124,6 +117,12 @@ def _sort_disk_kb(node: PlanNode) -> float:
     return kb
 
 
+def work_mem_hint(disk_kb: float) -> str:
+    """A work_mem to try: twice the spill (a sort needs more memory than it writes), rounded up to a
+    power of two megabytes."""
+    return f"{2 ** math.ceil(math.log2(max(disk_kb * 2 / 1024, 1)))}MB"
+
+
 def disk_sort(plan: ExplainPlan) -> Iterator[Finding]:
     work_mem = (plan.settings or {}).get("work_mem")
     for node in plan.of_type("Sort", "Incremental Sort"):
@@ -132,20 +131,11 @@ def disk_sort(plan: ExplainPlan) -> Iterator[Finding]:
             continue
         setting = f" (work_mem {work_mem})" if work_mem else ""
         keys = node.extras.get("Sort Key") or node.extras.get("Presorted Key") or []
-        yield Finding(
-            code="PLAN002",
-            kind="disk_sort",
-            severity="warning",
-            message=f"Sort spilled {_mb(kb)} to disk{setting} using {node.extras.get('Sort Method', 'external sort')}",
+        yield catalogue.DISK_SORT.finding(
+            f"Sort spilled {_mb(kb)} to disk{setting} using {node.extras.get('Sort Method', 'external sort')}",
             location=_where(node),
             evidence={"disk_kb": kb, "sort_method": node.extras.get("Sort Method"), "sort_key": keys,
-                      "work_mem": work_mem},
-            suggestion=(
-                f"Raise work_mem for this query above ~{_mb(kb * 2)} (SET LOCAL work_mem), or serve the order "
-                f"from an index on ({', '.join(map(str, keys))})."
-                if keys else f"Raise work_mem for this query above ~{_mb(kb * 2)} (SET LOCAL work_mem)."
-            ),
-            handoff=DATA,
+                      "work_mem": work_mem, "work_mem_hint": work_mem_hint(kb)},
             cost_ms=node.exclusive_ms,
         )
 
@@ -157,22 +147,15 @@ def hash_batches(plan: ExplainPlan) -> Iterator[Finding]:
             continue
         original = _int(node.extras.get("Original Hash Batches")) or batches
         grew = f" (planned {original}: the row estimate was too low)" if original < batches else ""
-        yield Finding(
-            code="PLAN003",
-            kind="hash_batches",
-            severity="warning",
-            message=(
-                f"Hash split into {batches} batches{grew}; {_mb(_int(node.extras.get('Peak Memory Usage')))} "
-                f"per batch in memory, the rest written to temp files"
-            ),
-            location=_where(node),
-            evidence={"batches": batches, "original_batches": original,
-                      "memory_kb": node.extras.get("Peak Memory Usage"),
-                      "temp_written_blocks": node.buffers.temp_written if node.buffers else None},
-            suggestion="Raise work_mem (or hash_mem_multiplier) so the hash table fits in one batch"
-            + (", and refresh statistics (ANALYZE) so the planner sizes it right." if grew else "."),
-            handoff=DATA,
-            cost_ms=node.inclusive_ms,
+        evidence = {"batches": batches, "original_batches": original,
+                    "memory_kb": node.extras.get("Peak Memory Usage"),
+                    "temp_written_blocks": node.buffers.temp_written if node.buffers else None}
+        if original < batches:
+            evidence["planned_batches"] = original
+        yield catalogue.HASH_BATCHES.finding(
+            f"Hash split into {batches} batches{grew}; {_mb(_int(node.extras.get('Peak Memory Usage')))} "
+            "per batch in memory, the rest written to temp files",
+            location=_where(node), evidence=evidence, cost_ms=node.inclusive_ms,
         )
 
 
@@ -184,16 +167,12 @@ def hashagg_spill(plan: ExplainPlan) -> Iterator[Finding]:
         disk = _int(node.extras.get("Disk Usage"))
         if batches <= 1 and disk <= 0:
             continue
-        yield Finding(
-            code="PLAN004",
-            kind="hashagg_spill",
-            severity="warning",
-            message=f"HashAggregate spilled to disk: {batches} batches, {_mb(disk)} written",
+        memory = _int(node.extras.get("Peak Memory Usage"))
+        yield catalogue.HASHAGG_SPILL.finding(
+            f"HashAggregate spilled to disk: {batches} batches, {_mb(disk)} written",
             location=_where(node),
             evidence={"batches": batches, "disk_kb": disk, "memory_kb": node.extras.get("Peak Memory Usage"),
-                      "planned_partitions": node.extras.get("Planned Partitions")},
-            suggestion=f"Raise work_mem (or hash_mem_multiplier) above ~{_mb(disk + _int(node.extras.get('Peak Memory Usage')))} for this query.",
-            handoff=DATA,
+                      "planned_partitions": node.extras.get("Planned Partitions"), "needed_kb": disk + memory},
             cost_ms=node.exclusive_ms,
         )
 
@@ -232,22 +211,13 @@ def row_misestimate(plan: ExplainPlan) -> Iterator[Finding]:
         factor = node.estimate_factor or 0.0
         direction = "under" if node.estimate_direction == "under" else "over"
         what = "fewer" if direction == "under" else "more"
-        yield Finding(
-            code="PLAN005",
-            kind="row_misestimate",
-            severity="warning" if factor >= MISESTIMATE_SEVERE_FACTOR else "info",
-            message=(
-                f"Row estimate off by {factor:,.0f}x ({direction}estimate): planned {node.plan_rows:,.0f} rows, "
-                f"got {node.actual_rows:,.0f} per loop — the planner expected {what} rows"
-            ),
+        yield catalogue.ROW_MISESTIMATE.finding(
+            f"Row estimate off by {factor:,.0f}x ({direction}estimate): planned {node.plan_rows:,.0f} rows, "
+            f"got {node.actual_rows:,.0f} per loop — the planner expected {what} rows",
             location=_where(node),
             evidence={"plan_rows": node.plan_rows, "actual_rows": node.actual_rows, "factor": round(factor, 2),
-                      "direction": direction, "loops": node.actual_loops},
-            suggestion=(
-                f"Run ANALYZE on {node.relation or 'the tables involved'}; for correlated columns add "
-                "CREATE STATISTICS (dependencies, mcv), or raise the column's statistics target."
-            ),
-            handoff=DATA,
+                      "direction": direction, "loops": node.actual_loops, "relation": node.relation},
+            severity="warning" if factor >= MISESTIMATE_SEVERE_FACTOR else "info",
             cost_ms=node.inclusive_ms,
         )
 
@@ -267,18 +237,12 @@ def lossy_bitmap(plan: ExplainPlan) -> Iterator[Finding]:
             continue
         exact = _int(node.extras.get("Exact Heap Blocks"))
         rechecked = _removed_total(node, "Rows Removed by Index Recheck")
-        yield Finding(
-            code="PLAN006",
-            kind="lossy_bitmap",
-            severity="warning",
-            message=(
-                f"Bitmap went lossy: {lossy:,} of {lossy + exact:,} heap blocks kept only page-level bits; "
-                f"{rechecked:,.0f} rows rechecked and discarded"
-            ),
+        yield catalogue.LOSSY_BITMAP.finding(
+            f"Bitmap went lossy: {lossy:,} of {lossy + exact:,} heap blocks kept only page-level bits; "
+            f"{rechecked:,.0f} rows rechecked and discarded",
             location=_where(node),
-            evidence={"lossy_blocks": lossy, "exact_blocks": exact, "rows_removed_by_recheck": rechecked},
-            suggestion="Raise work_mem so the bitmap stays exact, or make the condition more selective.",
-            handoff=DATA,
+            evidence={"lossy_blocks": lossy, "exact_blocks": exact, "heap_blocks": lossy + exact,
+                      "rows_removed_by_recheck": rechecked},
             cost_ms=node.exclusive_ms,
         )
 
@@ -295,22 +259,12 @@ def nested_loop_many_loops(plan: ExplainPlan) -> Iterator[Finding]:
         outer = node.children[0]
         planned = outer.plan_rows
         estimate = f" (planned {planned:,.0f} outer rows)" if planned else ""
-        yield Finding(
-            code="PLAN007",
-            kind="nested_loop_many_loops",
-            severity="warning",
-            message=(
-                f"Nested Loop ran its inner side {loops:,} times{estimate}, "
-                f"{inner.inclusive_ms:,.1f} ms in total ({(inner.actual_total_ms or 0):.3f} ms per loop)"
-            ),
+        yield catalogue.NESTED_LOOP_MANY_LOOPS.finding(
+            f"Nested Loop ran its inner side {loops:,} times{estimate}, "
+            f"{inner.inclusive_ms:,.1f} ms in total ({(inner.actual_total_ms or 0):.3f} ms per loop)",
             location=_where(node),
             evidence={"loops": loops, "inner_ms": inner.inclusive_ms, "outer_plan_rows": planned,
                       "outer_actual_rows": outer.total_rows, "inner": inner.label},
-            suggestion=(
-                "Fix the outer row estimate (ANALYZE, extended statistics) so the planner can pick a hash "
-                "or merge join, or index the inner join key so each loop is a cheap lookup."
-            ),
-            handoff=DATA,
             cost_ms=inner.inclusive_ms,
         )
 
@@ -320,18 +274,9 @@ def workers_not_launched(plan: ExplainPlan) -> Iterator[Finding]:
         planned, launched = node.workers_planned, node.workers_launched
         if planned is None or launched is None or launched >= planned:
             continue
-        yield Finding(
-            code="PLAN008",
-            kind="workers_not_launched",
-            severity="warning",
-            message=f"{node.label} planned {planned} parallel workers but launched {launched}",
-            location=_where(node),
-            evidence={"planned": planned, "launched": launched},
-            suggestion=(
-                "The server ran out of background workers: raise max_parallel_workers / max_worker_processes, "
-                "or lower concurrency of parallel queries."
-            ),
-            handoff=DEVOPS,
+        yield catalogue.WORKERS_NOT_LAUNCHED.finding(
+            f"{node.label} planned {planned} parallel workers but launched {launched}",
+            location=_where(node), evidence={"planned": planned, "launched": launched},
             cost_ms=node.inclusive_ms * (1 - (launched + 1) / (planned + 1)) if node.inclusive_ms else None,
         )
 
@@ -341,17 +286,12 @@ def jit_overhead(plan: ExplainPlan) -> Iterator[Finding]:
     if not jit_ms or not total or jit_ms < JIT_MIN_MS or jit_ms / total < JIT_MIN_SHARE:
         return
     functions = (plan.jit or {}).get("Functions")
-    yield Finding(
-        code="PLAN009",
-        kind="jit_overhead",
-        severity="warning",
-        message=f"JIT compilation took {jit_ms:,.1f} ms, {jit_ms / total:.0%} of the {total:,.1f} ms execution ({functions} functions)",
+    yield catalogue.JIT_OVERHEAD.finding(
+        f"JIT compilation took {jit_ms:,.1f} ms, {jit_ms / total:.0%} of the {total:,.1f} ms execution "
+        f"({functions} functions)",
         location=Location(node="JIT"),
-        evidence={"jit_ms": jit_ms, "execution_ms": total, "functions": functions,
-                  "timing": (plan.jit or {}).get("Timing")},
-        suggestion="JIT does not pay off for this query: raise jit_above_cost (and jit_inline_above_cost, "
-        "jit_optimize_above_cost) or set jit = off for this workload.",
-        handoff=DEVOPS,
+        evidence={"jit_ms": jit_ms, "execution_ms": total, "jit_share": round(jit_ms / total, 4),
+                  "functions": functions, "timing": (plan.jit or {}).get("Timing")},
         cost_ms=jit_ms,
     )
 
@@ -370,19 +310,11 @@ def repeated_subplan_filter(plan: ExplainPlan) -> Iterator[Finding]:
         if loops < SUBPLAN_MIN_LOOPS or removed < SUBPLAN_MIN_REMOVED:
             continue
         what = f"CTE {node.cte_name}" if node.node_type == "CTE Scan" else "SubPlan"
-        yield Finding(
-            code="PLAN010",
-            kind="repeated_subplan_filter",
-            severity="warning",
-            message=(
-                f"{what} is re-scanned {loops:,} times and its filter discards {removed:,.0f} rows in total "
-                f"({removed / loops:,.0f} per loop)"
-            ),
+        yield catalogue.REPEATED_SUBPLAN_FILTER.finding(
+            f"{what} is re-scanned {loops:,} times and its filter discards {removed:,.0f} rows in total "
+            f"({removed / loops:,.0f} per loop)",
             location=_where(node),
             evidence={"loops": loops, "rows_removed": removed, "filter": node.extras.get("Filter")},
-            suggestion="Rewrite the correlated subquery/CTE as a join (or EXISTS / a lateral join on an indexed key) "
-            "so the rows are matched once instead of filtered again on every loop.",
-            handoff=BACKEND,
             cost_ms=node.inclusive_ms,
         )
 
@@ -395,18 +327,9 @@ def heap_fetches(plan: ExplainPlan) -> Iterator[Finding]:
         rows = node.total_rows or 0.0
         if rows and fetches / rows < HEAP_FETCH_MIN_SHARE:
             continue
-        yield Finding(
-            code="PLAN011",
-            kind="heap_fetches",
-            severity="warning",
-            message=(
-                f"Index Only Scan visited the heap {fetches:,} times for {rows:,.0f} rows: "
-                "the visibility map is stale"
-            ),
-            location=_where(node),
-            evidence={"heap_fetches": fetches, "rows": rows},
-            suggestion=f"VACUUM {node.relation or 'the table'} (and tune autovacuum for it) so pages are marked all-visible.",
-            handoff=DATA,
+        yield catalogue.HEAP_FETCHES.finding(
+            f"Index Only Scan visited the heap {fetches:,} times for {rows:,.0f} rows: the visibility map is stale",
+            location=_where(node), evidence={"heap_fetches": fetches, "rows": rows, "relation": node.relation},
             cost_ms=node.exclusive_ms,
         )
 
@@ -420,18 +343,12 @@ def low_cache_hit(plan: ExplainPlan) -> Iterator[Finding]:
         return
     io_ms = buffers.io_read_ms
     timing = f", {io_ms:,.1f} ms reading" if io_ms else ""
-    yield Finding(
-        code="PLAN012",
-        kind="low_cache_hit",
-        severity="warning",
-        message=(
-            f"Shared buffer hit ratio {hit / (hit + read):.0%}: {read:,} blocks ({_mb(read * _BLOCK_KB)}) "
-            f"read from outside shared_buffers{timing}"
-        ),
+    yield catalogue.LOW_CACHE_HIT.finding(
+        f"Shared buffer hit ratio {hit / (hit + read):.0%}: {read:,} blocks ({_mb(read * _BLOCK_KB)}) "
+        f"read from outside shared_buffers{timing}",
         location=_where(plan.plan),
-        evidence={"shared_hit": hit, "shared_read": read, "io_read_ms": io_ms},
-        suggestion="Reduce the data read (indexes, narrower scans) or size shared_buffers for the working set.",
-        handoff=DATA,
+        evidence={"shared_hit": hit, "shared_read": read, "hit_share": round(hit / (hit + read), 4),
+                  "io_read_ms": io_ms},
         cost_ms=io_ms,
     )
 
@@ -440,16 +357,10 @@ def planning_dominates(plan: ExplainPlan) -> Iterator[Finding]:
     planning, execution = plan.stats.planning_ms, plan.stats.execution_ms
     if planning is None or execution is None or planning < PLANNING_MIN_MS or planning <= execution:
         return
-    yield Finding(
-        code="PLAN013",
-        kind="planning_dominates",
-        severity="warning",
-        message=f"Planning took {planning:,.1f} ms, more than the {execution:,.1f} ms execution",
+    yield catalogue.PLANNING_DOMINATES.finding(
+        f"Planning took {planning:,.1f} ms, more than the {execution:,.1f} ms execution",
         location=Location(node="Planning"),
         evidence={"planning_ms": planning, "execution_ms": execution, "planning": plan.planning},
-        suggestion="Use prepared statements (or the driver's statement cache) so the plan is reused, and "
-        "check for many partitions or joins that make planning expensive.",
-        handoff=BACKEND,
         cost_ms=planning,
     )
 

@@ -1,7 +1,7 @@
 """Anti-pattern rules over sqlglot trees: one small function per finding kind.
 
 Every rule gets the parsed statement and yields (kind, node, message, evidence); `analyze_sql`
-turns those into Findings with the code, severity, advice and handoff of the kind (RULES below),
+turns those into Findings from the kind's catalogue entry (RULES below: code, severity, advice, handoff),
 and with the exact line of the node that triggered it.
 """
 
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
+from tools.catalogue import Rule, sql
 from tools.findings import Finding, Location
 from tools.sql.parse import SqlParseError, parse_statement
 from tools.sql.split import Statement, insert_head, split_statements
@@ -21,58 +22,14 @@ from tools.sql.tree import flatten, is_comma_join
 LONG_INSERT_CHARS = 4096
 
 
-@dataclass(frozen=True)
-class Rule:
-    code: str
-    kind: str
-    severity: str
-    suggestion: str
-    handoff: str
-
-
-BACKEND = "backend-engineer"  # query shape chosen in application code
-DATA = "data-engineer"  # indexes, schema, database settings
-
+# The catalogue entry of each kind a rule yields (tools/catalogue/sql.py holds codes, severities and advice).
 RULES: dict[str, Rule] = {r.kind: r for r in (
-    Rule("SQL001", "parse_error", "error",
-         "fix the syntax or pass the right --dialect; the rest of the file was still analyzed", BACKEND),
-    Rule("SQL002", "select_star", "info",
-         "list the columns the caller uses: less I/O and network, and index-only scans become possible", BACKEND),
-    Rule("SQL003", "leading_wildcard_like", "warning",
-         "a B-tree cannot serve LIKE '%…'; use a trigram index (CREATE EXTENSION pg_trgm; CREATE INDEX … "
-         "USING gin (col gin_trgm_ops)) or full-text search", DATA),
-    Rule("SQL004", "function_on_column", "warning",
-         "the function hides the column from its index: create an expression index on exactly that "
-         "expression, or rewrite as a range on the bare column", DATA),
-    Rule("SQL005", "offset_pagination", "warning",
-         "OFFSET reads and discards every skipped row; use keyset pagination "
-         "(WHERE (sort_key, id) > ($last_key, $last_id) ORDER BY sort_key, id LIMIT n)", BACKEND),
-    Rule("SQL006", "delete_without_where", "error",
-         "add a WHERE clause, or use TRUNCATE if emptying the table is really intended", BACKEND),
-    Rule("SQL007", "update_without_where", "error",
-         "add a WHERE clause; an UPDATE of every row rewrites the whole table and bloats it", BACKEND),
-    Rule("SQL008", "order_by_random", "warning",
-         "ORDER BY random() sorts the whole table; pick random keys instead (TABLESAMPLE SYSTEM, or a random "
-         "id range with LIMIT)", BACKEND),
-    Rule("SQL009", "not_in_subquery", "warning",
-         "NOT IN (subquery) is never true when the subquery yields a NULL and plans badly; use NOT EXISTS", BACKEND),
-    Rule("SQL010", "or_across_columns", "warning",
-         "OR across different columns defeats a single index; split into UNION ALL of indexed queries or make "
-         "sure each column has its own index (BitmapOr)", BACKEND),
-    Rule("SQL011", "implicit_cross_join", "warning",
-         "a comma-joined table has no join condition: every row pairs with every row; add the join "
-         "condition (JOIN … ON) or write CROSS JOIN if it is intended", BACKEND),
-    Rule("SQL012", "missing_limit", "warning",
-         "ORDER BY over a whole table without LIMIT sorts and returns every row; add LIMIT (and paginate)", BACKEND),
-    Rule("SQL013", "count_star_for_existence", "warning",
-         "COUNT(*) visits every matching row just to compare with 0; use EXISTS (SELECT 1 … ), which stops "
-         "at the first row", BACKEND),
+    sql.PARSE_ERROR, sql.SELECT_STAR, sql.LEADING_WILDCARD_LIKE, sql.FUNCTION_ON_COLUMN, sql.OFFSET_PAGINATION,
+    sql.DELETE_WITHOUT_WHERE, sql.UPDATE_WITHOUT_WHERE, sql.ORDER_BY_RANDOM, sql.NOT_IN_SUBQUERY,
+    sql.OR_ACROSS_COLUMNS, sql.IMPLICIT_CROSS_JOIN, sql.MISSING_LIMIT, sql.COUNT_STAR_FOR_EXISTENCE,
 )}
-
-# The advisor's kind shares the code table so codes stay unique across the package.
-INDEX_SUGGESTION = Rule("SQL014", "index_suggestion", "info",
-                        "create the index (CONCURRENTLY in production) and check the plan with "
-                        "`lmagent db explain`", DATA)
+# The advisor's kind (tools/sql/indexes.py) shares the family so codes stay unique across the package.
+INDEX_SUGGESTION = sql.INDEX_SUGGESTION
 
 Hit = tuple[str, exp.Expression | None, str, dict]
 
@@ -152,11 +109,7 @@ def make_finding(rule: Rule, stmt: Statement, path: str | None, line: int, messa
     evidence = {**evidence, "statement_line": stmt.line}
     if stmt.name:
         evidence["statement"] = stmt.name
-    return Finding(
-        code=rule.code, kind=rule.kind, severity=rule.severity, message=label + message,
-        location=Location(path=path or "<sql>", line=line), evidence=evidence,
-        suggestion=rule.suggestion, handoff=rule.handoff,
-    )
+    return rule.finding(label + message, location=Location(path=path or "<sql>", line=line), evidence=evidence)
 
 
 def node_line(node: exp.Expression | None, stmt: Statement) -> int:
