@@ -21,6 +21,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from pglast.parser import fingerprint as pg_fingerprint
 
 from tools.sql import QueryLogInput, query_log_tool
 
@@ -135,6 +136,8 @@ def test_lazy_endpoint_is_n_plus_one_and_eager_is_not(blog_schema, pg_dsn, orm, 
         data = report.data
         assert data["unparsed_lines"] == 0, name
         assert counted[name] == total, (name, counted[name], data["top"])
+        for top in data["top"]:  # libpg_query's own value, whatever the cache did
+            assert (top["fingerprint"], top["fingerprint_source"]) == (pg_fingerprint(top["example"]), "libpg_query")
         (lazy_fp,) = {t["fingerprint"] for t in data["top"] if AUTHOR_BY_ID.search(t["example"])}
         suspects = data["n_plus_one"]
         assert [s["fingerprint"] for s in suspects] == [lazy_fp], (name, suspects)

@@ -230,12 +230,20 @@ def iter_lines(fh: BinaryIO, path: str, progress: Callable[[int], None] | None =
 
 @dataclass(slots=True)
 class _Fields:
-    """What a PostgreSQL line says besides its message."""
+    """What a PostgreSQL line says besides its message (the time as text: parsed for entries only)."""
 
-    ts_ms: float | None = None
+    ts: str | None = None
     session: str | None = None
     vxid: str | None = None
     app: str | None = None
+
+    @property
+    def ts_ms(self) -> float | None:
+        if not self.ts:
+            return None
+        if self.ts[0] == "@":  # %n: epoch seconds
+            return float(self.ts[1:]) * 1000.0
+        return _pg_timestamp_ms(self.ts)
 
 
 @dataclass
@@ -269,6 +277,7 @@ class LogReader:
         self.prefix = prefix  # log_line_prefix in use (given, or recognized)
         self._prefix_re = compile_prefix(prefix) if prefix else None
         self._prefix_given = prefix is not None
+        self._prefix_tries = 0  # lines tried against COMMON_PREFIXES (an unknown prefix stops it)
         self._message: _Message | None = None
         self._csv: list[str] | None = None
         self._csv_quotes = 0
@@ -360,7 +369,8 @@ class LogReader:
         if head is None:
             return None
         level, level_start, message_start = head
-        if not self._prefix_given:
+        if not self._prefix_given and self._prefix_tries < 1000:
+            self._prefix_tries += 1
             for prefix in COMMON_PREFIXES:  # a recognized prefix gives session, vxid and app too
                 match = compile_prefix(prefix).match(text)
                 if match is not None and match.end() == message_start:
@@ -370,7 +380,7 @@ class LogReader:
         fields = _Fields()
         ts = _PG_TIMESTAMP.search(prefix_text)
         if ts:
-            fields.ts_ms = _pg_timestamp_ms(ts.group(1))
+            fields.ts = ts.group(1)
         session = _PG_SESSION.search(prefix_text)
         pid = _PG_PID.search(prefix_text)
         fields.session = session.group(1) if session else (pid.group(1) if pid else None)
@@ -379,7 +389,9 @@ class LogReader:
     def _close_message(self) -> Iterator[LogEntry]:
         message, self._message = self._message, None
         if message is not None:
-            yield from self._pg_message(message.level, "\n".join(message.lines), None, message.fields, message.line)
+            lines = message.lines
+            text = lines[0] if len(lines) == 1 else "\n".join(lines)
+            yield from self._pg_message(message.level, text, None, message.fields, message.line)
 
     # csvlog and jsonlog ------------------------------------------------------------------------
 
@@ -392,7 +404,7 @@ class LogReader:
             self._skip(number)
             return
         fields = _Fields(
-            ts_ms=_pg_timestamp_ms(row[_CSV_TIME]),
+            ts=row[_CSV_TIME],
             session=row[_CSV_SESSION] or row[_CSV_PID] or None,
             vxid=row[_CSV_VXID] or None,
             app=row[_CSV_APP],
@@ -412,7 +424,7 @@ class LogReader:
             self.formats["jsonlog"] += 1
             session = record.get("session_id") or record.get("pid")
             fields = _Fields(
-                ts_ms=_pg_timestamp_ms(str(record.get("timestamp", ""))),
+                ts=str(record.get("timestamp", "")),
                 session=str(session) if session not in (None, "") else None,
                 vxid=str(record["vxid"]) if record.get("vxid") else None,
                 app=str(record.get("application_name", "")),
@@ -539,13 +551,9 @@ class LogReader:
 
 def _prefix_fields(match: re.Match) -> _Fields:
     groups = match.groupdict()
-    fields = _Fields(vxid=groups.get("vxid") or None, app=groups.get("app"))
-    if groups.get("ts"):
-        fields.ts_ms = _pg_timestamp_ms(groups["ts"])
-    elif groups.get("epoch"):
-        fields.ts_ms = float(groups["epoch"]) * 1000.0
-    fields.session = groups.get("session") or groups.get("pid")
-    return fields
+    epoch = groups.get("epoch")
+    return _Fields(groups.get("ts") or ("@" + epoch if epoch else None), groups.get("session") or groups.get("pid"),
+                   groups.get("vxid") or None, groups.get("app"))
 
 
 def _entry(text: str, number: int, fields: _Fields, duration_ms: float | None = None) -> LogEntry:
@@ -776,6 +784,7 @@ class LogAggregator:
         self.total_ms = 0.0
         self.suspects: dict[str, Suspect] = {}
         self.scopes: Counter[str] = Counter()  # units of work closed, per scope
+        self._kinds: dict[str, str] = {}  # fingerprint -> statement_kind (one fingerprint, one kind)
         self._requests: OrderedDict[str, _Unit] = OrderedDict()
         self._sessions: OrderedDict[str, _Unit] = OrderedDict()
 
@@ -797,7 +806,9 @@ class LogAggregator:
             stats.timed += 1
             if entry.duration_ms > stats.max_ms:
                 stats.max_ms = entry.duration_ms
-        kind = statement_kind(entry.query)
+        kind = self._kinds.get(fp)
+        if kind is None:
+            kind = self._kinds[fp] = statement_kind(entry.query)
         if entry.request is not None:
             if kind in ("query",):
                 self._add_to_request(entry, fp, duration)
@@ -845,8 +856,12 @@ class LogAggregator:
 
     def _boundary(self, unit: _Unit, entry: LogEntry, fp: str, kind: str) -> bool:
         """Does ``entry`` start a new unit of work in its session?"""
-        if entry.app != unit.app or entry.endpoint != unit.endpoint:
+        if entry.app != unit.app:
             return True
+        if entry.endpoint is not None and unit.endpoint != entry.endpoint:
+            if unit.endpoint is not None:
+                return True  # another route or controller: another request
+            unit.endpoint = entry.endpoint  # untagged statements (BEGIN, SET) opened the unit
         if entry.vxid is not None and unit.vxid is not None and entry.vxid != unit.vxid and unit.vxid_statements > 1:
             return True  # a transaction of several statements ended (BEGIN/COMMIT not logged)
         if entry.ts_ms is not None and unit.last_ts is not None and entry.ts_ms - unit.last_ts > self.options.window_ms:
