@@ -25,7 +25,7 @@ from pglast.parser import fingerprint as pg_fingerprint
 
 from tools.sql import QueryLogInput, query_log_tool
 
-LOG_DIR = Path(os.environ.get("LMAGENT_PG_LOG_DIR", "/var/lib/postgresql/15/main/log"))
+LOG_DIR = Path("/var/lib/postgresql/15/main/log")  # replaced by the server's own answer (log_dir fixture)
 APP = Path(__file__).resolve().parent / "ormapp.py"
 PAGE = 12
 
@@ -68,6 +68,18 @@ def _own_lines(before: dict[Path, int], app: str) -> dict[str, str]:
         if keep:
             stderr.append(line)
     return {"stderr": "\n".join(stderr), "csvlog": "".join(csv_records), "jsonlog": "\n".join(json_lines)}
+
+
+@pytest.fixture(autouse=True)
+def log_dir(pg_conn):
+    """Where this server writes its logs (data_directory/log_directory), whatever its version."""
+    global LOG_DIR
+    row = pg_conn.execute("SELECT current_setting('log_directory'), current_setting('data_directory'), "
+                          "current_setting('logging_collector'), current_setting('log_destination')").fetchone()
+    if row[2] != "on" or not all(f in row[3] for f in ("stderr", "csvlog", "jsonlog")):
+        pytest.fail(f"the server must log to stderr, csvlog and jsonlog files (.ci/services): {row[2:]}")
+    LOG_DIR = Path(row[0]) if row[0].startswith("/") else Path(row[1]) / row[0]
+    return LOG_DIR
 
 
 @pytest.fixture
