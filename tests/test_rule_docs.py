@@ -126,8 +126,11 @@ def test_every_code_has_a_page_whose_example_fires_it(code, tmp_path):
     found = examples(page)
     assert found, f"{entry.docs} has no example block (```<language> example=<tool>)"
     for lang, tool, options, body in found:
-        emitted = {f.code for f in run_example(lang, tool, options, body, page, tmp_path)}
+        findings = run_example(lang, tool, options, body, page, tmp_path)
+        emitted = {f.code for f in findings}
         assert code in emitted, f"{entry.docs}: the {tool} example reports {sorted(emitted)}, not {code}"
+        for f in findings:  # whatever else it reports is in the catalogue too, under its own kind
+            assert (other := catalogue.get(f.code)) is not None and other.kind == f.kind, (f.code, f.kind)
 
 
 def test_every_page_belongs_to_a_code():
