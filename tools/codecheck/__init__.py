@@ -64,7 +64,7 @@ class Skipped(BaseModel):
 
     path: str
     reason: str
-    line: int | None = None  # a line of the file, or of the diff for a malformed hunk
+    line: int | None = None  # the file's line, when one statement (not the whole file) was not read
 
 
 class CodecheckData(BaseModel):
@@ -94,8 +94,8 @@ def run_codecheck(diffs: list[FileDiff] | None, files: dict[str, str], config: R
         result = FileResult(path=fd.path, old_path=fd.old_path, status=fd.status, binary=fd.binary,
                             added_lines=len(fd.added), hunks=fd.hunks, kind=path_context(fd.path))
         data.files.append(result)
-        for line, problem in fd.problems:
-            data.skipped.append(Skipped(path=fd.path, reason=problem, line=line))
+        for diff_line, problem in fd.problems:
+            data.skipped.append(Skipped(path=fd.path, reason=f"{problem} (line {diff_line} of the diff)"))
         if fd.binary or fd.status == "deleted" or not fd.added:
             continue
         if config.skips(fd.path):

@@ -489,8 +489,13 @@ def _is_session(expr: ast.AST | None, mod: Module, project: Project | None) -> b
     return session_annotation(mod, name) is not None
 
 
-def session_annotation(mod: Module, name: str) -> str | None:
-    """The annotation class of a parameter named ``name`` when it is a database session type."""
+def session_annotation(mod: Module, name: str, fn: ast.AST | None = None) -> str | None:
+    """The annotation class of a parameter named ``name`` when it is a database session type: the
+    parameter of ``fn`` when given (two functions may type ``session`` differently), else any in the module."""
+    if fn is not None and isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        for arg in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]:
+            if arg.arg == name:
+                return _annotation_name(arg.annotation, mod) if arg.annotation is not None else None
     found = mod.memo.get(("session_params", 0))
     if found is None:
         found = {}
@@ -498,7 +503,7 @@ def session_annotation(mod: Module, name: str) -> str | None:
             if isinstance(node, ast.arg) and node.annotation is not None:
                 ann = _annotation_name(node.annotation, mod)
                 if ann:
-                    found[node.arg] = ann
+                    found.setdefault(node.arg, ann)
         mod.memo[("session_params", 0)] = found
     return found.get(name)  # type: ignore[union-attr]
 

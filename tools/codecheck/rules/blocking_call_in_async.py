@@ -56,9 +56,9 @@ def check(site: CallSite, mod: Module) -> Hit | None:
             fix, what = SYNC_CLIENTS[kind], f"{short(call.func)} (sync {kind.replace('_', ' ')} client)"
         elif qual == "open" or name in FILE_READS:
             fix, what, severity = "aiofiles or `await asyncio.to_thread(...)`", short(call.func), "warning"
-        elif name in SESSION_IO and _sync_session(recv, mod):
+        elif name in SESSION_IO and _sync_session(recv, mod, site.scope.function):
             fix, what = ASYNC_SESSION_FIX, f"{short(call.func)} (synchronous database session)"
-        elif _sync_orm_query(call, mod):
+        elif _sync_orm_query(call, mod, site.scope.function):
             fix, what = "the ORM's async API (Django `aget`/`acount`..., SQLAlchemy AsyncSession) or " \
                         "`await asyncio.to_thread(...)`", f"{short(call.func)} (synchronous ORM query)"
         elif (repository := _sync_querying_function(call, mod)) is not None:
@@ -95,25 +95,25 @@ def imported_client_kind(expr: ast.AST | None, mod: Module) -> str | None:
     return other.client_kind(value) if value is not None else None
 
 
-def _sync_session(expr: ast.AST | None, mod: Module) -> bool:
+def _sync_session(expr: ast.AST | None, mod: Module, fn: ast.AST | None) -> bool:
     """A parameter annotated with a synchronous SQLAlchemy/SQLModel Session (directly or through an alias)."""
     name = dotted_name(expr) if expr is not None else None
     if not name or "." in name:
         return False
-    return orm.session_annotation(mod, name) in ("Session", "scoped_session", "Connection", "Engine")
+    return orm.session_annotation(mod, name, fn) in ("Session", "scoped_session", "Connection", "Engine")
 
 
-def _sync_orm_query(call: ast.Call, mod: Module) -> bool:
+def _sync_orm_query(call: ast.Call, mod: Module, fn: ast.AST | None) -> bool:
     """A Django/Flask-SQLAlchemy query on a model class that runs now (Django raises SynchronousOnlyOperation
     for these inside async code; Flask-SQLAlchemy blocks)."""
     how = orm.query_call(call, mod, mod.project)
     return how is not None and how.what == "ORM query" and not how.method.startswith("a") and \
-        not _sync_session_is_async(how.root, mod)
+        not _sync_session_is_async(how.root, mod, fn)
 
 
-def _sync_session_is_async(root: ast.AST | None, mod: Module) -> bool:
+def _sync_session_is_async(root: ast.AST | None, mod: Module, fn: ast.AST | None) -> bool:
     name = dotted_name(root) if root is not None else None
-    return bool(name) and orm.session_annotation(mod, name) in ("AsyncSession", "AsyncConnection")
+    return bool(name) and orm.session_annotation(mod, name, fn) in ("AsyncSession", "AsyncConnection")
 
 
 def _sync_querying_function(call: ast.Call, mod: Module) -> str | None:

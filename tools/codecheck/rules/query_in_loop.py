@@ -65,6 +65,8 @@ def check(site: CallSite, mod: Module) -> Hit | None:
             return None
         if _in_except_handler(call, mod) or _rereads_the_row(call, site, mod):
             return None
+        if how.what == "related manager" and _typed_row(how.root, site, mod):
+            return None  # the scan judges it with the rows' prefetches
         loop = _data_loop_it_depends_on(site, mod, call)
         if loop is None:
             return None
@@ -275,6 +277,18 @@ def _statement_list_or_ddl(arg: ast.AST, site: CallSite, mod: Module) -> bool:
             return True
     text = _statement_text(arg, site, mod)
     return text is not None and _NOT_A_READ.match(text) is not None
+
+
+def _typed_row(root: ast.AST | None, site: CallSite, mod: Module) -> bool:
+    """``root`` is the variable of an enclosing loop over the rows of a known model."""
+    if not isinstance(root, ast.Name):
+        return False
+    for loop in site.scope.loops:
+        target, rows, _ = _typed_loop(loop, site.scope.function, mod) if not isinstance(loop, ast.While) \
+            else (None, None, [])
+        if target == root.id and rows is not None:
+            return True
+    return False
 
 
 def _root_name(expr: ast.AST | None) -> str | None:
