@@ -1,4 +1,4 @@
-"""Trace views: the critical path of the slowest traces as a tree, time by service/kind, span percentiles."""
+"""Trace views: endpoints with an example critical path each, time by service/kind, span percentiles."""
 
 from __future__ import annotations
 
@@ -9,29 +9,27 @@ from tools.findings import Report
 
 
 @sink
-def print_traces(report: Report, span_rows: int = 10) -> None:
+def print_traces(report: Report, span_rows: int = 10, endpoint_rows: int = 20, examples: int = 8) -> None:
+    """Per endpoint: latencies, findings and one example critical path; then time by service/kind, span
+    percentiles and the ranked findings."""
     from rich.table import Table
-    from rich.tree import Tree
 
     data = report.data
     con = console()
     if report.summary:
         con.print(report.summary)
-    for trace in data.slowest_traces:
-        tree = Tree(f"[bold]critical path[/] of trace {trace.trace_id} — {escape(trace.root)} "
-                    f"({escape(trace.service)}) {trace.duration_ms:,.1f} ms, {trace.spans} spans"
-                    + (f", [red]{trace.errors} errors[/]" if trace.errors else ""))
-        parents = {-1: tree}
-        for steps in _runs(trace.critical_path):
-            step = steps[0]
-            critical = sum(s.critical_ms for s in steps)
-            share = critical / trace.duration_ms if trace.duration_ms else 0.0
-            style = "bold red" if share >= 0.5 else "yellow" if share >= 0.2 else "dim" if share < 0.01 else "default"
-            times = f"{len(steps)} × " if len(steps) > 1 else ""
-            label = (f"{times}{escape(step.name)} [dim]({escape(step.service)}, {step.kind})[/] "
-                     f"{sum(s.duration_ms for s in steps):,.1f} ms · [{style}]{critical:,.1f} ms on the path[/]")
-            parents[step.depth] = parents[step.depth - 1].add(label)
-        con.print(tree)
+    if data.endpoints:
+        table = Table(title="Endpoints (traces by their root operation, most total time first)", expand=False)
+        for col in ("service", "endpoint", "traces", "p50 ms", "p95 ms", "max ms", "total ms", "errors", "findings"):
+            table.add_column(col, justify="left" if col in ("service", "endpoint", "findings") else "right",
+                             overflow="fold")
+        for e in data.endpoints[:endpoint_rows]:
+            table.add_row(escape(e.service), escape(e.name), f"{e.traces:,}", f"{e.p50_ms:,.1f}", f"{e.p95_ms:,.1f}",
+                          f"{e.max_ms:,.1f}", f"{e.total_ms:,.1f}", f"{e.errors:,}" if e.errors else "",
+                          ", ".join(e.findings))
+        con.print(table)
+    for e in [e for e in data.endpoints if e.example.spans > 1][:examples]:  # one span has no path to show
+        con.print(_critical_tree(e.example, f"slowest of {e.traces:,}"))
     shares = Table(title="Self time by service and span kind (all traces)", expand=False)
     for col in ("", "name", "self ms", "%", "spans"):
         shares.add_column(col, justify="right" if col in ("self ms", "%", "spans") else "left")
@@ -53,6 +51,25 @@ def print_traces(report: Report, span_rows: int = 10) -> None:
         con.print(findings_table(report.ranked(), title="Findings"))
     else:
         con.print("[green]✔ no findings[/]")
+
+
+def _critical_tree(trace, which: str):
+    from rich.tree import Tree
+
+    tree = Tree(f"[bold]{escape(trace.root)}[/] ({escape(trace.service)}) — critical path of trace {trace.trace_id} "
+                f"({which}): {trace.duration_ms:,.1f} ms, {trace.spans} spans"
+                + (f", [red]{trace.errors} errors[/]" if trace.errors else ""))
+    parents = {-1: tree}
+    for steps in _runs(trace.critical_path):
+        step = steps[0]
+        critical = sum(s.critical_ms for s in steps)
+        share = critical / trace.duration_ms if trace.duration_ms else 0.0
+        style = "bold red" if share >= 0.5 else "yellow" if share >= 0.2 else "dim" if share < 0.01 else "default"
+        times = f"{len(steps)} × " if len(steps) > 1 else ""
+        label = (f"{times}{escape(step.name)} [dim]({escape(step.service)}, {step.kind})[/] "
+                 f"{sum(s.duration_ms for s in steps):,.1f} ms · [{style}]{critical:,.1f} ms on the path[/]")
+        parents[step.depth] = parents[step.depth - 1].add(label)
+    return tree
 
 
 def _runs(steps):

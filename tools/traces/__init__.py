@@ -33,6 +33,7 @@ from tools.traces.critical import critical_path
 from tools.traces.model import (
     DEFAULT_WINDOW,
     CriticalStep,
+    Endpoint,
     Metric,
     Share,
     Skipped,
@@ -46,11 +47,14 @@ from tools.traces.model import (
 )
 from tools.traces.readers import _read_stream, _Reader, detect_traces
 from tools.traces.rules import (
+    DOMINANT_MIN_MS,
     DOMINANT_SHARE,
+    DOMINANT_WARNING_MS,
     ERROR_RATE_CRITICAL,
     ERROR_RATE_TARGET,
     N_PLUS_ONE_MIN,
     SEQUENTIAL_MIN,
+    SEQUENTIAL_MIN_SAVING_MS,
     SEQUENTIAL_OVERLAP_NS,
     SEQUENTIAL_SAVING_SHARE,
     SLOW_EXTERNAL_MS,
@@ -61,13 +65,17 @@ from tools.traces.window import _Window
 __all__ = [
     "CriticalStep",
     "DEFAULT_WINDOW",
+    "DOMINANT_MIN_MS",
     "DOMINANT_SHARE",
+    "DOMINANT_WARNING_MS",
+    "Endpoint",
     "ERROR_RATE_CRITICAL",
     "ERROR_RATE_TARGET",
     "Metric",
     "N_PLUS_ONE_MIN",
     "SEQUENTIAL_MIN",
     "SEQUENTIAL_OVERLAP_NS",
+    "SEQUENTIAL_MIN_SAVING_MS",
     "SEQUENTIAL_SAVING_SHARE",
     "SLOW_EXTERNAL_MS",
     "Share",
@@ -116,8 +124,10 @@ def traces_tool(inp: TracesInput, progress: Callable[[int], None] | None = None)
     if analysis.traces == 0:
         reasons = "; ".join(f"{s.count} {s.reason}" for s in notes.rows())
         raise InputError("no spans to analyze" + (f" ({reasons})" if reasons else ""), path=where)
-    data = analysis.data(reader.format or "otlp", inp.window)
-    report = Report(tool="traces", findings=analysis.report_findings(), data=data)
+    # Ranked once here, so the JSON, the terminal view and the endpoint rows list them in one order.
+    findings = Report(tool="traces", findings=analysis.report_findings()).ranked()
+    data = analysis.data(reader.format or "otlp", inp.window, findings)
+    report = Report(tool="traces", findings=findings, data=data)
     report.summary = _headline(data, report)
     return report
 

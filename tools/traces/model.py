@@ -79,13 +79,29 @@ class TraceSummary(BaseModel):
 
 class SpanStat(BaseModel):
     service: str
-    name: str
+    name: str  # the span name; for a database span, its statement normalized ($n), one row per fingerprint
+    fingerprint: str | None = None  # database spans: the query fingerprint `lmagent sql --log` shows
     count: int
     p50_ms: float
     p95_ms: float
     p99_ms: float
     max_ms: float
     errors: int = 0
+
+
+class Endpoint(BaseModel):
+    """The traces whose main root is one operation (a request handler): their latencies and one example."""
+
+    service: str
+    name: str
+    traces: int
+    p50_ms: float
+    p95_ms: float
+    max_ms: float
+    total_ms: float  # the sum of its traces' root durations: where the time goes overall
+    errors: int = 0  # traces with at least one failed span
+    findings: list[str] = Field(default_factory=list)  # codes of the findings on this endpoint, ranked
+    example: TraceSummary  # its slowest trace, with the critical path
 
 
 class Metric(BaseModel):
@@ -111,6 +127,7 @@ class TracesData(BaseModel):
     window: int
     by_service: list[Share]
     by_kind: list[Share]
+    endpoints: list[Endpoint] = Field(default_factory=list)  # by total time, most first
     slowest_traces: list[TraceSummary]
     span_stats: list[SpanStat]
     metrics: list[Metric]

@@ -99,9 +99,10 @@ class _Classifier:
     """Turns a span's attributes into (category, key, label), fingerprinting SQL with the SQL tool."""
 
     def __init__(self, intern: _Interner) -> None:
-        from tools.sql.fingerprinting import FingerprintCache  # sqlglot: loaded only when traces are read
+        from tools.sql.fingerprinting import FingerprintCache, normalize  # loaded only when traces are read
 
         self._fingerprint = FingerprintCache()  # the SQL tool's pg_query-style fingerprint, memoized
+        self._normalize = normalize
         self._intern = intern
         self._examples: dict[str, str] = {}  # one example statement per fingerprint, shared by its spans
 
@@ -112,7 +113,8 @@ class _Classifier:
                 key = self._intern("db:" + self._fingerprint(statement))
                 example = self._examples.get(key)
                 if example is None:
-                    example = _short(statement)
+                    # As `sql --log` shows a fingerprint: the first statement with its constants as $n.
+                    example = _short(self._normalize(statement))
                     if len(self._examples) < MAX_INTERNED:
                         self._examples[key] = example
                 return "db", key, example

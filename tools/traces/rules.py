@@ -14,9 +14,12 @@ from tools.traces.model import Span, _ms
 
 N_PLUS_ONE_MIN = 5  # TRC001: sibling calls with one statement/route under one parent
 SEQUENTIAL_MIN = 3  # TRC002: non-overlapping exit calls in a row ...
-SEQUENTIAL_SAVING_SHARE = 0.20  # ... that would save this share of the trace if run concurrently
+SEQUENTIAL_SAVING_SHARE = 0.20  # ... that would save this share of the trace if run concurrently ...
+SEQUENTIAL_MIN_SAVING_MS = 20.0  # ... and at least this much time (a fifth of the seed's P50 target)
 SEQUENTIAL_OVERLAP_NS = 100_000  # 0.1 ms of overlap still counts as "one after another"
-DOMINANT_SHARE = 0.50  # TRC003: one span's share of the critical path
+DOMINANT_SHARE = 0.50  # TRC003: one span's share of the critical path ...
+DOMINANT_MIN_MS = 50.0  # ... and at least this much of it (half the seed's P50 target: less cannot be the bottleneck)
+DOMINANT_WARNING_MS = 100.0  # a warning from the seed's P50 target, info below
 SLOW_EXTERNAL_MS = 500.0  # TRC005 (the seed's P95 critical latency)
 ERROR_RATE_CRITICAL = 0.01  # TRC004 is an error at this share of a span name's spans (the seed's critical)
 ERROR_RATE_TARGET = 0.001  # ... a warning from the seed's target, info below
@@ -58,6 +61,11 @@ class _Findings:
             yield key, f
 
 
+# Exit spans that are no call another could overlap: taking a connection from the pool (SQLAlchemy's
+# `connect` span) comes before the queries that use it.
+_NOT_CALLS = frozenset({"db:connect"})
+
+
 def _where(span: Span) -> Location:
     return Location(node=f"{span.service}: {span.name}")
 
@@ -67,8 +75,10 @@ def _handoff(category: str | None) -> str:
     return DATA if category == "db" else BACKEND
 
 
-def _trace_findings(trace: _Trace, critical: dict[str, int], out: _Findings) -> None:
+def _trace_findings(trace: _Trace, root: Span, critical: dict[str, int], out: _Findings) -> None:
     duration = max(trace.duration, 1)
+    endpoint = _endpoint(root)
+    explained: set[str] = set()  # parents whose time an N+1 or a sequential run already explains
     for parent_id, kids in trace.children.items():
         parent = trace.spans.get(parent_id)
         if parent is None:
@@ -79,55 +89,70 @@ def _trace_findings(trace: _Trace, critical: dict[str, int], out: _Findings) -> 
                 groups.setdefault(kid.key, []).append(kid)
         repeated = {key for key, group in groups.items() if len(group) >= N_PLUS_ONE_MIN}
         for key in repeated:
-            _n_plus_one(trace, parent, groups[key], duration, out)
-        _sequential(trace, parent, [k for k in kids if k.category and k.key not in repeated], duration, out)
+            _n_plus_one(trace, parent, groups[key], duration, endpoint, out)
+            explained.add(parent_id)
+        calls = [k for k in kids if k.category and k.key not in repeated and k.key not in _NOT_CALLS]
+        if _sequential(trace, parent, calls, duration, endpoint, out):
+            explained.add(parent_id)
     for span in trace.spans.values():
         if span.error:
-            out.add(("TRC004", span.service, span.name), _ms(span.duration), partial(_error_finding, trace, span))
+            out.add(("TRC004", span.service, span.name), _ms(span.duration),
+                    partial(_error_finding, trace, span, endpoint))
         if span.category and span.duration >= SLOW_EXTERNAL_MS * 1e6:
-            out.add(("TRC005", span.service, span.key), _ms(span.duration), partial(_slow_finding, trace, span))
+            out.add(("TRC005", span.service, span.key), _ms(span.duration),
+                    partial(_slow_finding, trace, span, endpoint))
     if len(trace.spans) > 1 and critical:
         span_id, ns = max(critical.items(), key=lambda kv: kv[1])
         path_total = max(sum(critical.values()), 1)
-        if ns >= DOMINANT_SHARE * path_total:
+        # A span is the bottleneck when it holds most of the path *and* enough time to matter; a parent whose
+        # N+1 or sequential calls are reported is explained by that finding (its own work is per-item work).
+        if ns >= DOMINANT_SHARE * path_total and ns >= DOMINANT_MIN_MS * 1e6 and span_id not in explained:
             span = trace.spans[span_id]
             out.add(("TRC003", span.service, span.name), _ms(ns),
-                    partial(_dominant_finding, trace, span, ns, path_total))
+                    partial(_dominant_finding, trace, span, ns, path_total, endpoint))
 
 
-def _error_finding(trace: _Trace, span: Span) -> Finding:
+def _endpoint(root: Span) -> str:
+    """The operation a trace serves (its main root), as findings and the endpoint summary name it."""
+    return f"{root.service}: {root.name}"
+
+
+def _error_finding(trace: _Trace, span: Span, endpoint: str) -> Finding:
     return trc.ERROR_SPAN.finding(
         f"`{span.name}` ({span.service}) failed" + (f": {span.status}" if span.status else ""),
         location=_where(span),
-        evidence={"trace_id": trace.trace_id, "span_id": span.span_id, "duration_ms": _ms(span.duration)},
+        evidence={"trace_id": trace.trace_id, "span_id": span.span_id, "duration_ms": _ms(span.duration),
+                  "endpoint": endpoint},
         cost_ms=_ms(span.duration),
     )
 
 
-def _slow_finding(trace: _Trace, span: Span) -> Finding:
+def _slow_finding(trace: _Trace, span: Span, endpoint: str) -> Finding:
     return trc.SLOW_EXTERNAL_CALL.finding(
         f"`{span.label or span.name}` took {_ms(span.duration):,.0f} ms (over {SLOW_EXTERNAL_MS:.0f} ms) "
         f"from {span.service}",
         location=_where(span),
         evidence={"trace_id": trace.trace_id, "span_id": span.span_id, "duration_ms": _ms(span.duration),
-                  "category": span.category},
+                  "category": span.category, "endpoint": endpoint},
         handoff=_handoff(span.category),
         cost_ms=_ms(span.duration),
     )
 
 
-def _dominant_finding(trace: _Trace, span: Span, ns: int, path_total: int) -> Finding:
+def _dominant_finding(trace: _Trace, span: Span, ns: int, path_total: int, endpoint: str) -> Finding:
     return trc.DOMINANT_SPAN.finding(
         f"`{span.name}` ({span.service}) holds {ns / path_total:.0%} of the critical path "
         f"({_ms(ns):,.1f} of {_ms(path_total):,.1f} ms)",
         location=_where(span),
         evidence={"trace_id": trace.trace_id, "span_id": span.span_id, "critical_ms": _ms(ns),
-                  "trace_ms": _ms(trace.duration)},
+                  "trace_ms": _ms(trace.duration), "endpoint": endpoint},
+        severity="warning" if ns >= DOMINANT_WARNING_MS * 1e6 else "info",
         cost_ms=_ms(ns),
     )
 
 
-def _n_plus_one(trace: _Trace, parent: Span, group: list[Span], duration: int, out: _Findings) -> None:
+def _n_plus_one(trace: _Trace, parent: Span, group: list[Span], duration: int, endpoint: str,
+                out: _Findings) -> None:
     first = group[0]
     total = sum(s.duration for s in group)
     saved = total - max(s.duration for s in group)
@@ -137,14 +162,18 @@ def _n_plus_one(trace: _Trace, parent: Span, group: list[Span], duration: int, o
         f"{_ms(total):,.1f} ms of a {_ms(duration):,.1f} ms trace",
         location=_where(parent),
         evidence={"trace_id": trace.trace_id, "parent_span_id": parent.span_id, "count": len(group),
-                  "total_ms": _ms(total), "statement": first.label, "category": first.category},
+                  "total_ms": _ms(total), "statement": first.label, "category": first.category,
+                  "endpoint": endpoint},
         severity="error" if total >= duration / 2 else "warning",
         handoff=_handoff(first.category), cost_ms=_ms(saved),
     ))
 
 
-def _sequential(trace: _Trace, parent: Span, calls: list[Span], duration: int, out: _Findings) -> None:
-    """Runs of exit calls that do not overlap: if independent, they could run at the same time."""
+def _sequential(trace: _Trace, parent: Span, calls: list[Span], duration: int, endpoint: str,
+                out: _Findings) -> bool:
+    """Runs of exit calls that do not overlap: if independent, they could run at the same time. True when
+    a run was reported."""
+    found = False
     run: list[Span] = []
     for call in [*calls, None]:  # sorted by start; None closes the last run
         if call is not None and (not run or call.start >= run[-1].end - SEQUENTIAL_OVERLAP_NS):
@@ -152,14 +181,16 @@ def _sequential(trace: _Trace, parent: Span, calls: list[Span], duration: int, o
             continue
         if len(run) >= SEQUENTIAL_MIN and len({s.key for s in run}) > 1:
             saved = sum(s.duration for s in run) - max(s.duration for s in run)
-            if saved >= SEQUENTIAL_SAVING_SHARE * duration:
+            if saved >= SEQUENTIAL_SAVING_SHARE * duration and saved >= SEQUENTIAL_MIN_SAVING_MS * 1e6:
                 # One finding per parent operation, however many calls each of its traces made.
                 out.add(("TRC002", parent.service, parent.name), _ms(saved),
-                        partial(_sequential_finding, trace, parent, run))
+                        partial(_sequential_finding, trace, parent, run, endpoint))
+                found = True
         run = [call] if call is not None else []
+    return found
 
 
-def _sequential_finding(trace: _Trace, parent: Span, run: list[Span]) -> Finding:
+def _sequential_finding(trace: _Trace, parent: Span, run: list[Span], endpoint: str) -> Finding:
     total = sum(s.duration for s in run)
     saved = total - max(s.duration for s in run)
     return trc.SEQUENTIAL_CALLS.finding(
@@ -168,6 +199,6 @@ def _sequential_finding(trace: _Trace, parent: Span, run: list[Span]) -> Finding
         location=_where(parent),
         evidence={"trace_id": trace.trace_id, "parent_span_id": parent.span_id,
                   "calls": [s.label or s.name for s in run], "call_count": len(run),
-                  "sequential_ms": _ms(total), "concurrent_ms": _ms(total - saved)},
+                  "sequential_ms": _ms(total), "concurrent_ms": _ms(total - saved), "endpoint": endpoint},
         cost_ms=_ms(saved),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import re
 from array import array
 from collections import Counter
 
@@ -12,6 +13,7 @@ from tools.findings import Finding
 from tools.traces.critical import _assemble, _Trace, critical_path
 from tools.traces.model import (
     CriticalStep,
+    Endpoint,
     Metric,
     Share,
     Span,
@@ -25,6 +27,20 @@ from tools.traces.model import (
 from tools.traces.rules import ERROR_RATE_CRITICAL, ERROR_RATE_TARGET, _Findings, _trace_findings
 
 MAX_SPAN_NAMES = 10_000  # percentiles are kept per name up to this many names
+MAX_ENDPOINTS = 500  # endpoints summarized one by one; further root names go to "(other endpoints)"
+OTHER_ENDPOINTS = "(other endpoints)"
+
+
+class _EndpointTally:
+    """One endpoint's root durations, failed traces and slowest trace (the example)."""
+
+    __slots__ = ("durations", "errors", "slowest_ns", "example")
+
+    def __init__(self) -> None:
+        self.durations = array("d")
+        self.errors = 0
+        self.slowest_ns = -1
+        self.example: TraceSummary | None = None
 
 
 class _Analysis:
@@ -39,6 +55,8 @@ class _Analysis:
         self.durations: dict[tuple[str, str], array] = {}
         self.errors: Counter[tuple[str, str]] = Counter()
         self.root_names: set[tuple[str, str]] = set()
+        self.fingerprints: dict[tuple[str, str], str] = {}  # database span rows -> their fingerprint
+        self.endpoints: dict[tuple[str, str], _EndpointTally] = {}
         self.by_service: dict[str, list[int]] = {}
         self.by_kind: dict[str, list[int]] = {}
         self.slowest: list[tuple[int, str, TraceSummary]] = []  # min-heap on duration
@@ -50,11 +68,13 @@ class _Analysis:
         self.traces += 1
         self.spans += len(trace.spans)
         for span in trace.spans.values():
-            key = (span.service, span.name)
+            key = (span.service, _row_name(span))
             samples = self.durations.get(key)
             if samples is None:
                 if len(self.durations) >= MAX_SPAN_NAMES:
                     key = (span.service, "(other names)")
+                elif span.category == "db" and span.key and _FINGERPRINT.fullmatch(span.key):
+                    self.fingerprints[key] = span.key[3:]
                 samples = self.durations.setdefault(key, array("d"))
             samples.append(span.duration / 1e6)
             if span.error:
@@ -67,13 +87,29 @@ class _Analysis:
                 self.root_names.add((root.service, root.name))
         main_root = max(trace.roots, key=lambda s: s.duration)
         critical = critical_path(trace, main_root)
-        _trace_findings(trace, critical, self.findings)
+        _trace_findings(trace, main_root, critical, self.findings)
+        summary = None
+        endpoint = self._endpoint(main_root)
+        endpoint.durations.append(main_root.duration / 1e6)
+        endpoint.errors += any(s.error for s in trace.spans.values())
+        if main_root.duration > endpoint.slowest_ns:
+            endpoint.slowest_ns = main_root.duration
+            endpoint.example = summary = _summary(trace, main_root, critical)
         if len(self.slowest) < self.top or trace.duration > self.slowest[0][0]:
-            entry = (trace.duration, trace_id, _summary(trace, main_root, critical))
+            entry = (trace.duration, trace_id, summary or _summary(trace, main_root, critical))
             if len(self.slowest) < self.top:
                 heapq.heappush(self.slowest, entry)
             else:
                 heapq.heapreplace(self.slowest, entry)
+
+    def _endpoint(self, root: Span) -> _EndpointTally:
+        key = (root.service, root.name)
+        tally = self.endpoints.get(key)
+        if tally is None:
+            if len(self.endpoints) >= MAX_ENDPOINTS:
+                key = (root.service, OTHER_ENDPOINTS)
+            tally = self.endpoints.setdefault(key, _EndpointTally())
+        return tally
 
     def report_findings(self) -> list[Finding]:
         return [self._with_error_rate(key, f) if key[0] == "TRC004" else f for key, f in self.findings.items()]
@@ -93,12 +129,29 @@ class _Analysis:
             "evidence": {**finding.evidence, "errors": errors, "spans": total, "error_rate": round(rate, 6)},
         })
 
-    def data(self, fmt: str, window: int) -> TracesData:
+    def endpoint_rows(self, findings: list[Finding]) -> list[Endpoint]:
+        """One row per endpoint, most total time first, with the codes of the findings made on it."""
+        codes: dict[str, list[str]] = {}
+        for f in findings:  # ranked: each endpoint lists its codes worst first
+            where = f.evidence.get("endpoint")
+            if where and f.code not in codes.setdefault(where, []):
+                codes[where].append(f.code)
+        rows = []
+        for (service, name), tally in self.endpoints.items():
+            ordered = sorted(tally.durations)
+            rows.append(Endpoint(
+                service=service, name=name, traces=len(ordered), p50_ms=_rank(ordered, 50),
+                p95_ms=_rank(ordered, 95), max_ms=_rank(ordered, 100), total_ms=round(sum(ordered), 3),
+                errors=tally.errors, findings=codes.get(f"{service}: {name}", []), example=tally.example,
+            ))
+        return sorted(rows, key=lambda r: -r.total_ms)
+
+    def data(self, fmt: str, window: int, findings: list[Finding]) -> TracesData:
         stats = []
         for (service, name), samples in self.durations.items():
             ordered = sorted(samples)
             stats.append(SpanStat(
-                service=service, name=name, count=len(ordered), p50_ms=_rank(ordered, 50),
+                service=service, name=name, fingerprint=self.fingerprints.get((service, name)), count=len(ordered), p50_ms=_rank(ordered, 50),
                 p95_ms=_rank(ordered, 95), p99_ms=_rank(ordered, 99), max_ms=_rank(ordered, 100),
                 errors=self.errors.get((service, name), 0),
             ))
@@ -110,9 +163,21 @@ class _Analysis:
         return TracesData(
             format=fmt, traces=self.traces, spans=self.spans, window=window,
             by_service=_shares(self.by_service), by_kind=_shares(self.by_kind),
+            endpoints=self.endpoint_rows(findings),
             slowest_traces=[entry[2] for entry in sorted(self.slowest, reverse=True)],
             span_stats=stats[:200], metrics=metrics, skipped=self.notes.rows(),
         )
+
+
+_FINGERPRINT = re.compile(r"db:[0-9a-f]{16}")
+
+
+def _row_name(span: Span) -> str:
+    """A span's row in the duration table: database spans by their normalized statement (one row per query
+    fingerprint, as `sql --log` groups them), not by their name (every query is "SELECT shop")."""
+    if span.category == "db" and span.label and span.key and _FINGERPRINT.fullmatch(span.key):
+        return span.label
+    return span.name
 
 
 def _tally(table: dict[str, list[int]], name: str, self_ns: int) -> None:
@@ -139,7 +204,7 @@ def _summary(trace: _Trace, root: Span, critical: dict[str, int]) -> TraceSummar
     while todo:
         span, depth = todo.pop()
         steps.append(CriticalStep(
-            span_id=span.span_id, name=span.name, service=span.service, kind=span.kind, depth=depth,
+            span_id=span.span_id, name=_row_name(span), service=span.service, kind=span.kind, depth=depth,
             start_ms=_ms(span.start - trace.start), duration_ms=_ms(span.duration),
             critical_ms=_ms(critical.get(span.span_id, 0)),
         ))
@@ -155,7 +220,7 @@ def _summary(trace: _Trace, root: Span, critical: dict[str, int]) -> TraceSummar
         trace_id=trace.trace_id, root=root.name, service=root.service, duration_ms=_ms(trace.duration),
         spans=len(trace.spans), errors=sum(s.error for s in trace.spans.values()),
         missing_parents=trace.missing_parents, critical_path=steps,
-        slowest_spans=[SpanRow(span_id=s.span_id, name=s.name, service=s.service, kind=s.kind,
+        slowest_spans=[SpanRow(span_id=s.span_id, name=_row_name(s), service=s.service, kind=s.kind,
                                duration_ms=_ms(s.duration), self_ms=_ms(trace.self_ns[s.span_id]), error=s.error)
                        for s in slowest],
         by_service=_shares(services), by_kind=_shares(kinds),
