@@ -75,8 +75,10 @@ def test_triggers_jit_and_modify_table():
     assert [t["Trigger Name"] for t in plan.triggers] == ["RI_ConstraintTrigger_c_1", "audit"]
     assert plan.triggers[0]["Constraint Name"] == "t_ref_fkey" and plan.stats.trigger_ms == 1.75
     assert plan.jit["Functions"] == 4 and plan.jit["Options"]["Inlining"] is True and plan.stats.jit_ms == 10.0
-    kinds = {f.kind for f in analyze(plan).findings}
-    assert {"jit_overhead", "planning_dominates"} <= kinds
+    assert {f.kind for f in analyze(plan).findings} == {"jit_overhead"}
+    # planning beats execution on a two-node plan: usually a cold catalog cache, so only info
+    severity = {f.kind: f.severity for f in analyze(plan, verbose=True).findings}
+    assert severity["planning_dominates"] == "info" and severity["jit_overhead"] == "warning"
 
 
 def test_estimate_factor_and_direction():

@@ -317,7 +317,7 @@ def join_wrapped(lines: list[str]) -> tuple[list[int], list[str]]:
             else:
                 depth = _paren_depth(line)
             continue
-        if out and indent < base:  # psql output never goes left of its first column
+        if out and indent < base and not _starts_element(line):  # psql never goes left of its first column
             out[-1] += unindented
         elif out and (depth > 0 or unindented.startswith(("(cost=", "(actual", "(never"))) and not _starts_element(line):
             out[-1] = out[-1] + line if depth > 0 else out[-1].rstrip() + " " + unindented.rstrip()
@@ -503,6 +503,8 @@ def _trigger(match: re.Match[str]) -> dict[str, Any]:
     if not head:
         head, relation = relation, ""
     name, _, constraint = head.partition(" for constraint ")
+    if not constraint and head.startswith("for constraint "):  # no trigger name without VERBOSE
+        name, constraint = "", head[len("for constraint "):]
     trigger: dict[str, Any] = {"Trigger Name": name}
     if constraint:
         trigger["Constraint Name"] = constraint
@@ -557,7 +559,8 @@ def _place_property(
     if match is None:
         if last is None:
             raise InputError(f"not a plan line: {stripped[:60]!r}", path=path, line=number)
-        _continue_property(last, stripped)  # a value with an embedded newline (e.g. Output)
+        if not _continue_property(last, stripped):  # a value with an embedded newline (e.g. Output)
+            raise InputError(f"cannot place this line in the plan: {stripped[:60]!r}", path=path, line=number)
         return last
     _pop(stack, indent)
     return _apply(stack[-1][1], match["key"].strip(), stripped[match.end() :].strip())
@@ -579,13 +582,18 @@ def _relationship(parent: PlanNode) -> str:
     return "Outer"
 
 
-def _continue_property(last: tuple[dict[str, Any], str], text: str) -> None:
+def _continue_property(last: tuple[dict[str, Any], str], text: str) -> bool:
+    """Append a continuation line to the previous property; False when that property cannot take
+    one (a number, a flag): the line then has no place in the plan and must not be dropped."""
     target, key = last
     value = target.get(key)
     if isinstance(value, list):
         value.extend(split_top_level(text))
     elif isinstance(value, str):
         target[key] = f"{value} {text}"
+    else:
+        return False
+    return True
 
 
 def _pop(stack: list[_Frame], indent: int) -> None:
