@@ -33,8 +33,17 @@ COMMANDS = (
 )
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors quote the argument (`--max-cost: not an amount: '<what was typed>'`): masked."""
+
+    def error(self, message: str):
+        from agent.render import error_line
+
+        super().error(error_line(message))
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="lmagent",
         description="Performance-engineering personas with deterministic tools, in chat, CI and code review.",
     )
@@ -79,11 +88,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run a parsed command, turning every failure into one stderr line and an exit code."""
+    """Run a parsed command, turning every failure into one stderr line (masked) and an exit code."""
+    from agent.render import error_line, mask_logs
+
+    mask_logs()
     try:
         return int(args.func(args) or 0)
     except InputError as exc:
-        print(str(exc), file=sys.stderr)
+        print(error_line(str(exc)), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -95,8 +107,8 @@ def run(args: argparse.Namespace) -> int:
     except Exception as exc:  # a bug: still one line and exit 2 (as ruff does), the traceback on request
         if os.environ.get("LMAGENT_DEBUG"):
             raise
-        print(f"lmagent: internal error: {type(exc).__name__}: {exc} (set LMAGENT_DEBUG=1 for the traceback; "
-              "please report it with the input)", file=sys.stderr)
+        print(error_line(f"lmagent: internal error: {type(exc).__name__}: {exc} (set LMAGENT_DEBUG=1 for the "
+                         "traceback; please report it with the input)"), file=sys.stderr)
         return 2
 
 

@@ -13,13 +13,22 @@ without calling the tool ("esto es para el Data Engineer").
 The state is lean on purpose (checkpoint cost grows with it): the transcript holds only user
 messages and each persona's final answer; a visit's tool-call messages live in ``scratch`` and are
 dropped when the visit ends.
+
+Untrusted text: everything written to the state is masked (tools.secrets): every node's writes by
+:func:`_masked_update` (LangGraph stores a node's writes as returned), and the transcript again by its
+reducer, for input that did not come through ``Runtime.ask`` (which masks the message before the
+run). So neither the model nor the checkpoint store ever holds a secret. A tool
+call from the model may read only the files the user attached (``attachments``, never a path
+written in a message) and the active persona's own file: the grant is checked on the input models'
+``ReadPath`` type (tools.readpath).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import operator
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, TypedDict
@@ -37,15 +46,32 @@ from agent.registry import Registry
 from agent.router import Router
 from tools.errors import InputError
 from tools.findings import SEVERITY_RANK, Report
+from tools.readpath import REFUSED, ReadGrant
 from tools.registry import ToolSpec, available_tools
+from tools.secrets import mask_secrets, mask_value
 from tools.text import estimate_tokens
 
 TRANSFER_PREFIX = "transfer_to_"
 
 
+def _add_masked(left: list[dict[str, Any]], right: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The transcript's reducer: a message is masked before it is stored (the user's input included)."""
+    return left + [{**m, "content": mask_secrets(m["content"])} if isinstance(m.get("content"), str) else m
+                   for m in right]
+
+
+def _add_new(left: list[str], right: list[str]) -> list[str]:
+    return left + [item for item in right if item not in left]
+
+
+def _concat(left: list[Any], right: list[Any]) -> list[Any]:
+    return left + right
+
+
 class ConversationState(TypedDict, total=False):
-    messages: Annotated[list[dict[str, Any]], operator.add]  # user messages + each persona's answer
-    usage: Annotated[list[dict[str, Any]], operator.add]  # one entry per model call, whole thread
+    messages: Annotated[list[dict[str, Any]], _add_masked]  # user messages + each persona's answer, masked
+    usage: Annotated[list[dict[str, Any]], _concat]  # one entry per model call, whole thread
+    attachments: Annotated[list[str], _add_new]  # files the user gave as paths in this thread (resolved)
     active: str | None  # persona answering now (kept across turns)
     forced: str | None  # input: answer with this persona (skips the router)
     max_cost: float | None  # input: USD ceiling for the whole conversation
@@ -88,6 +114,9 @@ class GraphSettings:
     tool_result_chars: int = 6000
     auto_handoff: bool = True  # perform runtime-initiated handoffs (else only offer them)
     allow_side_effects: bool = False  # offer tools that run load tests or touch live databases
+    # Honour the input's ``attachments`` (files a tool may read). The Runtime checks them first; a
+    # LangGraph Server's input comes from remote clients, so its graph reads no file.
+    read_attachments: bool = True
 
     @classmethod
     def from_env(cls) -> GraphSettings:
@@ -102,9 +131,11 @@ class GraphSettings:
         )
 
 
-def turn_input(message: str, *, persona: str | None = None, max_cost: float | None = None) -> dict[str, Any]:
-    """The graph input for one user turn."""
-    return {"messages": [{"role": "user", "content": message}], "forced": persona, "max_cost": max_cost}
+def turn_input(message: str, *, persona: str | None = None, max_cost: float | None = None,
+               attachments: list[str] | None = None) -> dict[str, Any]:
+    """The graph input for one user turn; ``attachments``: resolved paths the user gave (agent.runtime checks them)."""
+    return {"messages": [{"role": "user", "content": message}], "forced": persona, "max_cost": max_cost,
+            "attachments": list(attachments or [])}
 
 
 def build_graph(registry: Registry, model: ChatModel, *, checkpointer=None, settings: GraphSettings | None = None,
@@ -119,7 +150,8 @@ def make_graph(config: dict | None = None):
     """
     from agent.model import load_prices
 
-    return build_graph(Registry.from_dir(), make_model(), prices=load_prices())
+    settings = dataclasses.replace(GraphSettings.from_env(), read_attachments=False)
+    return build_graph(Registry.from_dir(), make_model(), settings=settings, prices=load_prices())
 
 
 class _GraphBuilder:
@@ -142,16 +174,17 @@ class _GraphBuilder:
         self._prompts: dict[tuple, tuple[list[Any], str]] = {}
 
     def _system_prompt(self, slug: str, user_text: str, lang: str, with_tools: bool,
-                       packet: dict[str, Any] | None) -> tuple[list[Any], str]:
+                       packet: dict[str, Any] | None, attachments: tuple[str, ...]) -> tuple[list[Any], str]:
         """(relevant sections, system prompt); memoized for the common case of no packet."""
-        key = (slug, user_text, lang, with_tools)
+        key = (slug, user_text, lang, with_tools, attachments)
         if packet is None and key in self._prompts:
             return self._prompts[key]
         persona = self.registry.get(slug)
         sections = relevant_sections(persona, user_text)
         tool_names = list(self.tools) if with_tools else []
         system = system_prompt(persona, self.registry.partners.get(slug, []), sections, lang, tool_names,
-                               HandoffPacket.model_validate(packet) if packet else None)
+                               HandoffPacket.model_validate(packet) if packet else None,
+                               attachments=list(attachments) if with_tools else [])
         if packet is None:
             if len(self._prompts) > 256:
                 self._prompts.clear()
@@ -165,10 +198,10 @@ class _GraphBuilder:
             if reserved in self.names:
                 persona = self.registry.get(reserved)
                 raise InputError(f"persona slug '{reserved}' is reserved by the runtime: rename the file", persona.path)
-        graph.add_node("route", self.route, destinations=slugs)
+        graph.add_node("route", _masking(self.route), destinations=slugs)
         for slug in slugs:
-            graph.add_node(slug, self.persona_node(slug), destinations=("tools", *slugs, END))
-        graph.add_node("tools", self.tools_node, destinations=slugs)
+            graph.add_node(slug, _masking(self.persona_node(slug)), destinations=("tools", *slugs, END))
+        graph.add_node("tools", _masking(self.tools_node), destinations=slugs)
         graph.add_edge(START, "route")
         return graph.compile(checkpointer=checkpointer)
 
@@ -187,9 +220,12 @@ class _GraphBuilder:
             if result.fallback and active in self.names:
                 # Nothing in this message points elsewhere: the conversation stays where it is.
                 slug, by, reason = active, "continue", f"follow-up for {active} (no trigger matched)"
+        hidden = _MASK_KIND.findall(text)  # masked on the way in by the transcript's reducer
+        notices = [say(detect_language(text), "masked", count=len(hidden), kinds=", ".join(sorted(set(hidden))))
+                   ] if hidden else []
         return Command(goto=slug, update={
             "active": slug, "turn_start": len(messages) - 1, "hops": 0, "scratch": [], "tool_rounds": 0,
-            "packet": None, "reports": [], "notices": [],
+            "packet": None, "reports": [], "notices": notices,
             "trail": [{"persona": slug, "by": by, "reason": reason, "confidence": confidence}],
         })
 
@@ -214,7 +250,9 @@ class _GraphBuilder:
             tools = self.persona_tools[slug]
         elif rounds:
             notices.append(say(lang, "tool_limit", limit=self.settings.max_tool_rounds))
-        sections, system = self._system_prompt(slug, user_text, lang, bool(tools), state.get("packet"))
+        attachments = self._attachments(state)
+        sections, system = self._system_prompt(slug, user_text, lang, bool(tools), state.get("packet"),
+                                               tuple(attachments))
         messages = [{"role": "system", "content": system}, *self._history(state),
                     state["messages"][state["turn_start"]], *state.get("scratch", [])]
 
@@ -228,7 +266,7 @@ class _GraphBuilder:
         request = ModelRequest(
             messages=messages, tools=tools, persona=persona, language=lang, user_text=user_text,
             reports=visit_reports, packet=state.get("packet"), sections=sections, partners=partners,
-            on_token=lambda text: writer({"type": "token", "persona": slug, "text": text}),
+            attachments=attachments, on_token=lambda text: writer({"type": "token", "persona": slug, "text": text}),
         )
         try:
             response = self.model.complete(request)
@@ -253,6 +291,9 @@ class _GraphBuilder:
         update: dict[str, Any] = {"usage": usage, "scratch": [], "notices": notices,
                                   "messages": [{"role": "assistant", "content": text, "name": slug}] if text else []}
         return self._after_answer(slug, state, text, lang, update)
+
+    def _attachments(self, state: ConversationState) -> list[str]:
+        return list(state.get("attachments") or []) if self.settings.read_attachments else []
 
     def _history(self, state: ConversationState) -> list[dict[str, Any]]:
         """Earlier turns (user messages and answers), newest first until the token budget is used."""
@@ -426,21 +467,24 @@ class _GraphBuilder:
         if not isinstance(args, dict):
             return f"error: the arguments are not a JSON object ({raw[:200]!r}). Call {name} again with valid JSON.", None
         model, _ = spec.load()
+        persona_path = self.registry.get(slug).path
         if "persona_path" in model.model_fields:
-            args["persona_path"] = self.registry.get(slug).path  # the persona's own targets, never the model's
-        unnamed = _paths_not_named_by_user(args, state["messages"])
-        if unnamed:
-            # The model (possibly steered by a pasted plan or diff) may only open files the user named.
-            return (f"error: {name} may only read files the user named in this conversation; "
-                    f"not named: {', '.join(unnamed[:3])}. Ask the user to attach it."), None
+            args["persona_path"] = persona_path  # the persona's own targets, never the model's
+        # The model (possibly steered by a pasted plan or diff) may open only what the user attached.
+        grant = ReadGrant(allowed=tuple(self._attachments(state)), trusted=(persona_path,))
         key = json.dumps([name, args], sort_keys=True, ensure_ascii=False, default=str)
         cached = next((r for r in reports if r.get("key") == key), None)
         if cached is not None:
             report = Report.model_validate(cached["report"])
         else:
             try:
-                report = spec.call(args)
+                report = spec.call(args, read_grant=grant)
             except ValidationError as exc:
+                refused = [e["msg"] for e in exc.errors() if e["type"] == REFUSED]
+                if refused:
+                    return (f"error: {name} may only read files the user attached to this conversation "
+                            f"({'; '.join(refused[:3])}). Ask the user to attach the file "
+                            "(lmagent ask --attach PATH, or /attach PATH in chat)."), None
                 problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
                 return f"error: invalid arguments for {name}: {problems}", None
             except InputError as exc:
@@ -453,22 +497,40 @@ class _GraphBuilder:
         return _tool_message(report, self.settings.tool_result_chars), entry
 
 
-_PATH_FIELDS = ("path", "paths")
+_MASK_KIND = re.compile(r"\[masked:([a-z0-9_]+)\]")
+# State keys that hold no text: written as they are. (A node's writes are stored as they are
+# returned, before any reducer runs: messages are masked here too, not only by their reducer.)
+_NO_TEXT = frozenset({"usage", "hops", "tool_rounds", "turn_start", "active", "forced", "max_cost", "attachments"})
 
 
-def _paths_not_named_by_user(args: dict[str, Any], messages: list[dict[str, Any]]) -> list[str]:
-    """File paths in tool arguments that no user message of the thread mentions verbatim."""
-    wanted: list[str] = []
-    for field in _PATH_FIELDS:
-        value = args.get(field)
-        if isinstance(value, str) and value:
-            wanted.append(value)
-        elif isinstance(value, list):
-            wanted += [v for v in value if isinstance(v, str) and v]
-    if not wanted:
-        return []
-    said = "\n".join(m.get("content") or "" for m in messages if m.get("role") == "user")
-    return [p for p in wanted if p not in said]
+def _masking(node: Callable[[ConversationState], Command]) -> Callable[[ConversationState], Command]:
+    """A node whose writes are masked before they reach the state (and so the checkpoint store)."""
+    def masked(state: ConversationState) -> Command:
+        command = node(state)
+        return dataclasses.replace(command, update=_masked_update(state, command.update))
+
+    masked.__name__ = getattr(node, "__name__", "node")
+    return masked
+
+
+def _masked_update(state: ConversationState, update: dict[str, Any] | None) -> dict[str, Any] | None:
+    """``update`` with every text masked; report entries already in the state (masked when written)
+    are not walked again."""
+    if not update:
+        return update
+    out: dict[str, Any] = {}
+    for key, value in update.items():
+        if key in _NO_TEXT:
+            out[key] = value
+        elif key == "reports":
+            old = state.get("reports") or []
+            kept = 0
+            while kept < min(len(old), len(value)) and value[kept] is old[kept]:
+                kept += 1
+            out[key] = [*value[:kept], *mask_value(value[kept:])]
+        else:
+            out[key] = mask_value(value)
+    return out
 
 
 def _loads(raw: str) -> Any:

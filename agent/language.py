@@ -70,8 +70,8 @@ PHRASES: dict[str, dict[str, str]] = {
               "costaría unos ${next:.4f}, por encima del límite de ${limit:.4f} (--max-cost).",
     },
     "masked": {
-        "en": "Masked {count} secret(s) ({kinds}) before sending text to the model.",
-        "es": "Se ocultaron {count} secreto(s) ({kinds}) antes de enviar el texto al modelo.",
+        "en": "Masked {count} secret(s) ({kinds}): neither the model nor the conversation store sees them.",
+        "es": "Se ocultaron {count} secreto(s) ({kinds}): ni el modelo ni el historial guardado los ven.",
     },
     "empty": {
         "en": "{name} returned an empty answer.",

@@ -120,7 +120,8 @@ def relevant_sections(persona: Persona, message: str, limit_chars: int = PROMPT_
 
 
 def system_prompt(persona: Persona, partners: list[Partner], sections: list[ScoredSection],
-                  language: str, tool_names: list[str], packet: HandoffPacket | None = None) -> str:
+                  language: str, tool_names: list[str], packet: HandoffPacket | None = None,
+                  attachments: list[str] | None = None) -> str:
     rol = persona.section("Rol") or persona.section("Role")
     lines = [f"Eres {persona.name}: {persona.role}." if language == "es" else
              f"You are the {persona.name} ({persona.role})."]
@@ -133,6 +134,9 @@ def system_prompt(persona: Persona, partners: list[Partner], sections: list[Scor
               "- Base diagnoses on tool results when the user gives a plan, SQL, metrics, code, a profile or traces."]
     if tool_names:
         lines.append("- Available tools: " + ", ".join(tool_names) + ". Call them instead of guessing.")
+        if attachments:
+            lines.append("- Files the user attached (the only files a tool may read; pass these paths): "
+                         + ", ".join(attachments))
     if partners:
         lines += ["- When the problem belongs to a partner, call transfer_to_<slug> with a short summary:"]
         lines += [f"  - {p.slug} ({p.role_label}): {p.collaboration}" for p in partners]

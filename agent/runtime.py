@@ -23,6 +23,7 @@ from agent.model import ChatModel, load_prices, make_model
 from agent.registry import Registry
 from tools.errors import InputError
 from tools.findings import Finding
+from tools.secrets import mask_secrets
 
 
 def default_checkpoint_url() -> str:
@@ -71,6 +72,17 @@ def open_checkpointer(url: str | None, stack: ExitStack):
     saver = SqliteSaver(conn)
     saver.setup()
     return saver
+
+
+def attach(path: str) -> str:
+    """The resolved path of a file the user attaches, or an InputError (missing, or a key, credentials,
+    .env file or system location: the deny-list of tools.readpath)."""
+    from tools.readpath import ReadRefused, attachable
+
+    try:
+        return attachable(path)
+    except ReadRefused as exc:
+        raise InputError(f"cannot attach: {str(exc).removeprefix(path + ': ').removeprefix('refused, ')}", path) from None
 
 
 class HandoffStep(BaseModel):
@@ -194,21 +206,30 @@ class Runtime:
         return cls(Registry.from_dir(personas_dir), model or make_model(offline), **kwargs)
 
     def ask(self, message: str, *, thread_id: str | None = None, persona: str | None = None,
-            max_cost: float | None = None, on_event: Callable[[dict[str, Any]], None] | None = None) -> TurnResult:
-        """One user turn. ``on_event`` receives streamed tokens and handoffs as they happen."""
+            max_cost: float | None = None, on_event: Callable[[dict[str, Any]], None] | None = None,
+            attachments: list[str] | None = None) -> TurnResult:
+        """One user turn. ``on_event`` receives streamed tokens and handoffs as they happen.
+
+        ``attachments``: files (or directories) the user gives as paths; the team's tools may read
+        them, in this turn and the thread's later ones. A path written in the message itself is only
+        text: pasted content cannot make a tool open a file."""
         if not message.strip():
             raise InputError("the message is empty")
+        granted = [attach(path) for path in attachments or []]
         if persona is not None:
             self.registry.get(persona)  # unknown slug → InputError listing the known ones
         if max_cost is not None and not self.model.offline and self.model.model not in self.prices:
             raise InputError(f"--max-cost needs a price for model '{self.model.model}': set LMAGENT_PRICES "
                              f"(e.g. '{self.model.model}=0.15/0.60', USD per million input/output tokens)")
+        # Masked before it enters the graph: LangGraph stores a run's input as it was given.
+        message = mask_secrets(message)
         thread_id = thread_id or uuid.uuid4().hex[:12]
         config = {"configurable": {"thread_id": thread_id}}
         kwargs: dict[str, Any] = {"context": RunContext(on_event=on_event)}
         if self.checkpointer is not None:
             kwargs["durability"] = self.durability
-        state = self.graph.invoke(turn_input(message, persona=persona, max_cost=max_cost), config, **kwargs)
+        state = self.graph.invoke(turn_input(message, persona=persona, max_cost=max_cost, attachments=granted),
+                                  config, **kwargs)
         return turn_result(thread_id, state, self.names)
 
     def history(self, thread_id: str) -> list[dict[str, Any]]:

@@ -14,8 +14,8 @@ from tools.db import (
     _connection_findings,
     db_explain_tool,
     db_health_tool,
-    statement_writes,
 )
+from tools.db_guard import parse_statements, statement_writes
 from tools.errors import InputError
 
 pytestmark = pytest.mark.postgres
@@ -45,7 +45,7 @@ def count(pg_conn) -> int:
     ("MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN DELETE", "MERGE"),
 ])
 def test_statement_writes(sql, write):
-    assert statement_writes(sql) == write
+    assert statement_writes(parse_statements(sql)[0].stmt) == write
 
 
 def test_explain_select_read_only(schema_dsn):
@@ -105,17 +105,20 @@ def test_functions_a_rollback_cannot_undo_are_refused_even_with_allow_writes(pg_
         db_explain_tool(DbExplainInput(dsn=pg_dsn, sql=sql, allow_writes=True))
 
 
+SLOW = "SELECT count(*) FROM generate_series(1, 10000) a, generate_series(1, 10000) b"  # seconds of work
+
+
 def test_timeout_and_bad_statements(schema_dsn, run_cli):
     dsn, _ = schema_dsn
     with pytest.raises(InputError, match="statement_timeout = 50 ms"):
-        db_explain_tool(DbExplainInput(dsn=dsn, sql="SELECT pg_sleep(5)", timeout_ms=50))
+        db_explain_tool(DbExplainInput(dsn=dsn, sql=SLOW, timeout_ms=50))
     with pytest.raises(InputError, match="one statement at a time") as err:
         db_explain_tool(DbExplainInput(dsn=dsn, sql="SELECT 1;\nDROP TABLE accounts"))
     assert err.value.line == 2
     with pytest.raises(InputError, match='column "nope" does not exist') as err:
         db_explain_tool(DbExplainInput(dsn=dsn, sql="SELECT id\nFROM accounts\nWHERE nope = 1"))
     assert err.value.line == 3
-    code, _, err_text = run_cli("db", "explain", "--dsn", dsn, "--timeout-ms", "50", "-", stdin="SELECT pg_sleep(5)")
+    code, _, err_text = run_cli("db", "explain", "--dsn", dsn, "--timeout-ms", "50", "-", stdin=SLOW)
     assert code == 2 and err_text.count("\n") == 1 and "statement_timeout = 50 ms" in err_text
 
 
@@ -166,3 +169,21 @@ def test_cache_and_connection_thresholds():
     (err,) = _connection_findings(used=95, max_connections=100, reserved=3)
     assert (warn.code, warn.severity, err.severity) == ("DB006", "warning", "error")
     assert err.handoff == "backend-engineer"
+
+
+def test_dollar_quote_after_a_non_ascii_letter_cannot_smuggle_a_commit(schema_dsn, pg_conn, run_cli):
+    """PostgreSQL reads `é$a$` as one identifier: four statements, refused before any connection."""
+    dsn, _ = schema_dsn
+    sql = "SELECT 1 AS é$a$; COMMIT; DROP TABLE accounts; SELECT 1 AS x$a$"
+    code, out, err = run_cli("db", "explain", "--dsn", dsn, sql)
+    assert (code, out) == (2, "") and err.count("\n") == 1 and "one statement at a time (4 given)" in err
+    assert count(pg_conn) == 20000
+
+
+def test_the_splitter_reads_a_dollar_after_a_non_ascii_letter_as_part_of_the_identifier():
+    from tools.sql.split import split_statements
+
+    sql = "SELECT 1 AS é$a$; COMMIT; DROP TABLE victim; SELECT 1 AS x$a$"
+    assert [s.text for s in split_statements(sql)] == [
+        "SELECT 1 AS é$a$", "COMMIT", "DROP TABLE victim", "SELECT 1 AS x$a$"]
+    assert len(split_statements("SELECT $a$;$a$; SELECT 2")) == 2  # a real dollar quote still is one

@@ -319,7 +319,7 @@ def test_tool_names_survive_markdown_rendering(team_dir, tmp_path):
     profiler.runcall(lambda: [wait() for _ in range(20)])
     profiler.dump_stats(tmp_path / "wait.prof")
     with _runtime(team_dir) as rt:
-        answer = rt.ask(f"¿Dónde se va el tiempo? {tmp_path / 'wait.prof'}").answer
+        answer = rt.ask("¿Dónde se va el tiempo?", attachments=[str(tmp_path / "wait.prof")]).answer
     console = Console(record=True, width=200)
     console.print(Markdown(answer))
     shown = console.export_text()
@@ -398,7 +398,8 @@ def test_attached_json_artifacts_go_to_the_tool_their_content_needs(tmp_path):
     otlp.write_text(json.dumps({"resourceSpans": [{"resource": {}, "scopeSpans": [{"spans": [{
         "traceId": "0af7651916cd43dd8448eb211c80319c", "spanId": "b7ad6b7169203331", "name": "GET /users",
         "startTimeUnixNano": "1000000000", "endTimeUnixNano": "1200000000", "kind": 2}]}]}]}))
-    planned = dict(plan_tool_calls(f"where does the time go? {speedscope} and {otlp}", set(TOOLS)))
+    planned = dict(plan_tool_calls("where does the time go?", set(TOOLS), attachments=[str(speedscope), str(otlp)]))
+    assert plan_tool_calls(f"where does the time go? {speedscope} and {otlp}", set(TOOLS)) == []  # text opens nothing
     assert planned["profile"]["path"] == str(speedscope)
     assert planned["traces"]["path"] == str(otlp)
     assert TOOLS["profile"].call(planned["profile"]).data.total == 1.0

@@ -219,24 +219,26 @@ def test_thread_continues_after_a_failed_turn(server, team_dir, tmp_path):
     assert [m["content"] for m in history][-2:] == ["second try", "Back: the server answers again."]
 
 
-def test_model_may_only_read_files_the_user_named(server, team_dir, tmp_path):
+def test_model_may_only_read_files_the_user_attached(server, team_dir, tmp_path):
     """A plan or diff that steers the model to open other files gets an error, never the file."""
-    secret = tmp_path / "secret.txt"
-    secret.write_text("p95 123ms\nTOP-SECRET-LINE\n")
-    named = tmp_path / "samples.txt"
-    named.write_text("120 ms\n180 ms\n90 ms\n")
+    other = tmp_path / "other.txt"
+    other.write_text("p95 123ms\nTOP-OTHER-LINE\n")
+    attached = tmp_path / "samples.txt"
+    attached.write_text("120 ms\n180 ms\n90 ms\n")
     server.queue(
-        reply(tool_calls=[call("thresholds", {"paths": [str(secret)], "persona_path": str(secret)}, "c1"),
-                          call("thresholds", {"paths": [str(named)]}, "c2")]),
+        reply(tool_calls=[call("thresholds", {"paths": [str(other)], "persona_path": str(other)}, "c1"),
+                          call("thresholds", {"paths": [str(attached)]}, "c2")]),
         reply("done"),
     )
     with _runtime(server, team_dir, auto_handoff=False) as rt:
-        rt.ask(f"Check my latency samples in {named}", persona="performance-engineer")
+        rt.ask(f"Check my latency samples (see also {other})", persona="performance-engineer",
+               attachments=[str(attached)])
     refused, allowed = _tool_messages(server.requests[1])
-    assert "may only read files the user named" in refused["content"] and str(secret) in refused["content"]
-    assert "TOP-SECRET" not in json.dumps(server.requests[1])
+    assert "may only read files the user attached" in refused["content"] and str(other) in refused["content"]
+    assert "TOP-OTHER" not in json.dumps(server.requests[1])
     report = json.loads(allowed["content"])
     assert report["tool"] == "thresholds"
+    assert str(attached) in server.requests[0]["messages"][0]["content"]  # the system prompt lists it
 
 
 @pytest.mark.parametrize("amount", ["nan", "NaN", "inf", "1e400", "-1", "²", "", "9" * 5000])

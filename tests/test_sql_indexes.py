@@ -86,6 +86,7 @@ CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL, org_id int NOT NULL
 CREATE TABLE orders (id int PRIMARY KEY, customer_id int NOT NULL, status text NOT NULL,
                      created_at timestamp NOT NULL, total numeric NOT NULL);
 CREATE TABLE items (id int PRIMARY KEY, order_id int NOT NULL, sku text NOT NULL);
+CREATE TABLE events (id int PRIMARY KEY, at timestamptz NOT NULL, payload jsonb NOT NULL, code text COLLATE "C" NOT NULL);
 """
 
 LOAD = """
@@ -94,7 +95,9 @@ INSERT INTO users SELECT g, 'User' || g || '@Example.com', g % 1000, md5(g::text
 INSERT INTO orders SELECT g, g % 5000, (ARRAY['open','paid','shipped','void'])[g % 4 + 1],
        timestamp '2024-01-01' + g * interval '5 minutes', (g % 500)::numeric FROM generate_series(1, 80000) g;
 INSERT INTO items SELECT g, (g * 7) % 80000 + 1, 'sku' || g FROM generate_series(1, 120000) g;
-ANALYZE users, orders, items;  -- only ours: a database-wide ANALYZE can deadlock with other sessions
+INSERT INTO events SELECT g, timestamptz '2024-01-01' + g * interval '5 minutes', jsonb_build_object('k', g % 3000),
+       md5(g::text) FROM generate_series(1, 60000) g;
+ANALYZE users, orders, items, events;  -- only ours: a database-wide ANALYZE can deadlock with other sessions
 """
 
 # Each query with literals so PostgreSQL can plan it; each gets exactly one proposal.
@@ -104,6 +107,23 @@ QUERIES = [
     "SELECT id, name FROM users WHERE org_id = 7 AND deleted_at IS NULL ORDER BY name LIMIT 10",
     "SELECT o.id, i.sku FROM orders o JOIN items i ON i.order_id = o.id WHERE o.id = 4242",
     "SELECT id FROM orders WHERE status = 'void' AND customer_id = 3",
+    # LIKE 'prefix%' under this server's non-C collation: text_pattern_ops, or a plain B-tree under COLLATE "C"
+    "SELECT id FROM users WHERE name LIKE 'abc%'",
+    "SELECT id FROM users WHERE org_id = 7 AND name LIKE 'a%'",
+    "SELECT id FROM events WHERE code LIKE 'abc%'",
+    # expression keys that are IMMUTABLE for the columns' types
+    "SELECT id FROM orders WHERE created_at::date = '2024-02-01'",
+    "SELECT id FROM events WHERE payload ->> 'k' = '17'",
+    "SELECT id FROM events WHERE (at AT TIME ZONE 'UTC')::date = '2024-02-01'",
+]
+
+# Expressions PostgreSQL refuses as index keys (STABLE on timestamptz) or would not match
+# (sqlglot writes date_trunc('DAY', ...)): never proposed.
+NOT_PROPOSED = [
+    "SELECT id FROM events WHERE at::date = '2024-02-01'",
+    "SELECT id FROM events WHERE date_trunc('day', at) = '2024-02-01'",
+    "SELECT id FROM orders WHERE date_trunc('day', created_at) = '2024-02-01'",
+    "SELECT id FROM events WHERE to_char(at, 'YYYY') = '2024'",
 ]
 
 
@@ -130,6 +150,8 @@ def test_every_suggestion_switches_the_real_plan(pg_conn):
         pg_conn.execute(suggestion["create"])
         pg_conn.execute(f"ANALYZE {suggestion['table']}")
         assert suggestion["name"] in plan_indexes(pg_conn, sql), (sql, suggestion["create"])
+    for sql in NOT_PROPOSED:
+        assert analyze_text(sql, "q.sql", suggest=True, schema=schema_from_sql(SCHEMA)).data["indexes"] == [], sql
 
 
 @pytest.mark.postgres

@@ -1,15 +1,14 @@
 """Live PostgreSQL tools (psycopg 3): EXPLAIN ANALYZE that never changes data, and a health check.
 
-Network and database access happen only here and only when a DSN is given.
+Network and database access happen only here and only when a DSN is given. Every connection opened
+from a user DSN (db explain, db health, `sql --suggest-indexes --dsn`) starts with
+``default_transaction_read_only=on``, so no transaction it runs can write unless it asks to.
 
-``db_explain_tool`` runs ``EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)`` inside a transaction that is
-always rolled back, with ``statement_timeout`` set for it. The transaction is READ ONLY unless
-``allow_writes``; a statement that writes (INSERT/UPDATE/DELETE/MERGE, SELECT … FOR UPDATE, a
-data-modifying CTE) is refused without it. Rolled back means rows and tables; sequences advanced
-by an INSERT stay advanced (PostgreSQL never rolls those back).
-
-Server functions with effects outside the transaction (pg_terminate_backend, pg_reload_conf,
-dblink, replication-slot and backup functions, ...) are refused even with ``allow_writes``.
+``db_explain_tool`` runs ``EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)`` of one statement that
+tools.db_guard accepted (its parse tree on an allow-list, every function, operator, view and cast
+it reaches checked in the catalog), over the extended query protocol (the server itself refuses a
+second statement), inside a transaction that is READ ONLY unless ``allow_writes`` and always rolled
+back, with ``statement_timeout`` and ``lock_timeout`` set for it.
 
 ``db_health_tool`` reads pg_stat_* and pg_index and reports DB001..DB006.
 """
@@ -17,6 +16,7 @@ dblink, replication-slot and backup functions, ...) are refused even with ``allo
 from __future__ import annotations
 
 import json
+import os
 import re
 
 from pydantic import BaseModel, Field
@@ -25,16 +25,11 @@ from tools.catalogue import db
 from tools.errors import InputError
 from tools.findings import Finding, Location, Report
 
-# Server functions whose effects a ROLLBACK cannot undo (and that a READ ONLY transaction allows):
-# db explain refuses them even with --allow-writes. Matched on the text, so they are caught in
-# statements sqlglot cannot parse too.
-_IRREVERSIBLE = re.compile(
-    r"\b(pg_terminate_backend|pg_cancel_backend|pg_reload_conf|pg_rotate_logfile|pg_switch_wal|pg_promote"
-    r"|pg_create_restore_point|pg_(?:create|drop)_\w*replication_slot|pg_replication_slot_advance|pg_stat_reset\w*"
-    r"|pg_wal_replay_(?:pause|resume)|pg_backup_(?:start|stop)|dblink\w*|lo_export|lo_import|pg_file_\w+)\s*\(",
-    re.IGNORECASE,
-)
-_EXPLAIN_PREFIX = re.compile(r"^\s*EXPLAIN\b(?:\s*\([^)]*\)|\s+(?:ANALYZE|ANALYSE|VERBOSE)\b)*", re.IGNORECASE)
+_READ_ONLY_OPTION = "-c default_transaction_read_only=on"
+_SCHEMES = ("postgresql", "postgres")
+_URI_SCHEME = re.compile(r"^\s*([A-Za-z][A-Za-z0-9+.-]*)://")
+_SECRET_KEYS = ("password", "sslpassword")
+_EXPLAIN = "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) "
 
 
 class DbExplainInput(BaseModel):
@@ -51,98 +46,112 @@ class DbHealthInput(BaseModel):
 
 
 def redact(dsn: str) -> str:
-    """The DSN without its password, for error messages."""
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+    """The DSN without its passwords, for messages; an unparseable DSN is never echoed."""
+    from psycopg.conninfo import make_conninfo
 
     try:
-        params = conninfo_to_dict(dsn)
-    except Exception:  # noqa: BLE001 - an unparseable DSN is shown as a placeholder, never echoed
+        params = _parse_dsn(dsn)
+    except InputError:
         return "<dsn>"
-    params.pop("password", None)
+    for key in _SECRET_KEYS:
+        params.pop(key, None)
     return make_conninfo(**params)
 
 
+def _parse_dsn(dsn: str) -> dict:
+    """The DSN's parameters, or InputError whose text holds no part of the DSN but its scheme."""
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict
+
+    scheme = _URI_SCHEME.match(dsn)
+    if scheme and scheme.group(1) not in _SCHEMES:
+        raise InputError(f"cannot connect to PostgreSQL: unsupported URI scheme {scheme.group(1)[:30]!r} "
+                         "(use postgresql://… or key=value pairs)")
+    if scheme:
+        # libpq ends user:password at the first '@' and the host at the first '/' or '?': any other '@'
+        # means a password with an unencoded '@', '/' or '?', whose pieces would show up as host or dbname.
+        rest = dsn[scheme.end():]
+        authority = re.split(r"[/?]", rest, maxsplit=1)[0]
+        if rest.count("@") > 1 or rest.count("@") != authority.count("@"):
+            raise InputError("cannot connect to PostgreSQL: malformed connection string (an '@' outside "
+                             "user:password@host; percent-encode '@', '/' and '?' in a password)")
+    try:
+        return conninfo_to_dict(dsn)
+    except (psycopg.Error, ValueError, TypeError) as exc:
+        raise InputError(f"cannot connect to PostgreSQL: malformed connection string ({_scrub(str(exc), ())})") \
+            from None
+
+
+def _scrub(message: str, secrets) -> str:
+    """First line of a libpq/psycopg message with every quoted fragment and every secret taken out."""
+    line = next((part.strip() for part in message.splitlines() if part.strip()), "")
+    line = re.sub(r'"[^\n]*"', '"…"', line)  # libpq quotes the piece of the DSN it could not read
+    for secret in secrets:
+        if secret and secret in line:
+            line = line.replace(secret, "***") if len(secret) >= 4 else "connection failed"
+    return line or "connection failed"
+
+
 def connect(dsn: str, *, timeout_s: int = 5):
-    """An autocommit connection, or InputError with one line saying why not."""
+    """An autocommit connection whose transactions are read-only by default, or InputError (one line)."""
     import psycopg
 
+    params = _parse_dsn(dsn)
+    secrets = [params[key] for key in _SECRET_KEYS if params.get(key)]
+    options = " ".join(filter(None, (params.get("options", os.environ.get("PGOPTIONS")), _READ_ONLY_OPTION)))
     try:
-        return psycopg.connect(dsn, autocommit=True, connect_timeout=timeout_s)
+        conn = psycopg.connect(dsn, autocommit=True, connect_timeout=timeout_s, options=options)
     except (psycopg.Error, ValueError) as exc:
-        reason = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
-        raise InputError(f"cannot connect to PostgreSQL ({redact(dsn)}): {reason}") from None
+        raise InputError(f"cannot connect to PostgreSQL ({redact(dsn)}): {_scrub(str(exc), secrets)}") from None
+    # A pooler may drop startup options; a SET instead would stick to a pooled server connection.
+    if conn.execute("SHOW default_transaction_read_only").fetchone()[0] != "on":
+        conn.close()
+        raise InputError(f"cannot make the session read-only on {redact(dsn)}: the server or a pooler dropped "
+                         "the startup option default_transaction_read_only=on (let it pass `options`)")
+    return conn
 
 
 # --- explain ---------------------------------------------------------------------------------
-
-
-def statement_writes(sql: str) -> str | None:
-    """Name of the write a statement performs ("DELETE", "SELECT FOR UPDATE"...), or None for a read.
-
-    A statement sqlglot cannot parse is not refused here: it runs in a READ ONLY transaction, where
-    PostgreSQL itself rejects any write.
-    """
-    from sqlglot import exp
-
-    from tools.sql.parse import SqlParseError, parse_statement
-
-    try:
-        tree = parse_statement(sql, "postgres")
-    except SqlParseError:
-        return None
-    writes = (exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.Create, exp.Drop, exp.Alter, exp.TruncateTable)
-    found = tree if isinstance(tree, writes) else tree.find(*writes)
-    if found is not None:
-        return found.key.upper()
-    if tree.find(exp.Lock) is not None:
-        return "SELECT FOR UPDATE/SHARE"
-    if isinstance(tree, exp.Command):
-        return str(tree.this).upper()
-    return None
-
-
-def _single_statement(sql: str) -> str:
-    from tools.sql.split import split_statements
-
-    statements = split_statements(_EXPLAIN_PREFIX.sub("", sql, count=1))
-    if not statements:
-        raise InputError("no SQL statement given")
-    if len(statements) > 1:
-        raise InputError(f"one statement at a time ({len(statements)} given)", line=statements[1].line)
-    return statements[0].text
 
 
 def run_explain(inp: DbExplainInput) -> list:
     """The JSON plan of one EXPLAIN (ANALYZE, BUFFERS) run; the transaction is always rolled back."""
     import psycopg
 
-    sql = _single_statement(inp.sql)
-    irreversible = _IRREVERSIBLE.search(sql)
-    if irreversible:
-        raise InputError(f"{irreversible.group(1)}() has effects a rollback cannot undo; db explain never runs it",
-                         line=sql[: irreversible.start()].count("\n") + 1)
-    write = statement_writes(sql)
-    if write and not inp.allow_writes:
-        raise InputError(f"the statement writes ({write}); pass --allow-writes to run it inside a transaction "
-                         "that is rolled back")
+    from tools.db_guard import check_on_server, check_statement
+
+    statement = check_statement(inp.sql, allow_writes=inp.allow_writes)
+    sql = statement.text
     conn = connect(inp.dsn)
     try:
         conn.execute("BEGIN READ WRITE" if inp.allow_writes else "BEGIN READ ONLY")
         try:
             conn.execute("SELECT set_config('statement_timeout', %s, true)", (str(inp.timeout_ms),))
             conn.execute("SELECT set_config('lock_timeout', %s, true)", (str(inp.timeout_ms),))
-            row = conn.execute(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}").fetchone()
+            check_on_server(conn, statement, allow_writes=inp.allow_writes)
+            plan = explain_json(conn, sql)
         finally:
             conn.execute("ROLLBACK")
     except psycopg.errors.QueryCanceled:
         raise InputError(f"statement cancelled after statement_timeout = {inp.timeout_ms} ms") from None
     except psycopg.Error as exc:
         diag = exc.diag
-        line = sql[: int(diag.statement_position) - 1].count("\n") + 1 if diag and diag.statement_position else None
+        offset = int(diag.statement_position) - 1 - len(_EXPLAIN) if diag and diag.statement_position else None
+        line = sql[: max(offset, 0)].count("\n") + 1 if offset is not None else None
         raise InputError(f"PostgreSQL: {(diag.message_primary if diag else None) or exc}", line=line) from None
     finally:
         conn.close()
-    plan = row[0]
+    return plan
+
+
+def explain_json(conn, sql: str) -> list:
+    """EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) of `sql` over the extended query protocol.
+
+    prepare=True makes psycopg send Parse/Bind/Execute: the server refuses a string holding more than
+    one command ("cannot insert multiple commands into a prepared statement"), whatever any
+    splitter or parser here thought, so a smuggled COMMIT never runs.
+    """
+    plan = conn.execute(_EXPLAIN + sql, prepare=True).fetchone()[0]
     return json.loads(plan) if isinstance(plan, str) else plan
 
 

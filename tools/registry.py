@@ -4,7 +4,9 @@ Entries are kept by import path, so listing tools imports nothing heavy. The sam
 OpenAI function schema (from the input model's JSON schema), the offline composer's call and the
 review bot's allow-list (only tools without side effects are reachable from untrusted input).
 
-A tool is a plain function ``fn(inp: InputModel) -> tools.findings.Report``.
+A tool is a plain function ``fn(inp: InputModel) -> tools.findings.Report``. File paths in an input
+model are typed (``tools.readpath.ReadPath`` for what the tool opens, ``PathLabel`` for names it only
+shows), so a model's call can be held to the files the user gave (:meth:`ToolSpec.call` with a grant).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from tools.findings import Report
+from tools.readpath import READ_GRANT, ReadGrant
 
 
 @dataclass(frozen=True)
@@ -40,10 +43,16 @@ class ToolSpec:
             return False
         return True
 
-    def call(self, arguments: dict[str, Any] | BaseModel) -> Report:
+    def call(self, arguments: dict[str, Any] | BaseModel, *, read_grant: ReadGrant | None = None) -> Report:
+        """Run the tool. ``read_grant``: the call comes from a model, so every ReadPath in the arguments
+        must pass the grant (tools.readpath); a refusal is a ValidationError of type ``read_refused``."""
         model, fn = self.load()
-        inp = arguments if isinstance(arguments, BaseModel) else model.model_validate(arguments)
-        return fn(inp)
+        if read_grant is None and isinstance(arguments, BaseModel):
+            return fn(arguments)
+        if isinstance(arguments, BaseModel):
+            arguments = arguments.model_dump()
+        context = {READ_GRANT: read_grant} if read_grant is not None else None
+        return fn(model.model_validate(arguments, context=context))
 
     def openai_schema(self) -> dict[str, Any]:
         model, _ = self.load()

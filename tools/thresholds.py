@@ -45,6 +45,7 @@ from tools.metrics_text import (
     unit_of,
 )
 from tools.paths import default_personas_dir
+from tools.readpath import ReadPath
 from tools.text import fold
 
 __all__ = ["ThresholdsInput", "TextMetric", "extract_metrics", "thresholds_tool", "load_targets", "check"]
@@ -55,13 +56,13 @@ DEFAULT_APDEX_T_MS = 500.0  # New Relic's default T (0.5 s) when neither the per
 
 
 class ThresholdsInput(BaseModel):
-    paths: list[str] = Field(default_factory=list, description=(
+    paths: list[ReadPath] = Field(default_factory=list, description=(
         "Files to check: k6 summary JSON, Locust *_stats.csv, Lighthouse/PageSpeed JSON, vegeta JSON report, "
         "latency samples (one a line) or a YAML/JSON of named metrics."))
     text: str | None = Field(None, description="A message stating metrics, e.g. 'P95 de 1.8 segundos, error rate 2%'.")
     metrics: dict[str, float] | None = Field(None, description=(
         "Named metrics in canonical units: latencies in ms, rates as ratios (0.02 = 2%), Apdex 0..1."))
-    persona_path: str | None = Field(None, description="Persona markdown file with the target tables "
+    persona_path: ReadPath | None = Field(None, description="Persona markdown file with the target tables "
                                                        "(default: the shipped Performance Engineer).")
     apdex_t_ms: float | None = Field(None, gt=0, allow_inf_nan=False,
                                       description="Apdex threshold T in ms (default: from the persona).")

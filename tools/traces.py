@@ -38,6 +38,7 @@ from pydantic import BaseModel, Field, model_validator
 from tools.errors import InputError
 from tools.findings import Finding, Location, Report
 from tools.numbers import TOO_MANY_DIGITS
+from tools.readpath import ReadPath
 
 N_PLUS_ONE_MIN = 5  # TRC001: sibling calls with one statement/route under one parent
 SEQUENTIAL_MIN = 3  # TRC002: non-overlapping exit calls in a row ...
@@ -75,7 +76,7 @@ _KEPT = frozenset(
 class TracesInput(BaseModel):
     """Traces to analyze: a file path or pasted JSON (OTLP or Jaeger)."""
 
-    path: str | None = Field(None, description="path to an OTLP JSON (one request per line, or one document) or Jaeger JSON file")
+    path: ReadPath | None = Field(None, description="path to an OTLP JSON (one request per line, or one document) or Jaeger JSON file")
     text: str | None = Field(None, description="pasted OTLP or Jaeger JSON")
     top: int = Field(3, ge=1, le=100, description="how many of the slowest traces to detail")
     window: int = Field(DEFAULT_WINDOW, ge=100, description="spans held in memory while grouping a stream into traces")

@@ -37,6 +37,9 @@ def register(sub) -> None:
                        description="Route a message to a persona, run the tools it calls for, hand off when "
                                    "a partner owns the fix, and print the answer.")
     p.add_argument("message", help="the question; '-' reads it from stdin (paste a plan, a diff, metrics...)")
+    p.add_argument("--attach", action="append", default=[], metavar="PATH",
+                   help="a file (or directory) the team's tools may read: a profile, traces, a k6 summary... "
+                        "(repeatable). Paths written in the message are not opened")
     add_runtime_args(p)
     add_json_arg(p)
     p.set_defaults(func=run)
@@ -61,9 +64,12 @@ def run(args: argparse.Namespace) -> int:
         live = LiveTurn(runtime.names, stream_tokens=not runtime.model.offline)
         try:
             result = runtime.ask(message, thread_id=args.thread, persona=args.persona, max_cost=args.max_cost,
-                                 on_event=live if not args.json and sys.stdout.isatty() else None)
+                                 on_event=live if not args.json and sys.stdout.isatty() else None,
+                                 attachments=args.attach)
         except LLMError as exc:
-            print(f"lmagent ask: {exc}", file=sys.stderr)
+            from agent.render import error_line
+
+            print(error_line(f"lmagent ask: {exc}"), file=sys.stderr)
             return 1
         live.end_line()
         if args.json:

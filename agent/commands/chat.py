@@ -15,6 +15,7 @@ HELP = """commands:
   /<persona> TEXT    ask that persona once
   /reset             start a new conversation      /history   show this conversation
   /personas          list the team                 /cost      cost of this conversation
+  /attach PATH       let the team's tools read this file (a profile, traces, a k6 summary...)
   /help              this help                     /exit      leave (also Ctrl-D)
   ```                a line of three backticks starts and ends a multi-line paste (plans, diffs)"""
 
@@ -63,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
     thread_id = args.thread or uuid.uuid4().hex[:12]
     forced: str | None = args.persona
     active: str | None = None
+    attached: list[str] = []  # given with the next message (then kept by the thread)
     try:
         while True:
             try:
@@ -105,6 +107,9 @@ def run(args: argparse.Namespace) -> int:
                 if head == "auto":
                     forced = None
                     continue
+                if head == "attach":
+                    attached += _attach(rest.strip())
+                    continue
                 slug = runtime.router.resolve_mention(head)
                 if slug is None:
                     print(f"unknown command or persona '/{head}' (/help, /personas)")
@@ -115,7 +120,9 @@ def run(args: argparse.Namespace) -> int:
                     continue
                 message, once = rest.strip(), slug
             runtime = loader.get()
-            active = _turn(runtime, message, thread_id, once or forced, args.max_cost) or active
+            answered = _turn(runtime, message, thread_id, once or forced, args.max_cost, attached)
+            if answered:
+                active, attached = answered, []
     except KeyboardInterrupt:
         sys.stdout.write("\n")
     finally:
@@ -125,18 +132,40 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _turn(runtime, message: str, thread_id: str, persona: str | None, max_cost: float | None) -> str | None:
+def _attach(path: str) -> list[str]:
+    """/attach PATH: checked now (it must exist and be no key, credentials or .env file); [] when refused."""
+    from agent.render import error_line
+    from agent.runtime import attach
+    from tools.errors import InputError
+
+    if not path:
+        print("usage: /attach PATH")
+        return []
+    try:
+        resolved = attach(path)
+    except InputError as exc:
+        print(error_line(str(exc)))
+        return []
+    print(f"attached {resolved}: the team's tools may read it from your next message on")
+    return [resolved]
+
+
+def _turn(runtime, message: str, thread_id: str, persona: str | None, max_cost: float | None,
+          attachments: list[str]) -> str | None:
+    from rich.markup import escape
+
     from agent.language import detect_language
     from agent.model import LLMError
-    from agent.render import console
+    from agent.render import console, error_line
     from agent.render.runtime import LiveTurn, print_turn
 
     con = console()
     on_event = LiveTurn(runtime.names, stream_tokens=not runtime.model.offline)
     try:
-        result = runtime.ask(message, thread_id=thread_id, persona=persona, max_cost=max_cost, on_event=on_event)
+        result = runtime.ask(message, thread_id=thread_id, persona=persona, max_cost=max_cost, on_event=on_event,
+                             attachments=attachments)
     except LLMError as exc:
-        con.print(f"[red]{exc}[/]")
+        con.print(f"[red]{escape(error_line(str(exc)))}[/]")
         return None
     except KeyboardInterrupt:
         con.print("\n[yellow]interrupted: this turn is not saved[/]")
@@ -147,7 +176,10 @@ def _turn(runtime, message: str, thread_id: str, persona: str | None, max_cost: 
 
 
 def _print_history(runtime, thread_id: str) -> None:
+    from rich.markup import escape
+
     from agent.render import console
+    from tools.secrets import mask_secrets
 
     con = console()
     messages = runtime.history(thread_id)
@@ -155,7 +187,7 @@ def _print_history(runtime, thread_id: str) -> None:
         con.print("[dim](empty)[/]")
     for m in messages:
         who = "you" if m["role"] == "user" else runtime.names.get(m.get("name", ""), m.get("name", "assistant"))
-        con.print(f"[bold]{who}:[/] {m['content']}")
+        con.print(f"[bold]{escape(who)}:[/] {escape(mask_secrets(m['content']))}")
 
 
 def _print_cost(runtime, thread_id: str) -> None:

@@ -17,9 +17,10 @@ def register(sub) -> None:
 
     explain = actions.add_parser(
         "explain", help="run EXPLAIN (ANALYZE, BUFFERS) in a rolled-back transaction and analyze the plan",
-        description="Runs EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) in a READ ONLY transaction with a "
-                    "statement_timeout, always rolled back. Writing statements are refused unless --allow-writes "
-                    "(still rolled back; sequences are not).",
+        description="Runs EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) of one query in a read-only session and "
+                    "transaction with a statement_timeout, always rolled back. Other statements, and functions "
+                    "with effects a rollback cannot undo (sequences, other backends, files, locks...), are "
+                    "refused; writes only with --allow-writes (still rolled back). See docs/security.md.",
     )
     explain.add_argument("sql", metavar="SQL|-", help="the statement (without EXPLAIN); - reads it from stdin")
     _add_dsn(explain)

@@ -108,8 +108,10 @@ def run_validate(args: argparse.Namespace) -> int:
     else:
         import sys
 
+        from agent.render import error_line
+
         for e in errors:
-            print(e, file=sys.stderr)
+            print(error_line(e), file=sys.stderr)
         if not errors:
             print(f"{len(personas)} persona file(s) valid")
     return 1 if errors else 0

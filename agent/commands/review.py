@@ -106,6 +106,7 @@ def _serialize(result, fmt: str) -> str:
 
     from agent.render import review as views
     from agent.render import to_jsonable
+    from tools.secrets import mask_value
 
     if fmt == "markdown":
         return views.review_markdown(result)
@@ -118,5 +119,5 @@ def _serialize(result, fmt: str) -> str:
     elif fmt == "github":
         value = views.review_github(result)
     else:
-        value = to_jsonable(result)
+        value = to_jsonable(mask_value(result))
     return json.dumps(value, ensure_ascii=False, indent=2) + "\n"

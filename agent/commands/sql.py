@@ -13,7 +13,7 @@ LONG_LOG_BYTES = 50 * 2**20
 
 
 # What the default --fail-on=error fails on, for the help text of `sql` and `db`.
-FAIL_ON_ERROR_MEANS = ": parse errors, UPDATE/DELETE without WHERE, N+1 bursts of 100+, unhealthy databases"
+FAIL_ON_ERROR_MEANS = ": parse errors, N+1 bursts of 100+, unhealthy databases"
 
 
 def register(sub) -> None:
@@ -25,8 +25,13 @@ def register(sub) -> None:
     p.add_argument("--dialect", default="postgres", help="sqlglot dialect: postgres (default), mysql, sqlite, ...")
     p.add_argument("--suggest-indexes", action="store_true", help="propose CREATE INDEX statements for the queries")
     schema = p.add_mutually_exclusive_group()
-    schema.add_argument("--schema", metavar="FILE", help="DDL of the tables (CREATE TABLE/INDEX): skip covered indexes")
-    schema.add_argument("--dsn", metavar="DSN", help="read tables and indexes from this live PostgreSQL instead")
+    schema.add_argument("--schema", metavar="FILE", help="DDL of the tables (CREATE TABLE/INDEX): keys, types and "
+                        "one-row tables for the rules; existing indexes for --suggest-indexes")
+    schema.add_argument("--dsn", metavar="DSN", help="read tables, indexes and row counts from this live PostgreSQL "
+                        "instead (catalog only)")
+    p.add_argument("--migration", action=argparse.BooleanOptionalAction, default=None,
+                   help="read FILE as a migration (backfills are expected); by default decided by its path "
+                   "(migrations/, db/migrate/, alembic/versions/, *.up.sql, V1__x.sql)")
     p.add_argument("--log", metavar="FILE", help="analyze a query log (PostgreSQL log, JSON lines, one query per line); "
                    "- reads stdin")
     p.add_argument("--top", type=int, default=10, help="with --log: fingerprints listed by total time (default 10)")
@@ -46,8 +51,6 @@ def run(args: argparse.Namespace) -> int:
         args.parser.error("give a SQL FILE (or - for stdin) or --log FILE")
     if args.log is not None and args.file is not None:
         args.parser.error("give either a SQL FILE or --log FILE, not both")
-    if (args.schema or args.dsn) and not args.suggest_indexes:
-        args.parser.error("--schema/--dsn are used by --suggest-indexes")
     report = _log_report(args) if args.log is not None else _sql_report(args)
     if args.json:
         print_json(report)
@@ -75,12 +78,14 @@ def _sql_report(args: argparse.Namespace):
     elif args.dsn:
         schema = schema_from_dsn(args.dsn)
     if text.count(";") < LONG_FILE_STATEMENTS:
-        return analyze_text(text, path, args.dialect, suggest=args.suggest_indexes, schema=schema)
+        return analyze_text(text, path, args.dialect, suggest=args.suggest_indexes, schema=schema,
+                            migration=args.migration)
     with _progress("analyzing statements") as (bar, task):
         def advance(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        return analyze_text(text, path, args.dialect, suggest=args.suggest_indexes, schema=schema, progress=advance)
+        return analyze_text(text, path, args.dialect, suggest=args.suggest_indexes, schema=schema, progress=advance,
+                            migration=args.migration)
 
 
 @contextlib.contextmanager

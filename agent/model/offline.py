@@ -45,12 +45,10 @@ _CODE_WORDS = ("code", "codigo", "implement", "write", "escrib", "genera", "exam
 # "cachea get_user por user_id": naming a function or parameter asks for code too.
 _CODE_NAME = re.compile(r"\b[A-Za-z]\w*(?:_\w+|\(\))")
 _PROFILE_EXT = (".prof", ".pstats", ".speedscope.json", ".collapsed", ".folded", ".stacks")
-_PATH_TOKEN = re.compile(r"(?:^|\s)([\w./~-]+\.(?:prof|pstats|json|collapsed|folded|stacks|txt|log))\b")
 
 # Input-model field names the tools use for their main argument, in order of preference.
 _TEXT_FIELDS = ("text", "plan", "sql", "source", "diff", "content", "code", "log", "input", "data", "query",
                 "request", "message", "metrics", "description")
-_PATH_FIELDS = ("path", "file", "filename", "file_path", "profile", "trace")
 
 
 def _block_or_text(text: str, pattern: re.Pattern[str], from_line: bool = True) -> str:
@@ -72,9 +70,11 @@ def _is_plan(text: str) -> bool:
 
 def tool_arguments(tool: str, *, text: str | None = None, path: str | None = None,
                    extra: dict[str, Any] | None = None) -> dict[str, Any] | None:
-    """Arguments for a registered tool, filled by the names its input model declares; None if invalid."""
+    """Arguments for a registered tool, filled by the names its input model declares (a file goes to its
+    first ReadPath field); None if invalid."""
     from pydantic import ValidationError
 
+    from tools.readpath import path_fields
     from tools.registry import TOOLS
 
     model, _ = TOOLS[tool].load()
@@ -82,10 +82,10 @@ def tool_arguments(tool: str, *, text: str | None = None, path: str | None = Non
     props = schema.get("properties", {})
     args: dict[str, Any] = {}
     if path is not None:
-        field = next((f for f in _PATH_FIELDS if f in props), None)
+        field = next((f for f, kind in path_fields(model).items() if kind == "read" and f != "persona_path"), None)
         if field is None:
             return None
-        args[field] = path
+        args[field] = [path] if props.get(field, {}).get("type") == "array" else path
     elif text is not None:
         field = next((f for f in _TEXT_FIELDS if f in props), None)
         if field is None:
@@ -111,8 +111,10 @@ def _cache_arguments(text: str) -> dict[str, Any] | None:
     return None if suggestion is None else suggestion.model_dump(mode="json", exclude_none=True)
 
 
-def plan_tool_calls(text: str, offered: set[str], persona_path: str | None = None) -> list[tuple[str, dict]]:
-    """The tools this message calls for, with their arguments; only tools in ``offered``."""
+def plan_tool_calls(text: str, offered: set[str], persona_path: str | None = None,
+                    attachments: Iterable[str] = ()) -> list[tuple[str, dict]]:
+    """The tools this message and the files attached to it call for, with their arguments; only tools in
+    ``offered``. A path written in the message is text like any other: only attachments are opened."""
     calls: list[tuple[str, dict | None]] = []
     folded = fold(text)
     if "explain" in offered and _is_plan(text):
@@ -127,13 +129,12 @@ def plan_tool_calls(text: str, offered: set[str], persona_path: str | None = Non
     if ("cache_pattern" in offered and any(w in folded for w in _CACHE_WORDS)
             and (any(w in folded for w in _CODE_WORDS) or _CODE_NAME.search(text))):
         calls.append(("cache_pattern", _cache_arguments(text)))
-    for m in _PATH_TOKEN.finditer(text):
-        path = os.path.expanduser(m.group(1))
+    for path in attachments:
         if not os.path.isfile(path):
             continue
-        tool = _artifact_tool(path)
-        if tool and tool in offered:
-            calls.append((tool, tool_arguments(tool, path=path)))
+        tool = _artifact_tool(path) or "thresholds"  # a k6 summary, Locust CSV, Lighthouse JSON, samples
+        if tool in offered:
+            calls.append((tool, tool_arguments(tool, path=path, extra={"persona_path": persona_path})))
     if "profile" in offered and len(_COLLAPSED.findall(text)) >= 2:
         calls.append(("profile", tool_arguments("profile", text="\n".join(_COLLAPSED.findall(text)))))
     if "traces" in offered and ('"resourceSpans"' in text or '"traceID"' in text):
@@ -406,7 +407,7 @@ class OfflineModel:
         if last.get("role") != "tool":
             offered = {t["function"]["name"] for t in request.tools}
             path = getattr(request.persona, "path", None)
-            planned = plan_tool_calls(request.user_text, offered, persona_path=path)
+            planned = plan_tool_calls(request.user_text, offered, persona_path=path, attachments=request.attachments)
             if planned:
                 calls = [ToolCall(_call_id(name, args), name, json.dumps(args, ensure_ascii=False))
                          for name, args in planned]

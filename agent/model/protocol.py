@@ -39,6 +39,7 @@ class ModelRequest:
     packet: dict[str, Any] | None = None  # handoff packet received, if any
     sections: list[Any] = field(default_factory=list)  # persona sections relevant to the message
     partners: list[Any] = field(default_factory=list)  # agent.registry.Partner
+    attachments: list[str] = field(default_factory=list)  # files the user gave as paths: all a tool may read
     on_token: Callable[[str], None] | None = None
 
 

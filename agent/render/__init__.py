@@ -2,14 +2,20 @@
 
 Tools never print or colour anything; commands call these functions. Tool-specific views (a plan
 tree, a metrics table, a hot path) live in ``agent/render/<tool>.py`` and reuse the helpers here.
+
+Every view that emits text is a :func:`sink`: what it is given is masked (tools.secrets) before it
+reads it, so no output format — terminal, JSON, Markdown, SARIF, rdjsonl, a GitHub review, a chat
+turn — shows a secret its input held. Error lines are masked by :func:`error_line`.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from tools.findings import Finding, Report
 
@@ -17,6 +23,59 @@ SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 SEVERITY_ICON = {"error": "✖", "warning": "▲", "info": "●"}
 
 _console = None
+_View = TypeVar("_View", bound=Callable[..., Any])
+
+
+def sink(view: _View) -> _View:
+    """Mark a view as an output: its arguments are masked before it sees them (a copy: the caller's
+    objects are left as they are)."""
+
+    @functools.wraps(view)
+    def masked_view(*args: Any, **kwargs: Any) -> Any:
+        from tools.secrets import mask_value
+
+        return view(*mask_value(args), **mask_value(kwargs))
+
+    return masked_view  # type: ignore[return-value]
+
+
+def error_line(text: str) -> str:
+    """A message for stderr, masked: errors quote input (a DSN, a statement, a server's answer)."""
+    from tools.secrets import mask_secrets
+
+    return mask_secrets(text)
+
+
+class _MaskingFilter:
+    """A logging filter that masks each record's final message (libraries log the SQL they choke on)."""
+
+    def filter(self, record) -> bool:
+        record.msg, record.args = error_line(record.getMessage()), None
+        return True
+
+
+def mask_logs() -> None:
+    """Route log records and Python warnings to stderr through the masking filter (once)."""
+    import logging
+
+    class StderrHandler(logging.StreamHandler):
+        @property
+        def stream(self):  # whatever sys.stderr is now (tests and the chat REPL replace it)
+            return sys.stderr
+
+        @stream.setter
+        def stream(self, value) -> None:
+            pass
+
+    root = logging.getLogger()
+    if any(isinstance(f, _MaskingFilter) for h in root.handlers for f in h.filters):
+        return
+    handler = StderrHandler()
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    handler.addFilter(_MaskingFilter())
+    root.addHandler(handler)
+    logging.captureWarnings(True)
 
 
 def console(stderr: bool = False):
@@ -43,17 +102,20 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
+@sink
 def print_json(value: Any) -> None:
     """Machine output: plain JSON on stdout, no colour, stable key order from the models."""
     sys.stdout.write(json.dumps(to_jsonable(value), ensure_ascii=False, indent=2) + "\n")
 
 
+@sink
 def finding_line(f: Finding) -> str:
     """One plain-text line: `location: CODE [severity] message`."""
     where = f"{f.location}: " if f.location and str(f.location) else ""
     return f"{where}{f.code} [{f.severity}] {f.message}"
 
 
+@sink
 def findings_table(findings: list[Finding], title: str | None = None):
     from rich.markup import escape
     from rich.table import Table
@@ -80,6 +142,7 @@ def findings_table(findings: list[Finding], title: str | None = None):
     return table
 
 
+@sink
 def print_report(report: Report, title: str | None = None) -> None:
     """Default human view of a Report: summary line, then the ranked findings."""
     from rich.markup import escape
@@ -107,6 +170,7 @@ def markdown_text(text: str) -> str:
     return "".join(parts)
 
 
+@sink
 def findings_markdown(findings: list[Finding], heading: str | None = None) -> str:
     lines = [f"### {heading}", ""] if heading else []
     if not findings:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import textwrap
 
-from agent.render import console
+from agent.render import console, sink
 
 
+@sink
 def print_pattern_list(patterns: dict[str, str]) -> None:
     from rich.table import Table
 
@@ -18,6 +19,7 @@ def print_pattern_list(patterns: dict[str, str]) -> None:
     console().print(table)
 
 
+@sink
 def print_generated(report, written_to: str | None = None) -> None:
     """The explanation and usage, then the code with syntax highlighting (or where it was written)."""
     from rich.markup import escape

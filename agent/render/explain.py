@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent.render import console, findings_table, to_jsonable
+from agent.render import console, findings_table, sink, to_jsonable
 from tools.explain import ExplainPlan, PlanNode
 from tools.findings import Report
 
 BAR_WIDTH = 12
 
 
+@sink
 def explain_json(report: Report) -> dict[str, Any]:
     """``{"plan": <tree>, "findings": [...], "stats": {...}}`` — the documented machine shape."""
     plan: ExplainPlan = report.data
@@ -103,6 +104,7 @@ def _flagged_nodes(report: Report) -> set[int]:
     return ids
 
 
+@sink
 def print_explain(report: Report, verbose: bool = False) -> None:
     con = console()
     plan: ExplainPlan = report.data

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from agent.render import console
+from agent.render import console, sink
 
 
+@sink
 def print_persona_list(reg) -> None:
     from rich.table import Table
 
@@ -21,6 +22,7 @@ def print_persona_list(reg) -> None:
         console().print(f"[yellow]▲ {slug}: roles with no persona: {', '.join(labels)}[/]")
 
 
+@sink
 def print_persona(persona, partners) -> None:
     from rich.panel import Panel
     from rich.tree import Tree
@@ -44,6 +46,7 @@ def print_persona(persona, partners) -> None:
     con.print(f"[dim]{len(persona.tables)} tables, {len(persona.code_blocks)} code blocks[/]")
 
 
+@sink
 def graph_data(reg) -> dict:
     """The handoff graph as plain data: nodes, directed edges, and role labels that match nobody."""
     return {
@@ -56,6 +59,7 @@ def graph_data(reg) -> dict:
     }
 
 
+@sink
 def print_graph(reg) -> None:
     from rich.markup import escape
     from rich.tree import Tree
@@ -82,6 +86,7 @@ def print_graph(reg) -> None:
 _MERMAID_RESERVED = {"end", "graph", "subgraph", "flowchart", "style", "class", "classdef", "click", "linkstyle"}
 
 
+@sink
 def mermaid_graph(reg) -> str:
     lines = ["graph LR"]
     for p in reg:
@@ -101,6 +106,7 @@ def _node(slug: str) -> str:
     return f"{node}_" if node in _MERMAID_RESERVED else node
 
 
+@sink
 def print_route(result) -> None:
     con = console()
     style = "yellow" if result.fallback else "green"

@@ -7,7 +7,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from rich.markup import escape as escape_markup
 
-from agent.render import console, findings_table
+from agent.render import console, findings_table, sink
 from tools.findings import Report
 
 FLAME_WIDTH = 1200
@@ -26,6 +26,7 @@ def _amount(value: float, unit: str) -> str:
     return f"{value * 1e6:.0f} µs"
 
 
+@sink
 def print_profile(report: Report) -> None:
     from rich.table import Table
     from rich.tree import Tree
@@ -62,6 +63,7 @@ def print_profile(report: Report) -> None:
         con.print("[green]✔ no findings[/]")
 
 
+@sink
 def flamegraph_svg(root, title: str, unit: str) -> str:
     """A flame graph of a call tree (``tools.profile.Node``): root at the bottom, width = share of time."""
     from tools.profile import display_name
@@ -102,6 +104,7 @@ def flamegraph_svg(root, title: str, unit: str) -> str:
     return "\n".join(parts)
 
 
+@sink
 def flamegraph_html(root, title: str, unit: str) -> str:
     svg = flamegraph_svg(root, title, unit)
     return (

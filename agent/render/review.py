@@ -11,7 +11,7 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-from agent.render import SEVERITY_ICON, console, findings_markdown, markdown_text, print_report
+from agent.render import SEVERITY_ICON, console, findings_markdown, markdown_text, print_report, sink
 from tools.findings import Finding
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -23,6 +23,7 @@ MAX_BODY_CHARS = 60_000  # GitHub refuses comment bodies over 65,536 characters
 COMMENT_MARKER = "<!-- lmagent-review -->"  # lets a workflow find and update its own comment
 
 
+@sink
 def print_review(result) -> None:
     from rich.markup import escape  # paths and errors come from the diff / the network: never markup
 
@@ -44,6 +45,7 @@ def print_review(result) -> None:
                   f"{escape(', '.join(result.excerpt.omitted[:20]))}{' …' if len(result.excerpt.omitted) > 20 else ''}[/]")
 
 
+@sink
 def review_markdown(result) -> str:
     """One summary comment for the pull request."""
     report = result.report
@@ -70,6 +72,7 @@ def review_markdown(result) -> str:
     return "\n".join(lines) + "\n"
 
 
+@sink
 def review_sarif(result, tool_version: str = "0") -> dict[str, Any]:
     """SARIF 2.1.0 as GitHub code scanning accepts it (rules with help, fingerprints, relative URIs)."""
     findings = [f for f in result.report.ranked() if f.location and f.location.path and f.location.line]
@@ -147,6 +150,7 @@ def _sarif_rule(f: Finding) -> dict[str, Any]:
     return out
 
 
+@sink
 def review_rdjsonl(result) -> str:
     """reviewdog's rdjsonl: one diagnostic JSON object per line."""
     lines = []
@@ -167,6 +171,7 @@ def review_rdjsonl(result) -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
+@sink
 def review_github(result) -> dict[str, Any]:
     """Body for POST /repos/{owner}/{repo}/pulls/{n}/reviews: line comments only on lines in the diff.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from agent.render import console, findings_table
+from agent.render import console, findings_table, sink
 
 
 def trail_text(result, names: dict[str, str]) -> str:
@@ -28,6 +28,7 @@ def usage_text(usage, lang: str = "en") -> str:
             + (f" ({per})" if per and len(usage.by_persona) > 1 else ""))
 
 
+@sink
 def print_turn(result, names: dict[str, str], *, answer: bool = True, lang: str = "en") -> None:
     """Rich view of a turn; ``answer=False`` when the answer was already streamed; ``lang`` of the message."""
     from rich.markdown import Markdown
@@ -61,6 +62,7 @@ class LiveTurn:
         self.speaker: str | None = None
         self.streamed = False  # some answer text is already on screen
 
+    @sink
     def __call__(self, event: dict) -> None:
         con = console()
         kind = event.get("type")

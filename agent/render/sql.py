@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from agent.render import console, print_report
+from agent.render import console, print_report, sink
 from tools.findings import Report
 
 
+@sink
 def print_sql_report(report: Report) -> None:
     """Findings, then the proposed indexes as a ready-to-run SQL block."""
     print_report(report, title="SQL findings")
@@ -18,6 +19,7 @@ def print_sql_report(report: Report) -> None:
         con.print(Syntax("\n".join(i["create"] for i in indexes), "sql", word_wrap=True))
 
 
+@sink
 def print_log_report(report: Report) -> None:
     from rich.table import Table
 

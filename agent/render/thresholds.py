@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent.render import console, findings_table
+from agent.render import console, findings_table, sink
 
 VERDICT_STYLE = {
     "pass": ("green", "✔ pass"), "warn": ("yellow", "▲ warn"), "fail": ("bold red", "✖ fail"),
@@ -55,6 +55,7 @@ def histogram_lines(source, width: int = 40) -> list[str]:
     return lines
 
 
+@sink
 def print_thresholds(report) -> None:
     con = console()
     data = report.data
@@ -82,6 +83,7 @@ def print_thresholds(report) -> None:
         con.print(findings_table(report.ranked(), title="findings"))
 
 
+@sink
 def print_loadtest(report) -> None:
     con = console()
     data = report.data

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from rich.markup import escape
 
-from agent.render import console, findings_table
+from agent.render import console, findings_table, sink
 from tools.findings import Report
 
 
+@sink
 def print_traces(report: Report, span_rows: int = 10) -> None:
     from rich.table import Table
     from rich.tree import Tree

@@ -87,12 +87,14 @@ OFFSET_PAGINATION = _sql(
 )
 
 DELETE_WITHOUT_WHERE = _sql(
-    "SQL006", "delete_without_where", "DELETE without WHERE", severity="error",
+    "SQL006", "delete_without_where", "DELETE without WHERE", severity="info",
     why=Text(
-        en="A DELETE without WHERE removes every row of the table, row by row, with a WAL record for each; "
-           "when it is a mistake it is also a data loss.",
-        es="Un DELETE sin WHERE borra todas las filas de la tabla, una a una y con un registro WAL por fila; "
-           "cuando es un error, además es una pérdida de datos."),
+        en="A DELETE without WHERE removes every row of the table, row by row, with a WAL record for each. In "
+           "real code it is nearly always intended (a flush, a migration), so it is a note, not an error; a "
+           "one-row table (known from --schema) is not reported.",
+        es="Un DELETE sin WHERE borra todas las filas de la tabla, una a una y con un registro WAL por fila. En "
+           "código real casi siempre es intencionado (un vaciado, una migración), así que es una nota y no un "
+           "error; una tabla de una sola fila (según --schema) no se reporta."),
     fix=Text(
         en="Add a WHERE clause, or use TRUNCATE if emptying the table is really intended.",
         es="Añade un WHERE, o usa TRUNCATE si de verdad hay que vaciar la tabla."),
@@ -100,15 +102,20 @@ DELETE_WITHOUT_WHERE = _sql(
 )
 
 UPDATE_WITHOUT_WHERE = _sql(
-    "SQL007", "update_without_where", "UPDATE without WHERE", severity="error",
+    "SQL007", "update_without_where", "UPDATE without WHERE", severity="info",
     why=Text(
-        en="An UPDATE without WHERE writes a new version of every row: the table doubles in size until VACUUM "
-           "and every index is updated too.",
-        es="Un UPDATE sin WHERE escribe una versión nueva de cada fila: la tabla dobla su tamaño hasta el "
-           "VACUUM y también se actualizan todos los índices."),
+        en="An UPDATE without WHERE writes a new version of every row in one transaction: the table doubles in "
+           "size until VACUUM and every index is updated too. Backfills in migrations and admin resets do it on "
+           "purpose, so it is a note; a one-row table (known from --schema) is not reported.",
+        es="Un UPDATE sin WHERE escribe una versión nueva de cada fila en una sola transacción: la tabla dobla "
+           "su tamaño hasta el VACUUM y también se actualizan todos los índices. Los backfills de migraciones y "
+           "los reinicios de administración lo hacen a propósito, así que es una nota; una tabla de una sola "
+           "fila (según --schema) no se reporta."),
     fix=Text(
-        en="Add a WHERE clause: an UPDATE of every row rewrites the whole table and bloats it.",
-        es="Añade un WHERE: un UPDATE de todas las filas reescribe la tabla entera y la llena de bloat."),
+        en="If every row must change, batch it on a big table (WHERE id BETWEEN … in a loop) to keep locks, WAL "
+           "and bloat small; otherwise add the missing WHERE.",
+        es="Si deben cambiar todas las filas, hazlo por lotes en una tabla grande (WHERE id BETWEEN … en un "
+           "bucle) para limitar bloqueos, WAL y bloat; si no, añade el WHERE que falta."),
     finding_es="[[{statement}: ]]UPDATE sin WHERE: reescribe todas las filas",
 )
 
@@ -172,12 +179,14 @@ IMPLICIT_CROSS_JOIN = _sql(
 )
 
 MISSING_LIMIT = _sql(
-    "SQL012", "missing_limit", "ORDER BY over a whole table without LIMIT",
+    "SQL012", "missing_limit", "ORDER BY over a whole table without LIMIT", severity="info",
     why=Text(
         en="Sorting a whole table without WHERE or LIMIT sorts and returns every row: the cost and the "
-           "response grow with the table.",
+           "response grow with the table. Many such queries list a handful of rows by design, so it is a "
+           "warning only when a live catalog (--dsn) says the table has 10,000+ rows.",
         es="Ordenar una tabla entera sin WHERE ni LIMIT ordena y devuelve todas las filas: el coste y la "
-           "respuesta crecen con la tabla."),
+           "respuesta crecen con la tabla. Muchas de estas consultas listan unas pocas filas a propósito, así "
+           "que solo es un aviso cuando el catálogo vivo (--dsn) dice que la tabla tiene 10.000 filas o más."),
     fix=Text(
         en="Add LIMIT (and paginate): ORDER BY without LIMIT sorts and returns the whole table.",
         es="Añade LIMIT (y pagina): ORDER BY sin LIMIT ordena y devuelve la tabla entera."),
@@ -195,6 +204,72 @@ COUNT_STAR_FOR_EXISTENCE = _sql(
         en="Use EXISTS (SELECT 1 …), which stops at the first row, instead of comparing COUNT(*) with 0.",
         es="Usa EXISTS (SELECT 1 …), que para en la primera fila, en lugar de COUNT(*) comparado con 0."),
     finding_es="[[{statement}: ]]COUNT(*) cuenta filas solo para saber si existe alguna",
+)
+
+CORRELATED_SUBQUERY = _sql(
+    "SQL015", "correlated_subquery", "Correlated subquery in the SELECT list",
+    why=Text(
+        en="A subquery in the SELECT list that reads the outer row runs once per output row (a SubPlan): an "
+           "aggregate per row over an unbounded result is N probes where one grouped join would do one pass. "
+           "With a LIMIT, a key lookup or a top-1 per row it is advice only.",
+        es="Una subconsulta en la lista del SELECT que lee la fila exterior se ejecuta una vez por fila (un "
+           "SubPlan): un agregado por fila sobre un resultado sin límite son N búsquedas donde un join agrupado "
+           "haría una sola pasada. Con LIMIT, una búsqueda por clave o un top-1 por fila es solo un consejo."),
+    fix=Text(
+        en="Join the aggregate once (LEFT JOIN (SELECT key, count(*) … GROUP BY key) USING (key)), or use "
+           "LEFT JOIN LATERAL (…) ON true for a top-n per row.",
+        es="Une el agregado una sola vez (LEFT JOIN (SELECT clave, count(*) … GROUP BY clave) USING (clave)), o "
+           "usa LEFT JOIN LATERAL (…) ON true para un top-n por fila."),
+    finding_es="[[{statement}: ]]Subconsulta correlacionada en el SELECT: se ejecuta una vez por fila",
+)
+
+CATCH_ALL_FILTER = _sql(
+    "SQL016", "catch_all_filter", "Optional filter written as (col = $1 OR $1 IS NULL)",
+    why=Text(
+        en="(col = $1 OR $1 IS NULL) gives every call one plan; a generic plan (prepared statements after five "
+           "runs, PL/pgSQL) cannot use the index on col and scans the table. PostgreSQL usually keeps re-planning "
+           "per call instead, so it is a warning only for a table a live catalog (--dsn) shows to be big.",
+        es="(col = $1 OR $1 IS NULL) da un único plan a todas las llamadas; un plan genérico (sentencias "
+           "preparadas tras cinco ejecuciones, PL/pgSQL) no puede usar el índice de col y recorre la tabla. "
+           "PostgreSQL suele volver a planificar en cada llamada, así que solo es un aviso para una tabla que el "
+           "catálogo vivo (--dsn) muestra grande."),
+    fix=Text(
+        en="Build the WHERE clause per call with only the filters given[[ (here {filter})]], or run one query "
+           "per combination.",
+        es="Construye el WHERE en cada llamada solo con los filtros recibidos[[ (aquí {filter})]], o usa una "
+           "consulta por combinación."),
+    finding_es="[[{statement}: ]]Filtro opcional activado por un parámetro: un plan genérico no usa el índice",
+)
+
+LIMIT_WITHOUT_ORDER = _sql(
+    "SQL017", "limit_without_order", "OFFSET pages without ORDER BY",
+    why=Text(
+        en="Without ORDER BY, the rows of each LIMIT/OFFSET page are whatever the plan meets first; a different "
+           "plan, a concurrent update or a synchronized scan changes them, so pages repeat or skip rows.",
+        es="Sin ORDER BY, las filas de cada página LIMIT/OFFSET son las que el plan encuentre primero; otro plan, "
+           "una actualización concurrente o un scan sincronizado las cambia, y las páginas repiten o saltan "
+           "filas."),
+    fix=Text(
+        en="ORDER BY a unique key (or keyset-paginate on it: WHERE id > $last ORDER BY id LIMIT n).",
+        es="Ordena por una clave única (o pagina por keyset sobre ella: WHERE id > $ultimo ORDER BY id LIMIT n)."),
+    finding_es="[[{statement}: ]]OFFSET sin ORDER BY: las páginas pueden repetir o saltar filas",
+)
+
+GIN_GIST_PREDICATE = _sql(
+    "SQL018", "gin_gist_predicate", "Predicate only a GIN or GiST index can serve", owner=DATA,
+    why=Text(
+        en="Array containment and overlap, jsonb containment and key tests, full-text @@, ILIKE and regular "
+           "expressions cannot use a B-tree: without a GIN or GiST index on the column PostgreSQL reads every "
+           "row. Without a schema nobody knows whether that index exists, so it is advice; with --schema/--dsn "
+           "and no such index, a warning.",
+        es="La contención y el solapamiento de arrays, la contención y las claves de jsonb, el @@ de texto "
+           "completo, ILIKE y las expresiones regulares no pueden usar un B-tree: sin un índice GIN o GiST en la "
+           "columna, PostgreSQL lee todas las filas. Sin esquema no se sabe si ese índice existe, así que es un "
+           "consejo; con --schema/--dsn y sin ese índice, un aviso."),
+    fix=Text(
+        en="Create the GIN/GiST index[[: {index}]] (CONCURRENTLY in production).",
+        es="Crea el índice GIN/GiST[[: {index}]] (con CONCURRENTLY en producción)."),
+    finding_es="[[{statement}: ]]Solo un índice GIN o GiST sirve este operador[[ ({operator} en {column})]]",
 )
 
 INDEX_SUGGESTION = _sql(

@@ -17,12 +17,14 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from tools import catalogue
 from tools.codecheck.config import ReviewConfig, parse_config
 from tools.codecheck.diff import FileDiff, parse_diff
 from tools.codecheck.pyctx import Module
-from tools.codecheck.rules import PYTHON_RULES, RULES, SECRET_RULE, Rule
+from tools.codecheck.rules import PYTHON_RULES, RULES, SECRET_RULE
 from tools.errors import InputError
 from tools.findings import Finding, Location, Report
+from tools.readpath import PathLabel
 from tools.secrets import find_secrets, mask_secrets
 
 __all__ = ["CodecheckInput", "codecheck_tool", "run_codecheck", "parse_diff", "FileDiff", "RULES"]
@@ -34,7 +36,7 @@ MAX_REPAIRS = 40  # parse attempts when rebuilding a Python file from its hunks
 
 class CodecheckInput(BaseModel):
     diff: str | None = Field(None, description="unified or git diff; only its added lines are reviewed")
-    files: dict[str, str] | None = Field(None, description="path -> full new content (context for the diff)")
+    files: dict[PathLabel, str] | None = Field(None, description="path -> full new content (context for the diff)")
     config: dict[str, Any] | None = Field(
         None, description="[tool.lmagent.review] table: select, ignore, severity, exclude")
 
@@ -130,21 +132,25 @@ def _python_findings(mod: Module, fd: FileDiff, config: ReviewConfig) -> list[Fi
         for rule in rules:
             hit = rule.check(site, mod)
             if hit is not None:
-                out.append(_finding(rule, config, fd.path, mod, hit.node, hit.message, hit.suggestion,
-                                    hit.evidence, hit.severity))
+                out.append(_finding(rule.entry, config, fd.path, mod, hit.node, hit.message, hit.evidence,
+                                    hit.severity))
     return out
 
 
-def _finding(rule: Rule, config: ReviewConfig, path: str, mod: Module, node: ast.AST, message: str,
-             suggestion: str, evidence: dict[str, Any], severity: str | None = None) -> Finding:
-    return Finding(
-        code=rule.code, kind=rule.kind,
-        severity=config.severity_for(rule.code, rule.kind, severity or rule.severity),
-        message=mask_secrets(message), suggestion=mask_secrets(suggestion),
+def _finding(rule: catalogue.Rule, config: ReviewConfig, path: str, mod: Module, node: ast.AST, message: str,
+             evidence: dict[str, Any], severity: str | None = None) -> Finding:
+    return _masked(rule.finding(
+        message, severity=config.severity_for(rule.code, rule.kind, severity or rule.severity),
         location=Location(path=path, line=node.lineno, end_line=getattr(node, "end_lineno", None),
                           column=mod.column(node)),
         evidence=evidence,
-    )
+    ))
+
+
+def _masked(f: Finding) -> Finding:
+    """Message and suggestion quote the diff (a key, a call): a secret in it never reaches an output."""
+    f.message, f.suggestion = mask_secrets(f.message), f.suggestion and mask_secrets(f.suggestion)
+    return f
 
 
 def _secret_findings(fd: FileDiff, config: ReviewConfig) -> list[Finding]:
@@ -152,11 +158,10 @@ def _secret_findings(fd: FileDiff, config: ReviewConfig) -> list[Finding]:
     out: list[Finding] = []
     for line, text in fd.added.items():
         for match in find_secrets(text):
-            out.append(Finding(
-                code=rule.code, kind=rule.kind, severity=config.severity_for(rule.code, rule.kind, rule.severity),
-                message=f"a secret ({match.kind.replace('_', ' ')}) is added here; it is masked before any "
-                        "text is sent to an LLM, but it is now in the repository history",
-                suggestion="revoke and rotate it now, then load it from the environment or a secret manager",
+            out.append(rule.finding(
+                f"a secret ({match.kind.replace('_', ' ')}) is added here; it is masked before any "
+                "text is sent to an LLM, but it is now in the repository history",
+                severity=config.severity_for(rule.code, rule.kind, rule.severity),
                 location=Location(path=fd.path, line=line, column=match.start + 1),
                 evidence={"secret_kind": match.kind},
             ))

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 from tools.errors import InputError
 from tools.explain.model import Buffers, ExplainPlan, PlanNode, PlanStats, build_plan, finish_plan
 from tools.findings import Report
+from tools.readpath import PathLabel
 
 __all__ = [
     "Buffers",
@@ -38,7 +39,7 @@ _FIRST_CHAR = re.compile(r"\S")
 class ExplainInput(BaseModel):
     plan: str = Field(description="EXPLAIN output: TEXT (psql, pgAdmin, DBeaver pastes accepted) or FORMAT JSON.")
     verbose: bool = Field(False, description="Also report informational findings.")
-    path: str | None = Field(None, description="File name used in error messages.")
+    path: PathLabel | None = Field(None, description="File name used in error messages.")
 
 
 def parse_plan(text: str, path: str | None = None) -> ExplainPlan:

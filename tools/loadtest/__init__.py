@@ -21,6 +21,7 @@ from tools.findings import Report
 from tools.loadtest.k6 import find_k6, run_k6
 from tools.loadtest.script import Scenario, Stage, build_script, parse_stages
 from tools.metrics_files import read_metrics_file
+from tools.readpath import ReadPath
 from tools.safe_write import write_file
 from tools.thresholds import ThresholdsData, check, load_targets, resolve_apdex_t
 
@@ -35,7 +36,7 @@ class LoadtestInput(BaseModel):
     scenario: Scenario | None = Field(None, description="The seed's average, spike or stress scenario, shortened.")
     script_only: bool = Field(False, description="Return the k6 script without running it.")
     sleep_s: float = Field(1.0, ge=0, le=60, description="Think time between iterations (the seed's sleep(1)).")
-    persona_path: str | None = Field(None, description="Persona file whose tables give the thresholds.")
+    persona_path: ReadPath | None = Field(None, description="Persona file whose tables give the thresholds.")
     apdex_t_ms: float | None = Field(None, gt=0, allow_inf_nan=False, description="Apdex T in ms (default: from the persona).")
     allow_remote: bool = Field(False, description="Allow a non-loopback target.")
 

@@ -39,6 +39,7 @@ from tools.profile.model import (
     display_name,
 )
 from tools.profile.rules import find_problems, fmt_seconds
+from tools.readpath import ReadPath
 
 __all__ = [
     "FuncKey",
@@ -65,7 +66,7 @@ HOT_PATH_MAX_DEPTH = 64
 class ProfileInput(BaseModel):
     """A profile to analyze: a file path (.prof/.pstats, speedscope .json, collapsed .txt) or pasted text."""
 
-    path: str | None = Field(None, description="path to a cProfile/pstats dump, speedscope JSON or collapsed stacks")
+    path: ReadPath | None = Field(None, description="path to a cProfile/pstats dump, speedscope JSON or collapsed stacks")
     text: str | None = Field(None, description="pasted speedscope JSON or collapsed-stack text")
     top: int = Field(20, ge=1, le=500, description="how many functions to list by self and cumulative time")
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from tools.errors import InputError
 from tools.findings import Finding, Report
+from tools.readpath import PathLabel, ReadPath
 
 DIALECTS = (
     "postgres", "mysql", "sqlite", "bigquery", "snowflake", "duckdb", "redshift", "oracle", "tsql",
@@ -23,15 +24,18 @@ DIALECTS = (
 
 class SqlInput(BaseModel):
     sql: str = Field(description="SQL text: one or many statements separated by ';'")
-    path: str | None = Field(None, description="file name used in finding locations")
+    path: PathLabel | None = Field(None, description="file name used in finding locations")
     dialect: str = Field("postgres", description="sqlglot dialect: postgres, mysql, sqlite, ...")
     suggest_indexes: bool = Field(False, description="also propose CREATE INDEX statements")
-    schema_sql: str | None = Field(None, description="DDL (CREATE TABLE/INDEX) of the tables, for the index advisor")
+    schema_sql: str | None = Field(None, description="DDL (CREATE TABLE/INDEX) of the tables: keys, types, one-row "
+                                                     "tables for the rules, existing indexes for the advisor")
+    migration: bool | None = Field(None, description="read the statements as a migration (None: decided by `path`: "
+                                                     "migrations/, db/migrate/, alembic/versions/, *.up.sql, ...)")
 
 
 class QueryLogInput(BaseModel):
     log: str | None = Field(None, description="the log text (PostgreSQL log, JSON lines or one query per line)")
-    path: str | None = Field(None, description="path of a log file to stream instead of `log`")
+    path: ReadPath | None = Field(None, description="path of a log file to stream instead of `log`")
     dialect: str = "postgres"
     top: int = Field(10, ge=1, description="how many fingerprints to list by total time")
     n_plus_one_min: int = Field(10, ge=2, description="repeats of one fingerprint in a request/window that make an N+1 suspect")
@@ -56,21 +60,25 @@ def sql_tool(inp: SqlInput) -> Report:
     from tools.sql.indexes import schema_from_sql
 
     schema = schema_from_sql(inp.schema_sql, check_dialect(inp.dialect)) if inp.schema_sql is not None else None
-    return analyze_text(inp.sql, inp.path, inp.dialect, suggest=inp.suggest_indexes, schema=schema)
+    return analyze_text(inp.sql, inp.path, inp.dialect, suggest=inp.suggest_indexes, schema=schema,
+                        migration=inp.migration)
 
 
 def analyze_text(text: str, path: str | None = None, dialect: str = "postgres", *, suggest: bool = False,
-                 schema=None, progress=None) -> Report:
+                 schema=None, progress=None, migration: bool | None = None) -> Report:
     """sql_tool with an already loaded ``tools.sql.indexes.Schema`` (e.g. read from a live database).
 
     ``progress(done, total)`` is called as statements are parsed (the CLI draws a bar with it).
+    ``migration`` None: a migration when ``path`` follows a migration tool's conventions.
     """
     from tools.sql.indexes import suggest_indexes
-    from tools.sql.rules import findings_for, parse_file
+    from tools.sql.rules import Context, findings_for, is_migration_path, parse_file
 
     parsed = parse_file(text, check_dialect(dialect), progress)
-    findings = findings_for(parsed, path)
-    data: dict = {"statements": len(parsed), "parse_errors": sum(p.tree is None for p in parsed)}
+    context = Context(is_migration_path(path) if migration is None else migration, schema)
+    findings = findings_for(parsed, path, context=context)
+    data: dict = {"statements": len(parsed), "parse_errors": sum(p.tree is None for p in parsed),
+                  "migration": context.migration}
     if suggest:
         index_findings, data["indexes"] = suggest_indexes(parsed, schema, path)
         findings += index_findings
@@ -102,11 +110,14 @@ def query_log_tool(inp: QueryLogInput, progress=None, stream=None) -> Report:
     return analyze_log(lines, options, inp.path)
 
 
-def analyze_sql(text: str, path: str | None = None, dialect: str = "postgres", line_offset: int = 0) -> list[Finding]:
-    """Anti-pattern findings for ``text``; a finding on line k of it is reported at k + line_offset."""
+def analyze_sql(text: str, path: str | None = None, dialect: str = "postgres", line_offset: int = 0,
+                migration: bool | None = None) -> list[Finding]:
+    """Anti-pattern findings for ``text``; a finding on line k of it is reported at k + line_offset.
+
+    ``migration`` None: decided by ``path`` (migrations/, db/migrate/, alembic/versions/, *.up.sql, ...)."""
     from tools.sql.rules import analyze_sql as _analyze
 
-    return _analyze(text, path, check_dialect(dialect), line_offset)
+    return _analyze(text, path, check_dialect(dialect), line_offset, migration)
 
 
 def fingerprint(sql: str, dialect: str = "postgres") -> str:

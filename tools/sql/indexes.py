@@ -28,12 +28,36 @@ class ExistingIndex:
     table: str
     keys: list[str]
     predicate: str | None = None
+    method: str = "btree"
 
 
 @dataclass
 class Schema:
     columns: dict[str, set[str]] = field(default_factory=dict)  # table -> column names
     indexes: dict[str, list[ExistingIndex]] = field(default_factory=dict)
+    types: dict[str, dict[str, str]] = field(default_factory=dict)  # table -> column -> type as declared
+    collations: dict[str, dict[str, str]] = field(default_factory=dict)  # table -> column -> collation, when known
+    single_row: set[str] = field(default_factory=set)  # a UNIQUE column pinned by CHECK (col = constant)
+    row_estimates: dict[str, float] = field(default_factory=dict)  # pg_class.reltuples (live catalog only)
+
+    def is_single_row(self, table: str) -> bool:
+        return table.lower() in self.single_row
+
+    def rows(self, table: str) -> float | None:
+        return self.row_estimates.get(table.lower())
+
+    def leads_an_index(self, key: str) -> bool:
+        """Whether some index of any table starts with ``key`` (a column or an expression key)."""
+        return any(index.keys[:1] == [key] for indexes in self.indexes.values() for index in indexes)
+
+    def column_type_anywhere(self, column: str) -> tuple[str | None, str | None]:
+        """(table, type) of the one table that has ``column``; (None, None) if none or several do."""
+        owners = [(t, cols[column.lower()]) for t, cols in self.types.items() if column.lower() in cols]
+        return owners[0] if len(owners) == 1 else (None, None)
+
+    def has_index_on(self, table: str, column: str, method: str | None) -> bool:
+        return any(index.keys[:1] == [column.lower()] and (method is None or index.method == method)
+                   for index in self.indexes.get(table.lower(), []))
 
     def covers(self, table: str, keys: list[str], predicate: str | None) -> ExistingIndex | None:
         for index in self.indexes.get(table, []):
@@ -57,13 +81,14 @@ class Suggestion:
     @property
     def name(self) -> str:
         words = re.findall(r"[a-z0-9]+", " ".join([self.table.split(".")[-1], *self.keys]).lower())
-        words = [w for w in words if w != "desc"]
+        words = [w for w in words if w not in ("desc", "text", "bpchar", "pattern", "ops")]
         stem = "_".join(words)[: MAX_INDEX_NAME - 8]
         return f"{stem}_{'part_' if self.predicate else ''}idx"
 
     @property
     def create(self) -> str:
-        keys = ", ".join(k if re.fullmatch(r"[a-z_][a-z0-9_$]*( DESC)?", k) else f"({k})" for k in self.keys)
+        keys = ", ".join(k if re.fullmatch(r"[a-z_][a-z0-9_$]*( DESC| [a-z_]+_ops)?", k) else f"({k})"
+                         for k in self.keys)
         where = f" WHERE {self.predicate}" if self.predicate else ""
         return f"CREATE INDEX {self.name} ON {self.table} ({keys}){where};"
 
@@ -89,19 +114,33 @@ def schema_from_sql(text: str, dialect: str = "postgres") -> Schema:
 def _add_table(schema: Schema, definition: exp.Schema) -> None:
     table = _table_key(definition.this)
     columns = schema.columns.setdefault(table, set())
+    unique, pinned = set(), set()
     for item in definition.expressions:
         if isinstance(item, exp.ColumnDef):
             columns.add(_ident(item.this))
+            if item.args.get("kind") is not None:
+                schema.types.setdefault(table, {})[_ident(item.this)] = item.args["kind"].sql(dialect="postgres")
             for constraint in item.args.get("constraints") or []:
+                if isinstance(constraint.kind, exp.CollateColumnConstraint):
+                    schema.collations.setdefault(table, {})[_ident(item.this)] = constraint.kind.this.name
                 if isinstance(constraint.kind, (exp.PrimaryKeyColumnConstraint, exp.UniqueColumnConstraint)):
+                    unique.add(_ident(item.this))
                     schema.indexes.setdefault(table, []).append(
                         ExistingIndex(f"{table}_{_ident(item.this)}_key", table, [_ident(item.this)]))
+        elif isinstance(item, exp.CheckColumnConstraint) and isinstance(item.this, exp.EQ):
+            sides = (item.this.this, item.this.expression)
+            if any(isinstance(c, exp.Column) for c in sides) and any(isinstance(v, exp.Literal) for v in sides):
+                pinned.add(next(_ident(c.this) for c in sides if isinstance(c, exp.Column)))
         elif isinstance(item, exp.PrimaryKey) or (
             isinstance(item, exp.UniqueColumnConstraint) and isinstance(item.this, exp.Schema)
         ):
             idents = item.expressions if isinstance(item, exp.PrimaryKey) else item.this.expressions
             keys = [_ident(i) for i in idents]
+            if len(keys) == 1:
+                unique.add(keys[0])
             schema.indexes.setdefault(table, []).append(ExistingIndex(f"{table}_{'_'.join(keys)}_key", table, keys))
+    if unique & pinned:
+        schema.single_row.add(table)
 
 
 def _add_index(schema: Schema, index: exp.Index) -> None:
@@ -112,8 +151,10 @@ def _add_index(schema: Schema, index: exp.Index) -> None:
     table_key = _table_key(table)
     keys = [key_text(o.this if isinstance(o, exp.Ordered) else o) for o in params.args.get("columns") or []]
     where = params.args.get("where")
+    using = params.args.get("using")
+    method = (using.name if isinstance(using, exp.Expression) else str(using or "btree")).lower()
     schema.indexes.setdefault(table_key, []).append(
-        ExistingIndex(index.name or "(unnamed)", table_key, keys, key_text(where.this) if where else None))
+        ExistingIndex(index.name or "(unnamed)", table_key, keys, key_text(where.this) if where else None, method))
 
 
 def schema_from_dsn(dsn: str) -> Schema:
@@ -123,11 +164,22 @@ def schema_from_dsn(dsn: str) -> Schema:
     schema = Schema()
     with connect(dsn) as conn:
         rows = conn.execute(
-            "SELECT table_name, column_name FROM information_schema.columns "
-            "WHERE table_schema = ANY (current_schemas(false))"
+            "SELECT table_name, column_name, format_type(a.atttypid, a.atttypmod), "
+            "coalesce(c.collation_name, (SELECT datcollate FROM pg_database WHERE datname = current_database())) "
+            "FROM information_schema.columns c "
+            "JOIN pg_attribute a ON a.attrelid = format('%I.%I', c.table_schema, c.table_name)::regclass "
+            "AND a.attname = c.column_name WHERE table_schema = ANY (current_schemas(false))"
         ).fetchall()
-        for table, column in rows:
+        for table, column, type_name, collation in rows:
             schema.columns.setdefault(table.lower(), set()).add(column.lower())
+            schema.types.setdefault(table.lower(), {})[column.lower()] = type_name
+            schema.collations.setdefault(table.lower(), {})[column.lower()] = collation
+        for table, reltuples in conn.execute(
+            "SELECT c.relname, c.reltuples FROM pg_class c WHERE c.relkind IN ('r', 'p') "
+            "AND c.relnamespace = ANY (SELECT oid FROM pg_namespace WHERE nspname = ANY (current_schemas(false)))"
+        ).fetchall():
+            if reltuples >= 0:  # -1: never analyzed
+                schema.row_estimates[table.lower()] = reltuples
         ddl = [r[0] for r in conn.execute(
             "SELECT indexdef FROM pg_indexes WHERE schemaname = ANY (current_schemas(false))").fetchall()]
     indexes = schema_from_sql(";\n".join(ddl))
@@ -183,7 +235,7 @@ def suggest_indexes(parsed: list[ParsedStatement], schema: Schema | None, path: 
         if item.tree is None:
             continue
         for select in _query_blocks(item.tree):
-            for needs, node in _needs(select, item.tree, schema):
+            for needs, node in _needs(select, item.tree, schema, item.statement.text):
                 suggestion = _design(needs, schema)
                 if suggestion is None:
                     continue
@@ -238,7 +290,7 @@ def _sources(block: exp.Expression, tree: exp.Expression) -> tuple[dict[str, exp
     return tables, joined
 
 
-def _needs(block: exp.Expression, tree: exp.Expression, schema: Schema | None):
+def _needs(block: exp.Expression, tree: exp.Expression, schema: Schema | None, source: str = ""):
     tables, joined = _sources(block, tree)
     if not tables:
         return
@@ -246,7 +298,7 @@ def _needs(block: exp.Expression, tree: exp.Expression, schema: Schema | None):
     where = block.args.get("where")
     conjuncts = flatten(where.this, exp.And) if where is not None else []
     for conjunct in conjuncts:
-        _classify(conjunct, tables, needs, schema)
+        _classify(conjunct, tables, needs, schema, source)
     for join in block.args.get("joins") or []:
         on = join.args.get("on")
         for conjunct in flatten(on, exp.And) if on is not None else []:
@@ -256,7 +308,7 @@ def _needs(block: exp.Expression, tree: exp.Expression, schema: Schema | None):
                     if owner in joined:
                         needs[owner].add(needs[owner].joins, key_text(side))
             else:
-                _classify(conjunct, tables, needs, schema)
+                _classify(conjunct, tables, needs, schema, source)
     order = block.args.get("order")
     if order is not None and isinstance(block, exp.Select) and (block.args.get("limit") or block.args.get("fetch")):
         # Without LIMIT the planner reads everything anyway and a sort is usually cheaper.
@@ -289,7 +341,7 @@ def _is_value(node: exp.Expression | None) -> bool:
     return node is not None and node.find(exp.Column) is None and node.find(exp.Select) is None
 
 
-def _classify(conjunct: exp.Expression, tables, needs, schema) -> None:
+def _classify(conjunct: exp.Expression, tables, needs, schema, source: str = "") -> None:
     if isinstance(conjunct, exp.Is) and isinstance(conjunct.expression, exp.Null) and isinstance(conjunct.this, exp.Column):
         _partial(conjunct, conjunct.this, tables, needs, schema)
         return
@@ -302,31 +354,52 @@ def _classify(conjunct: exp.Expression, tables, needs, schema) -> None:
     if isinstance(conjunct, exp.In) and conjunct.args.get("query") is None:
         target, values = conjunct.this, conjunct.expressions
         if all(_is_value(v) for v in values):
-            _key(target, "equality", tables, needs, schema)
+            _key(target, "equality", tables, needs, schema, source)
         return
     if isinstance(conjunct, exp.Between):
         if _is_value(conjunct.args.get("low")) and _is_value(conjunct.args.get("high")):
-            _key(conjunct.this, "ranges", tables, needs, schema)
+            _key(conjunct.this, "ranges", tables, needs, schema, source)
         return
     if isinstance(conjunct, exp.Like) and isinstance(conjunct.expression, exp.Literal):
         if not conjunct.expression.this.startswith(("%", "_")):
-            _key(conjunct.this, "ranges", tables, needs, schema)
+            _key(conjunct.this, "ranges", tables, needs, schema, source, like_prefix=True)
         return
     bucket = {exp.EQ: "equality", exp.GT: "ranges", exp.GTE: "ranges", exp.LT: "ranges", exp.LTE: "ranges"}.get(type(conjunct))
     if bucket is None:
         return
     if _is_value(conjunct.expression):
-        _key(conjunct.this, bucket, tables, needs, schema)
+        _key(conjunct.this, bucket, tables, needs, schema, source)
     elif _is_value(conjunct.this):
-        _key(conjunct.expression, bucket, tables, needs, schema)
+        _key(conjunct.expression, bucket, tables, needs, schema, source)
 
 
-def _key(node: exp.Expression, bucket: str, tables, needs, schema) -> None:
+def _key(node: exp.Expression, bucket: str, tables, needs, schema, source: str = "", like_prefix: bool = False) -> None:
+    """Add the index key for ``node``, as index_for says PostgreSQL can use it, or nothing."""
     if node.find(exp.Column) is None or node.find(exp.AggFunc) is not None:
         return
     owner = _single_owner(node, tables, schema)
-    if owner is not None:
-        needs[owner].add(getattr(needs[owner], bucket), key_text(node))
+    if owner is None:
+        return
+    key = key_text(node)
+    table = tables[owner].name.lower()
+    types = schema.types.get(table, {}) if schema is not None else {}
+    if not isinstance(node, exp.Column):
+        # An expression key must be IMMUTABLE for the known types, and written with the query's own
+        # constants (the planner matches the expression tree: date_trunc('DAY', …) is not date_trunc('day', …)).
+        if expression_volatility(key, types)[0] != "i":
+            return
+        if any(f"'{literal}'" not in source for literal in re.findall(r"'((?:[^']|'')*)'", key)):
+            return
+    if like_prefix:
+        collation = schema.collations.get(table, {}).get(key) if schema is not None else None
+        advice = index_for(Predicate(key, "LIKE", "prefix", types.get(key), collation,
+                                     column_types=types or None))
+        if not advice.usable:
+            return
+        key = advice.key.removeprefix("(").replace(") ", " ", 1) if advice.key.startswith("(") else advice.key
+        if not isinstance(node, exp.Column):
+            key = advice.key
+    needs[owner].add(getattr(needs[owner], bucket), key)
 
 
 def _partial(conjunct: exp.Expression, column: exp.Column, tables, needs, schema) -> None:
@@ -357,7 +430,8 @@ def _design(needs: _TableNeeds, schema: Schema | None) -> Suggestion | None:
         keys.append(range_key)
         reasons.append(f"range on {range_key}")
     order = [k for k in needs.order if k.split(" ")[0] not in keys]
-    if order and (range_key is None or needs.order[0].split(" ")[0] == range_key):
+    if order and (range_key is None or needs.order[0].split(" ")[0] == range_key) \
+            and not (range_key or "").endswith("_ops"):
         keys += order
         reasons.append(f"ORDER BY {', '.join(needs.order)}")
     if not keys:

@@ -16,7 +16,7 @@ _DOLLAR_TAG = re.compile(r"\$([A-Za-z_][A-Za-z_0-9]*)?\$")
 _COMMENT_DELIM = re.compile(r"/\*|\*/")
 _INSERT_VALUES = re.compile(r"\s*INSERT\s+INTO\s[^;]*?\bVALUES\s*\(", re.IGNORECASE)
 _COPY_FROM_STDIN = re.compile(r"COPY\b[^;]*\bFROM\s+STDIN\b", re.IGNORECASE)
-_IDENT_CHAR = re.compile(r"[A-Za-z0-9_]")
+_IDENT_CHAR = re.compile(r"[A-Za-z0-9_$\u0080-\U0010ffff]")  # PostgreSQL: any non-ASCII char too
 # Driver placeholders sqlglot reads in PostgreSQL but not elsewhere; strings are matched first so
 # that a '%s' inside a literal is left alone.
 _FOREIGN_PLACEHOLDER = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|(%\(\w+\)s|%s|\$\d+)")

@@ -12,11 +12,11 @@ from tools.findings import Severity
 
 @dataclass
 class Hit:
-    """One match of a rule; the engine adds code, kind and default severity from the catalogue."""
+    """One match of a rule; the engine builds the finding from the rule's catalogue entry (code, kind,
+    default severity, and the suggestion from its fix template filled with ``evidence``)."""
 
     node: ast.AST
     message: str
-    suggestion: str
     evidence: dict[str, Any] = field(default_factory=dict)
     severity: Severity | None = None  # only when this match is milder/harsher than the rule default
 

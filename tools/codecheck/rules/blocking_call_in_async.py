@@ -46,7 +46,6 @@ def check(site: CallSite, mod: Module) -> Hit | None:
         call,
         f"blocking call {what} inside `async def {site.scope.function.name}` stalls the event loop "
         "for every request it serves",
-        f"use {fix}, or run it with `await asyncio.to_thread(...)`",
-        {"call": what, "function": site.scope.function.name},
+        {"call": what, "function": site.scope.function.name, "async_alternative": fix},
         severity,
     )

@@ -38,9 +38,8 @@ def check(site: CallSite, mod: Module) -> Hit | None:
         call,
         f"Redis {name.upper()} {shown} without a TTL: the entry never expires, serves stale data "
         "after a write and keeps growing memory",
-        "set an expiry: `r.set(key, value, ex=300)` (or `expire` right after HSET); "
-        f"generate a fix: `{cache_pattern_command('cache-aside', key_template(key) if key is not None else None)}`",
-        {"command": name.upper(), "key": shown},
+        {"command": name.upper(), "key": shown,
+         "fix_command": cache_pattern_command("cache-aside", key_template(key) if key is not None else None)},
     )
 
 

@@ -39,8 +39,6 @@ def check(site: CallSite, mod: Module) -> Hit | None:
     return Hit(
         call,
         f"{label}(...) has no timeout: one slow upstream holds this worker until the OS gives up",
-        "pass an explicit timeout, e.g. `timeout=(3.05, 10)` (connect, read) for requests or "
-        "`httpx.Timeout(10.0, connect=3.0)`",
         {"call": label},
     )
 

@@ -38,7 +38,5 @@ def check(site: CallSite, mod: Module) -> Hit | None:
     return Hit(
         call,
         f"{kind} `{short(call.func)}(...)` runs once per iteration of the loop at line {loop.lineno} (N+1)",
-        "fetch everything in one query before the loop (WHERE id = ANY(%s) / IN, a JOIN, "
-        "select_related/prefetch_related, selectinload) or batch with executemany",
         {"call": short(call.func), "loop_line": loop.lineno},
     )

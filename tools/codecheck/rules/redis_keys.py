@@ -27,9 +27,7 @@ def check(site: CallSite, mod: Module) -> Hit | None:
     return Hit(
         call,
         f"Redis KEYS {pattern} scans every key and blocks the server: O(keyspace) on each call",
-        "iterate with SCAN: `for k in r.scan_iter(match=pattern, count=1000)`; better, keep an index set "
-        f"or a versioned key prefix; generate a fix: `{cache_pattern_command('invalidation', key)}`",
-        {"pattern": pattern},
+        {"pattern": pattern, "fix_command": cache_pattern_command("invalidation", key)},
     )
 
 

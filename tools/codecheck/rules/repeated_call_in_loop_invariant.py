@@ -34,7 +34,6 @@ def check(site: CallSite, mod: Module) -> Hit | None:
     return Hit(
         call,
         f"`{short(call)}` gives the same result on every iteration of the loop at line {loop.lineno}",
-        "compute it once before the loop (or at module level) and reuse the value",
         {"call": short(call), "loop_line": loop.lineno},
     )
 

@@ -22,8 +22,6 @@ def check(site: CallSite, mod: Module) -> Hit | None:
         call,
         f"retry loop at line {loop.lineno} sleeps a fixed {short(delay)} s with time.sleep: clients retry "
         "in lockstep and hammer a recovering service",
-        "use exponential backoff with jitter and a cap (tenacity: "
-        "`@retry(wait=wait_exponential_jitter(initial=0.1, max=10), stop=stop_after_attempt(5))`)",
         {"delay": short(delay), "loop_line": loop.lineno},
     )
 

@@ -34,7 +34,6 @@ def check(site: CallSite, mod: Module) -> Hit | None:
         call,
         f"`{short(call.func)}()` in handler `{fn}` loads every matching row: response time and memory "
         "grow with the table",
-        "bound it: .limit(n) / [:n] / LIMIT %s with keyset pagination (WHERE id > %s ORDER BY id)",
         {"call": short(call.func), "handler": fn},
     )
 

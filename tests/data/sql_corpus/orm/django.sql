@@ -118,6 +118,7 @@ SELECT "blog_post"."id", "blog_post"."author_id", "blog_post"."title", "blog_pos
 SELECT "blog_post"."author_id" AS "author_id", COUNT("blog_post"."id") AS "n" FROM "blog_post" GROUP BY 1 HAVING COUNT("blog_post"."id") > %s;
 
 -- source: Django 5.2.19 + psycopg: Subquery in annotate (correlated)
+-- expect: SQL015 no: the latest comment per post (ORDER BY ... LIMIT 1): an index probe per row, the same plan LATERAL would give
 SELECT "blog_post"."id", "blog_post"."author_id", "blog_post"."title", "blog_post"."body", "blog_post"."published_at", "blog_post"."views", (SELECT U0."body" AS "body" FROM "blog_comment" U0 WHERE U0."post_id" = ("blog_post"."id") ORDER BY U0."id" DESC LIMIT 1) AS "last_comment" FROM "blog_post";
 
 -- source: Django 5.2.19 + psycopg: Exists filter

@@ -179,6 +179,7 @@ FROM posts GROUP BY posts.author_id
 HAVING count(*) > %(count_2)s;
 
 -- source: SQLAlchemy 2.1.9 + psycopg2: correlated scalar subquery in the select list
+-- expect: SQL015 yes: a count per post for every post: one grouped LEFT JOIN counts them all in one pass
 SELECT posts.id, (SELECT count(comments.id) AS count_1 
 FROM comments 
 WHERE comments.post_id = posts.id) AS n 

@@ -859,7 +859,7 @@ DO UPDATE
         OR worker_locks.instance_name = EXCLUDED.instance_name;
 
 -- source: matrix-org/synapse@be65a8ec0195:synapse/storage/databases/main/media_repository.py:352
--- expect: SQL010 yes: media purge: last_access_ts < ? OR (created_ts < ? AND last_access_ts IS NULL) needs two indexes (BitmapOr) or a UNION
+-- expect: SQL010 no: both branches test last_access_ts (< ? and IS NULL): one B-tree on it serves both through a BitmapOr
 SELECT media_id
 FROM local_media_repository AS lmr
 WHERE
