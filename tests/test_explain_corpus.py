@@ -78,3 +78,16 @@ def test_judge_scores_the_first_warning_and_every_forbidden_fix():
     assert ok
     ok, why = bench.judge({"healthy": True}, [_finding("PLAN001", "#2 Seq Scan", "error")])
     assert not ok
+
+
+@pytest.mark.parametrize("page", sorted((ROOT / "docs" / "rules").glob("PLAN*.md")), ids=lambda p: p.stem)
+def test_plan_rule_pages_examples_emit_their_code(page):
+    """The example plan of each PLAN page (docs/tools/rules.md: ```text example=explain) emits the
+    page's code at warning or above."""
+    from tools.explain import analyze, parse_plan
+
+    blocks = re.findall(r"```text example=explain\n(.*?)```", page.read_text(encoding="utf-8"), re.S)
+    assert blocks, page
+    for block in blocks:
+        codes = [f.code for f in analyze(parse_plan(block)).findings]
+        assert page.stem in codes, (page.stem, codes)

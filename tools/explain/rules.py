@@ -717,10 +717,10 @@ def hot_nodes(plan: ExplainPlan, found: list[Finding]) -> Iterator[Finding]:
         en, es = reading
         yield catalogue.HOT_NODE.finding(
             f"{node.label}{' on ' + node.target if node.target else ''} takes {ms:,.1f} ms ({ms / total:.0%} of "
-            f"the statement) of its own: {en.split(':')[0]}",
+            f"the statement) of its own: {en.split(':')[0].split('. ')[0]}",
             location=_where(node),
             evidence={"node_ms": ms, "node_share": round(ms / total, 4), "advice": en, "advice_es": es,
-                      "reading_es": es.split(":")[0]},
+                      "reading_es": es.split(":")[0].split(". ")[0]},
             cost_ms=ms,
         )
 
