@@ -316,16 +316,18 @@ INDEX_SCAN_FILTER = _plan(
 )
 
 SEQ_SCAN_UNINDEXABLE_FILTER = _plan(
-    "PLAN019", "seq_scan_unindexable_filter", "Sequential scan whose filter no index can serve as written",
+    "PLAN019", "seq_scan_unindexable_filter", "Sequential scan whose filter no index on the column can serve",
     why=Text(
         en="The filter discards most of the table, but the way it is written (a function of the column, "
-           "= ANY(array column), a distance, a cast that depends on the session) keeps any index from serving it.",
+           "= ANY(array column), a distance, a cast that depends on the session) keeps an index on the column from "
+           "serving it.",
         es="El filtro descarta casi toda la tabla, pero tal como está escrito (una función sobre la columna, "
-           "= ANY(columna array), una distancia, un cast que depende de la sesión) ningún índice puede servirlo."),
+           "= ANY(columna array), una distancia, un cast que depende de la sesión) impide que lo sirva un índice "
+           "sobre la columna."),
     fix=Text(
-        en="No index can serve this filter as written[[ ({index_reason})]][[: {instead}]].",
-        es="Ningún índice puede servir este filtro tal como está escrito[[: {instead_es}]]."),
-    finding_es="Seq Scan con un filtro que ningún índice puede servir tal como está escrito"
+        en="No index on the column can serve this filter as written[[ ({index_reason})]][[: {instead}]].",
+        es="Ningún índice sobre la columna puede servir este filtro tal como está escrito[[: {instead_es}]]."),
+    finding_es="Seq Scan con un filtro que ningún índice sobre la columna puede servir tal como está escrito"
                "[[: {rows_read} filas leídas, {rows_removed} descartadas]]",
 )
 

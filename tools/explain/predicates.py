@@ -316,7 +316,7 @@ def advise(table: str, condition: str, extra: list[str] | None = None) -> Advice
         advice.method = answer.method
         advice.reasons = [answer.reason]
         advice.create = _with_extension(answer.create(table), answer.extension)
-        advice.columns = columns_in(answer.key or "")
+        advice.columns = _key_columns(answer.key or "")
         advice.expression = (answer.key or "").startswith("(")
         return advice
     ordered = sorted(usable, key=lambda ta: 0 if ta[0].predicate.operator in _EQUALITY else 1)
@@ -333,10 +333,16 @@ def advise(table: str, condition: str, extra: list[str] | None = None) -> Advice
     advice.method = "btree"
     advice.reasons = [ordered[0][1].reason if len(keys) == 1 else "equality columns first, then one range"]
     advice.create = _with_extension(composite.create(table), None)
-    advice.columns = [c for key in keys for c in columns_in(key)]
+    advice.columns = [c for key in keys for c in _key_columns(key)]
     advice.expression = any(key.startswith("(") for key in keys)
     advice.plain = not advice.expression and all(re.fullmatch(r'[\w$]+|"[^"]+"', key) for key in keys)
     return advice
+
+
+def _key_columns(key: str) -> list[str]:
+    """The columns of an index key, without its operator classes and collations:
+    ``sku text_pattern_ops`` → ``['sku']``."""
+    return columns_in(re.sub(r'\bCOLLATE\s+(?:"[^"]+"|\w+)|\b\w+_ops\b', "", key, flags=re.IGNORECASE))
 
 
 def _with_extension(statement: str | None, extension: str | None) -> str | None:
