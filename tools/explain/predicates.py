@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 # Operators as PostgreSQL prints them, longest first so that "!~~*" is not read as "~".
 _OPERATORS = ("!~~*", "~~*", "!~~", "~~", "<->", "<>", "!=", "<=", ">=", "@>", "<@", "&&", "?|", "?&", "@@",
               "!~*", "~*", "!~", "=", "<", ">", "~", "?")
+_OPERATOR_STARTS = frozenset(op[0] for op in _OPERATORS)
 _SQL_OPERATOR = {"~~": "LIKE", "~~*": "ILIKE", "!~~": "NOT LIKE", "!~~*": "NOT ILIKE"}
 _LITERAL = re.compile(r"""^(?:'(?:[^']|'')*'|-?\d+(?:\.\d+)?(?:e[+-]?\d+)?|\$\d+|NULL|true|false)(?:::[\w ."\[\]]+)?$""",
                       re.IGNORECASE)
@@ -81,6 +83,8 @@ def _top_level(text: str):
 def _split_keyword(text: str, keyword: str) -> list[str]:
     parts, start = [], 0
     word = f" {keyword} "
+    if word not in text:
+        return [text.strip()] if text.strip() else []
     positions = {i for i, _ in _top_level(text)}
     i = text.find(word)
     while i != -1:
@@ -95,7 +99,9 @@ def _split_keyword(text: str, keyword: str) -> list[str]:
 def conjuncts(condition: str) -> list[str]:
     """The top-level AND terms of a printed condition, each without its enclosing parentheses. A
     condition a client cut short (pgAdmin ends long ones with ``(...)``) is closed first."""
-    depth = sum(1 if ch == "(" else -1 if ch == ")" else 0 for _, ch in _all_outside_quotes(condition))
+    depth = 0
+    if condition.count("(") > condition.count(")"):  # maybe cut short: count outside quotes
+        depth = sum(1 if ch == "(" else -1 if ch == ")" else 0 for _, ch in _all_outside_quotes(condition))
     if depth > 0:
         condition += ")" * depth
     return [strip_parens(part) for part in _split_keyword(strip_parens(condition), "AND")]
@@ -115,16 +121,23 @@ def _all_outside_quotes(text: str):
 
 def _operator(text: str) -> tuple[int, str] | None:
     """The first operator outside parentheses and quotes (not the '::' of a cast, not '->' of JSON)."""
-    chars = dict(_top_level(text))
-    for i in sorted(chars):
-        for op in _OPERATORS:
-            if not text.startswith(op, i):
-                continue
-            if op in (">", ">=") and i and text[i - 1] in "-#":  # -> ->> #> #>> (JSON), not comparisons
-                continue
-            if op in ("<", "<=") and text.startswith(("<->", "<<", "<@"), i) and op != text[i:i + len(op)]:
-                continue
-            if all(j in chars for j in range(i, i + len(op))):
+    depth, quote = 0, None
+    for i, ch in enumerate(text):
+        if quote:
+            if ch == quote:
+                quote = None
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif not depth and ch in _OPERATOR_STARTS:
+            for op in _OPERATORS:
+                if not text.startswith(op, i):
+                    continue
+                if op in (">", ">=") and i and text[i - 1] in "-#":  # -> ->> #> #>> (JSON), not comparisons
+                    continue
                 return i, op
     return None
 
@@ -281,10 +294,16 @@ _EQUALITY = {"=", "IN", "IS NULL"}
 def advise(table: str, condition: str, extra: list[str] | None = None) -> Advice | None:
     """The index that serves ``condition`` on ``table`` (``extra``: conjuncts the scan already
     uses, such as an Index Cond, to lead the key), or None when the filter has no term an index
-    could be asked about at all (a SubPlan, an OR, a boolean column)."""
+    could be asked about at all (a SubPlan, an OR, a boolean column). Callers must not change the
+    answer: the same filter on the same table (a plan repeats them) is judged once."""
+    return _advise(table, condition, tuple(extra or ()))
+
+
+@lru_cache(maxsize=1024)
+def _advise(table: str, condition: str, extra: tuple[str, ...]) -> Advice | None:
     from tools.sql.indexes import IndexAdvice, index_for
 
-    terms = [predicate_of(t) for t in (extra or []) + conjuncts(condition)]
+    terms = [predicate_of(t) for t in list(extra) + conjuncts(condition)]
     advice = Advice()
     usable: list[tuple[object, IndexAdvice]] = []
     for term in terms:

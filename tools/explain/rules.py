@@ -138,7 +138,6 @@ def index_scan_filter(plan: ExplainPlan) -> Iterator[Finding]:
     from tools.explain.predicates import advise, columns_in, conjuncts
 
     total = plan.stats.total_ms or 0.0
-    limited = _under_limit(plan)
     for node in plan.of_type("Index Scan", "Index Only Scan"):
         condition = node.extras.get("Filter")
         removed = _removed_total(node)
@@ -155,7 +154,7 @@ def index_scan_filter(plan: ExplainPlan) -> Iterator[Finding]:
                     "removed_share": round(removed / read, 4), "filter": condition, "relation": table,
                     "scan_index": node.index}
         advice = advise(table or "the_table", str(condition), leading) if table else None
-        if limited[node.id] and advice is not None and advice.columns:
+        if advice is not None and advice.columns and _under_limit(plan)[node.id]:
             # The scan returns rows in the index's order for a LIMIT: the new index must keep that order.
             evidence["index_hint"] = (f"an index on ({', '.join(advice.columns)}) followed by the column(s) "
                                       f"{node.index} orders by, so the LIMIT still reads rows in order")
@@ -179,6 +178,10 @@ def index_scan_filter(plan: ExplainPlan) -> Iterator[Finding]:
 
 def _under_limit(plan: ExplainPlan) -> list[bool]:
     """By node id: whether a Limit above reads the node's rows in order (no blocking node between)."""
+    return _per_plan("under_limit", plan, _build_under_limit)
+
+
+def _build_under_limit(plan: ExplainPlan) -> list[bool]:
     flags = [False] * len(plan.nodes())
     for node in plan.nodes():
         for child in node.children:
@@ -304,11 +307,11 @@ def row_misestimate(plan: ExplainPlan) -> Iterator[Finding]:
     worse itself. A misestimate is a warning only when the plan shows it changed a choice (see
     :func:`_consequence`); elsewhere it is info. Row counts of a merge join's inner side and of a
     Memoize include re-scans, and are not estimates gone wrong."""
-    cut_short = _cut_short(plan)
-    parents = _parents(plan)
     for node in plan.nodes():
-        if not _misestimated(node) or (node.estimate_direction == "over" and cut_short[node.id]):
+        if not _misestimated(node) or (node.estimate_direction == "over"
+                                       and _per_plan("cut_short", plan, _cut_short)[node.id]):
             continue
+        parents = _parents(plan)
         if _rescanned(node, parents):
             continue
         inherited = max(
@@ -337,8 +340,21 @@ def row_misestimate(plan: ExplainPlan) -> Iterator[Finding]:
         )
 
 
+_LAST: dict[str, tuple[ExplainPlan, object]] = {}
+
+
+def _per_plan(name: str, plan: ExplainPlan, build: Callable[[ExplainPlan], object]):
+    """``build(plan)``, computed once for the plan being analyzed (several rules need the same map)."""
+    last = _LAST.get(name)
+    if last is not None and last[0] is plan:
+        return last[1]
+    value = build(plan)
+    _LAST[name] = (plan, value)
+    return value
+
+
 def _parents(plan: ExplainPlan) -> dict[int, PlanNode]:
-    return {child.id: node for node in plan.nodes() for child in node.children}
+    return _per_plan("parents", plan, lambda p: {child.id: node for node in p.nodes() for child in node.children})
 
 
 def _rescanned(node: PlanNode, parents: dict[int, PlanNode]) -> bool:
@@ -709,13 +725,11 @@ def hot_nodes(plan: ExplainPlan, found: list[Finding]) -> Iterator[Finding]:
     if not total or not plan.stats.analyzed:
         return
     explained = {_node_id(f) for f in found if f.severity != "info"}
-    limited = _under_limit(plan)
-    parents = _parents(plan)
     for node in plan.nodes():
         ms = node.exclusive_ms or 0.0
         if ms < HOT_NODE_MIN_MS or ms / total < HOT_NODE_SHARE or node.id in explained:
             continue
-        reading = _reading(node, limited, parents)
+        reading = _reading(node, _under_limit(plan), _parents(plan))
         if reading is None:
             continue
         en, es = reading
