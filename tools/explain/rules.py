@@ -140,6 +140,8 @@ def index_scan_filter(plan: ExplainPlan) -> Iterator[Finding]:
     total = plan.stats.total_ms or 0.0
     for node in plan.of_type("Index Scan", "Index Only Scan"):
         condition = node.extras.get("Filter")
+        if condition is None:
+            continue
         removed = _removed_total(node)
         returned = node.total_rows or 0.0
         if (condition is None or removed < INDEX_FILTER_MIN_REMOVED
@@ -644,6 +646,8 @@ def join_filter_discards(plan: ExplainPlan) -> Iterator[Finding]:
     """PLAN016: a join whose Join Filter tests and discards most of the pairs its method produces.
     Its cost is the join's own time plus the re-reads of its inner side that only feed the filter."""
     for node in plan.of_type(*_JOINS):
+        if "Rows Removed by Join Filter" not in node.extras:
+            continue
         removed = _removed_total(node, "Rows Removed by Join Filter")
         kept = node.total_rows or 0.0
         if removed < JOIN_FILTER_MIN_REMOVED or removed / (removed + kept) < JOIN_FILTER_MIN_SHARE:
@@ -698,8 +702,9 @@ _NOT_IN = re.compile(r"NOT \((?:SubPlan \d+|ANY \(.*\(SubPlan \d+\)[^)]*\))\)")
 def not_in_subplan(plan: ExplainPlan) -> Iterator[Finding]:
     """PLAN017: NOT IN (subquery) whose SubPlan is not hashed: it runs again for every outer row."""
     for node in plan.nodes():
-        condition = str(node.extras.get("Filter", ""))
-        if "SubPlan" not in condition or "hashed SubPlan" in condition or not _NOT_IN.search(condition):
+        condition = node.extras.get("Filter")
+        if (not isinstance(condition, str) or "SubPlan" not in condition or "hashed SubPlan" in condition
+                or not _NOT_IN.search(condition)):
             continue
         subplans = [c for c in node.children if c.parent_relationship == "SubPlan"]
         if not subplans:
@@ -853,13 +858,16 @@ def find_problems(plan: ExplainPlan) -> list[Finding]:
     nodes that hold a large share of the time and that no finding explains get their own."""
     total = plan.stats.total_ms or 0.0
     findings: list[Finding] = []
-    for rule in RULES:
-        for finding in rule(plan):
+    try:
+        for rule in RULES:
+            for finding in rule(plan):
+                _grade(finding, total)
+                findings.append(finding)
+        for finding in hot_nodes(plan, findings):
             _grade(finding, total)
             findings.append(finding)
-    for finding in hot_nodes(plan, findings):
-        _grade(finding, total)
-        findings.append(finding)
+    finally:
+        _LAST.clear()  # the maps hold the plan: let it go with the caller's last reference
     findings.sort(key=lambda f: -(f.cost_ms or 0.0))
     return findings
 
