@@ -598,6 +598,20 @@ def planning_dominates(plan: ExplainPlan) -> Iterator[Finding]:
         )
 
 
+def _checks_new_rows(plan: ExplainPlan, constraint: str, relation: str | None) -> bool:
+    """Whether a foreign-key trigger checks rows the statement wrote into the referencing table (an
+    INSERT, or the constraint's own table being modified) rather than looking for rows that
+    reference deleted or changed keys: only the latter scans the referencing table."""
+    modified = plan.of_type("ModifyTable")
+    operations = {node.operation for node in modified}
+    if operations and operations <= {"Insert"}:
+        return True
+    guess = _FK_DEFAULT_NAME.match(constraint)
+    return bool(guess and (guess["table"] == relation
+                           or (relation is None and guess["table"] in {n.relation for n in modified}
+                               and "Delete" not in operations)))
+
+
 _FK_DEFAULT_NAME = re.compile(r"^(?P<table>.+)_(?P<column>[a-z0-9]+_id)_fkey$")
 
 
@@ -620,6 +634,8 @@ def triggers(plan: ExplainPlan) -> Iterator[Finding]:
         evidence = {"trigger_ms": ms, "calls": calls, "trigger_share": round(ms / total, 4), "relation": relation}
         if constraint and calls and ms / calls < FK_SCAN_MIN_MS_PER_CALL:
             continue  # index probes (the referencing column is indexed): the time is the number of rows
+        if constraint and _checks_new_rows(plan, constraint, relation):
+            continue  # the check of inserted rows probes the referenced key, which is always indexed
         if constraint:
             evidence["constraint"] = constraint
             evidence["lookup"] = ("its table and columns: SELECT conrelid::regclass, pg_get_constraintdef(oid) "
