@@ -123,12 +123,8 @@ NESTED_LOOP_MANY_LOOPS = _plan(
         es="Un Nested Loop ejecuta su lado interno una vez por fila externa; miles de iteraciones multiplican "
            "hasta una búsqueda barata, y suelen indicar que el planificador esperaba muchas menos filas externas."),
     fix=Text(
-        en="[[{advice} ]]Otherwise index the inner side's join key[[ ({inner}, run {loops} times)]] so each loop "
-           "is a cheap lookup, or fix the outer row estimate (ANALYZE, extended statistics) so the planner can "
-           "pick a hash or merge join.",
-        es="[[{advice_es} ]]Si no, indexa la clave del join del lado interno[[ ({inner}, ejecutado {loops} "
-           "veces)]] para que cada iteración sea una búsqueda barata, o corrige la estimación de filas externas "
-           "(ANALYZE, estadísticas extendidas) para que el planificador elija un Hash Join o un Merge Join."),
+        en="Make the loops fewer or each one cheaper[[: {advice}]].",
+        es="Haz menos iteraciones o cada una más barata[[: {advice_es}]]."),
     finding_es="El Nested Loop ejecuta su lado interno una vez por fila externa[[: {loops} veces]]"
                "[[, {inner_ms} ms en total]][[ ({inner})]]",
 )

@@ -457,27 +457,42 @@ def nested_loop_many_loops(plan: ExplainPlan) -> Iterator[Finding]:
         )
 
 
+_INDEXED = ("Index Scan", "Index Only Scan", "Bitmap Heap Scan", "Memoize")
+
+
 def _loop_advice(outer: PlanNode, inner: PlanNode) -> dict[str, str]:
-    """What the numbers say about the loops: the outer estimate was wrong, or the inner side is a
-    per-row subquery (an aggregate or a sort under the loop) that a set-based join would run once."""
+    """What the numbers say about the loops: the outer estimate was wrong, the inner side is a
+    per-row subquery (an aggregate or a sort under the loop) that a set-based join would run once,
+    or the inner side scans where an index on its join key would look up."""
     rows, planned = outer.actual_rows or 0, outer.plan_rows or 0
     if planned and rows / planned >= MISESTIMATE_FACTOR:
-        return {"advice": f"The outer side was estimated at {planned:,.0f} rows and returned {rows:,.0f}: fix that "
+        return {"advice": f"the outer side was estimated at {planned:,.0f} rows and returned {rows:,.0f}; fix that "
                           "estimate (ANALYZE; CREATE STATISTICS for correlated columns) and the planner will "
-                          "choose a hash join.",
-                "advice_es": f"El lado externo se estimó en {planned:,.0f} filas y devolvió {rows:,.0f}: corrige esa "
+                          "choose a hash join, which reads the inner side once",
+                "advice_es": f"el lado externo se estimó en {planned:,.0f} filas y devolvió {rows:,.0f}; corrige esa "
                              "estimación (ANALYZE; CREATE STATISTICS para columnas correlacionadas) y el "
-                             "planificador elegirá un hash join."}
+                             "planificador elegirá un hash join, que lee el lado interno una vez"}
     what = {"Aggregate": ("an aggregate", "un agregado"), "Sort": ("a sort", "una ordenación"),
             "Limit": ("a LIMIT", "un LIMIT"), "WindowAgg": ("a window function", "una función de ventana"),
             "Unique": ("a DISTINCT", "un DISTINCT")}.get(inner.node_type)
     if what:
-        return {"advice": f"The inner side computes {what[0]} for every outer row (a correlated subquery or "
-                          "LATERAL): compute it once for all rows with GROUP BY and join the result.",
-                "advice_es": f"El lado interno calcula {what[1]} por cada fila externa (una subconsulta "
-                             "correlacionada o LATERAL): calcúlalo una vez para todas las filas con GROUP BY y "
-                             "une el resultado."}
-    return {}
+        return {"advice": f"the inner side computes {what[0]} for every outer row (a correlated subquery or "
+                          "LATERAL); compute it once for all rows with GROUP BY and join the result",
+                "advice_es": f"el lado interno calcula {what[1]} por cada fila externa (una subconsulta "
+                             "correlacionada o LATERAL); calcúlalo una vez para todas las filas con GROUP BY y "
+                             "une el resultado"}
+    loops = f"{inner.actual_loops:,}"
+    if inner.node_type not in _INDEXED:
+        return {"advice": f"index the inner side's join key ({inner.label}, run {loops} times) so each loop is a "
+                          "lookup, or let the planner pick a hash join (check its estimates: ANALYZE)",
+                "advice_es": f"indexa la clave del join del lado interno ({inner.label}, ejecutado {loops} veces) "
+                             "para que cada iteración sea una búsqueda, o deja que el planificador elija un hash "
+                             "join (revisa sus estimaciones: ANALYZE)"}
+    return {"advice": f"each of the {loops} loops is already an index lookup ({inner.label}); a hash join would "
+                      "read the inner side once: check why the planner expected few outer rows (ANALYZE)",
+            "advice_es": f"cada una de las {loops} iteraciones ya es una búsqueda por índice ({inner.label}); un "
+                         "hash join leería el lado interno una vez: revisa por qué el planificador esperaba pocas "
+                         "filas externas (ANALYZE)"}
 
 
 def workers_not_launched(plan: ExplainPlan) -> Iterator[Finding]:
@@ -755,7 +770,7 @@ def hot_nodes(plan: ExplainPlan, found: list[Finding]) -> Iterator[Finding]:
             continue
         en, es = reading
         yield catalogue.HOT_NODE.finding(
-            f"{node.label}{' on ' + node.target if node.target else ''} takes {ms:,.1f} ms ({ms / total:.0%} of "
+            f"{node.label}{(' using ' if node.index else ' on ') + node.target if node.target else ''} takes {ms:,.1f} ms ({ms / total:.0%} of "
             f"the statement) of its own: {en.split(':')[0].split('. ')[0]}",
             location=_where(node),
             evidence={"node_ms": ms, "node_share": round(ms / total, 4), "advice": en, "advice_es": es,
