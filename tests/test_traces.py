@@ -398,7 +398,7 @@ def test_spans_arriving_after_their_trace_left_the_window_are_reported(tmp_path)
 
 @pytest.mark.parametrize("layout", ["pretty", "minified", "jaeger"])
 def test_incremental_parser_matches_in_memory(tmp_path, monkeypatch, layout):
-    import tools.traces
+    import tools.traces.readers
 
     spans = [s for t in range(1, 6) for s in _n_plus_one_trace(t)]
     doc = _request(spans)
@@ -412,7 +412,7 @@ def test_incremental_parser_matches_in_memory(tmp_path, monkeypatch, layout):
             for s in spans if int(s["traceId"], 16) == t]} for t in range(1, 6)]}
     text = json.dumps(doc, indent=None if layout == "minified" else 2)
     in_memory = _analyze_file(tmp_path, text, name="m.json")
-    monkeypatch.setattr(tools.traces, "IN_MEMORY_BYTES", 256)  # force the streaming parser
+    monkeypatch.setattr(tools.traces.readers, "IN_MEMORY_BYTES", 256)  # force the streaming parser
     streamed = _analyze_file(tmp_path, text, name="s.json")
     assert streamed.data.spans == in_memory.data.spans == 35
     assert streamed.model_dump(exclude={"summary"}) == in_memory.model_dump(exclude={"summary"})
@@ -695,10 +695,10 @@ def test_timestamps_no_unsigned_64_bit_number_holds_skip_the_span():
 
 @pytest.mark.parametrize("streamed", [False, True])
 def test_integers_json_cannot_read_are_one_line_errors(tmp_path, monkeypatch, streamed):
-    import tools.traces
+    import tools.traces.readers
 
     if streamed:
-        monkeypatch.setattr(tools.traces, "IN_MEMORY_BYTES", 256)  # ijson: its message quotes the input
+        monkeypatch.setattr(tools.traces.readers, "IN_MEMORY_BYTES", 256)  # ijson: its message quotes the input
     text = _OTLP_NEAR.format(n="9" * 5000, k=1, e=5000)
     with pytest.raises(InputError) as error:
         _analyze_file(tmp_path, text)

@@ -1,4 +1,4 @@
-"""TRC0xx: where distributed traces spend their time (tools/traces.py, `lmagent traces`)."""
+"""TRC0xx: where distributed traces spend their time (tools/traces/rules.py, `lmagent traces`)."""
 
 from __future__ import annotations
 

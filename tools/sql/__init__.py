@@ -29,8 +29,8 @@ class SqlInput(BaseModel):
     suggest_indexes: bool = Field(False, description="also propose CREATE INDEX statements")
     schema_sql: str | None = Field(None, description="DDL (CREATE TABLE/INDEX) of the tables: keys, types, one-row "
                                                      "tables for the rules, existing indexes for the advisor")
-    migration: bool | None = Field(None, description="read the statements as a migration (None: decided by `path`: "
-                                                     "migrations/, db/migrate/, alembic/versions/, *.up.sql, ...)")
+    migration: bool | None = Field(None, description="read the statements as a migration (None: guessed from where "
+                                                     "they live: migrations/, db/migrate/, alembic/versions/, *.up.sql)")
 
 
 class QueryLogInput(BaseModel):
