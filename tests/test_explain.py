@@ -433,3 +433,15 @@ def test_fk_checks_at_index_probe_speed_and_insert_checks_are_quiet():
               "Trigger for constraint tickets_seat_id_fkey: time=61.328 calls=1\n"
               "Execution Time: 63.500 ms\n")
     assert analyze(parse_plan(insert)).findings == []
+
+
+def test_a_line_that_is_not_part_of_the_plan_is_reported_not_dropped():
+    text = ("Seq Scan on orders  (cost=0.00..18334.00 rows=5 width=97) (actual time=0.020..180.5 rows=5 loops=1)\n"
+            "  Filter: (customer_id = 42)\n"
+            "  Rows Removed by Filter: 999995\n"
+            "why is this slow?\n")
+    plan = parse_plan(text)
+    assert plan.extras["Unplaced Lines"] == [{"Line": 4, "Text": "why is this slow?"}]
+    report = analyze(plan)
+    assert "line 4 is not part of the plan" in report.summary and [f.code for f in report.findings] == ["PLAN001"]
+    assert "Unplaced Lines" not in plan.to_pg_json()

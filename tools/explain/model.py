@@ -217,7 +217,7 @@ class ExplainPlan(BaseModel):
                            ("Settings", self.settings), ("Query Identifier", self.query_identifier)):
             if value is not None:
                 out[key] = value
-        out.update(self.extras or {})
+        out.update({k: v for k, v in (self.extras or {}).items() if k != "Unplaced Lines"})  # ours, not PG's
         if self.stats.execution_ms is not None and "Total Runtime" not in out:
             out["Execution Time"] = self.stats.execution_ms
         return out

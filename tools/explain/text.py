@@ -359,6 +359,7 @@ def parse_text(lines: list[str], path: str | None = None) -> tuple[PlanNode, lis
     last: tuple[dict[str, Any], str] | None = None  # the dict and key the previous property went to
     base_indent = 0
     saw_wal = False
+    unplaced: list[dict[str, Any]] = []  # lines that belong nowhere in the plan: kept, and reported
     numbers, logical_lines = join_wrapped(lines)
     number = 0  # the line a ValueError below comes from
     try:
@@ -399,7 +400,7 @@ def parse_text(lines: list[str], path: str | None = None) -> tuple[PlanNode, lis
                     indent > base_indent and section is None and stack and not arrow
                     and _SPECIAL.match(stripped) is None and not _has_estimates(stripped)
                 ):
-                    last = _place_property(stack, last, indent, stripped, path, number)
+                    last = _place_property(stack, last, indent, stripped, path, number, unplaced)
                     saw_wal = saw_wal or stripped.startswith("WAL:")
                     continue
                 # A node line ("->") cannot match the time, trigger, SubPlan or CTE patterns: skip them.
@@ -486,12 +487,15 @@ def parse_text(lines: list[str], path: str | None = None) -> tuple[PlanNode, lis
             if not stack:
                 if top is None:
                     continue
-                raise InputError(f"cannot place this line in the plan: {stripped[:60]!r}", path=path, line=number)
-            last = _place_property(stack, last, indent, stripped, path, number)
+                unplaced.append({"Line": number, "Text": stripped[:200]})
+                continue
+            last = _place_property(stack, last, indent, stripped, path, number, unplaced)
     except ValueError as exc:  # a number no float can hold ("1e400", 400 digits)
         raise InputError(str(exc), path=path, line=number) from None
     if top is None:
         raise InputError("no plan found: expected EXPLAIN output (text or JSON)", path=path, line=1)
+    if unplaced:
+        root["Unplaced Lines"] = unplaced
     if saw_wal:
         _fill_wal(nodes)
     return top, nodes, root
@@ -552,15 +556,17 @@ def _has_estimates(stripped: str) -> bool:
 
 def _place_property(
     stack: list[_Frame], last: tuple[dict[str, Any], str] | None, indent: int, stripped: str,
-    path: str | None, number: int,
+    path: str | None, number: int, unplaced: list[dict[str, Any]],
 ) -> tuple[dict[str, Any], str] | None:
-    """Attach a property line to the node (or worker) it is indented under; returns where it went."""
+    """Attach a property line to the node (or worker) it is indented under; returns where it went.
+    A line that continues nothing (prose pasted after the plan, a line a client mangled) goes to
+    ``unplaced``: the plan reports it instead of dropping it silently."""
     match = _PROPERTY.match(stripped)
     if match is None:
         if last is None:
             raise InputError(f"not a plan line: {stripped[:60]!r}", path=path, line=number)
         if not _continue_property(last, stripped):  # a value with an embedded newline (e.g. Output)
-            raise InputError(f"cannot place this line in the plan: {stripped[:60]!r}", path=path, line=number)
+            unplaced.append({"Line": number, "Text": stripped[:200]})
         return last
     _pop(stack, indent)
     return _apply(stack[-1][1], match["key"].strip(), stripped[match.end() :].strip())
