@@ -263,11 +263,14 @@ def test_parallel_sort_spill_advice_uses_the_largest_process(pg_conn):
 def test_slow_planning_is_a_finding_even_when_execution_is_longer(pg_conn):
     plan, findings, text = run(pg_conn, "planning-time", 2)
     planning, execution = plan.stats.planning_ms, plan.stats.execution_ms
-    if planning < SLOW_PLANNING_MS:
-        pytest.skip(f"planning took {planning} ms on this machine, under {SLOW_PLANNING_MS}")
     codes = [f.code for f in findings]
-    # planning is a finding either way: its own (PLAN020) beside a longer execution, PLAN013 when longer
-    assert ("PLAN020" if execution > planning else "PLAN013") in codes, (codes, planning, execution)
+    # How long planning takes depends on the machine; each outcome has its one right answer.
+    if planning > execution:
+        assert "PLAN013" in codes, (codes, planning, execution)
+    elif planning >= SLOW_PLANNING_MS:
+        assert "PLAN020" in codes, (codes, planning, execution)  # slow planning beside a longer execution
+    else:
+        assert "PLAN020" not in codes and "PLAN013" not in codes, (codes, planning, execution)
     # prepared, the plan is made once: EXECUTE shows no planning of that size
     pg_conn.execute(f"PREPARE q AS {explain_cases.load('planning-time').statement}")
     for _ in range(6):  # past the five custom plans, the generic plan is reused
