@@ -2,13 +2,13 @@
 
 Nodes: ``route`` (the deterministic router), one node per persona (one model call per visit of
 the node: the tool loop is persona → tools → persona, bounded), and ``tools`` (runs tool calls and
-the generated ``transfer_to_<slug>`` handoff tools, answering with ``Command(goto=...)``).
+the handoff tools agent.handoff generates for each partner, answering with ``Command(goto=...)``).
 
-The runtime, not the prompt, enforces the rules of a handoff: a hop limit, no return to a persona
-that already answered in this turn (A → B → A), a clear sentence to the user when a rule stops the
-chain, and a cost ceiling checked before every model call. It also hands off by itself when a
-tool finding names the partner that owns the fix, or when the model's text defers to a partner
-without calling the tool ("esto es para el Data Engineer").
+The runtime, not the prompt, enforces the rules of a handoff (agent.handoff: a hop limit, no return
+to a persona that already answered in this turn, A → B → A), says a clear sentence to the user when
+a rule stops the chain, and checks a cost ceiling before every model call. It also hands off by
+itself when a tool finding names the partner that owns the fix, or when the model's text defers to
+a partner without calling the tool ("esto es para el Data Engineer").
 
 The state is lean on purpose (checkpoint cost grows with it): the transcript holds only user
 messages and each persona's final answer; a visit's tool-call messages live in ``scratch`` and are
@@ -38,20 +38,27 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import get_runtime
 from langgraph.types import Command
 
-from agent.advice import describe
+from agent.fence import fence_pastes, new_boundary
+from agent.fence import rule as fence_rule
+from agent.handoff import (
+    HandoffPacket,
+    make_packet,
+    refusal,
+    runtime_candidates,
+    transfer_target,
+    transfer_tool,
+)
 from agent.language import detect_language, say
 from agent.model import ChatModel, LLMError, ModelRequest, Price, make_model
-from agent.prompt import FindingBrief, HandoffPacket, detect_deference, relevant_sections, system_prompt
+from agent.prompt import relevant_sections, system_prompt
 from agent.registry import Registry
 from agent.router import Router
 from tools.errors import InputError
-from tools.findings import SEVERITY_RANK, Report
+from tools.findings import Report
 from tools.readpath import REFUSED, ReadGrant
 from tools.registry import ToolSpec, available_tools
 from tools.secrets import mask_secrets, mask_value
 from tools.text import estimate_tokens
-
-TRANSFER_PREFIX = "transfer_to_"
 
 
 def _add_masked(left: list[dict[str, Any]], right: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -169,26 +176,30 @@ class _GraphBuilder:
         self.names = {p.slug: p.name for p in registry}
         # Per persona, built once: the tools it is offered (registry tools + one transfer per partner).
         self.persona_tools = {
-            p.slug: self.tool_schemas + [self._transfer_schema(x.slug, x.collaboration) for x in registry.partners[p.slug]]
+            p.slug: self.tool_schemas + [transfer_tool(x.slug, self.names[x.slug], x.collaboration)
+                                         for x in registry.partners[p.slug]]
             for p in registry}
         self._prompts: dict[tuple, tuple[list[Any], str]] = {}
 
     def _system_prompt(self, slug: str, user_text: str, lang: str, with_tools: bool,
-                       packet: dict[str, Any] | None, attachments: tuple[str, ...]) -> tuple[list[Any], str]:
-        """(relevant sections, system prompt); memoized for the common case of no packet."""
+                       packet: dict[str, Any] | None, attachments: tuple[str, ...],
+                       boundary: str) -> tuple[list[Any], str]:
+        """(relevant sections, system prompt ending with the rule about this request's fences);
+        memoized, but for the rule, in the common case of no packet."""
         key = (slug, user_text, lang, with_tools, attachments)
         if packet is None and key in self._prompts:
-            return self._prompts[key]
+            sections, system = self._prompts[key]
+            return sections, f"{system}\n\n{fence_rule(boundary)}"
         persona = self.registry.get(slug)
         sections = relevant_sections(persona, user_text)
         tool_names = list(self.tools) if with_tools else []
         system = system_prompt(persona, self.registry.partners.get(slug, []), sections, lang, tool_names,
                                HandoffPacket.model_validate(packet) if packet else None,
-                               attachments=list(attachments) if with_tools else [])
+                               attachments=list(attachments) if with_tools else [], boundary=boundary)
         if packet is None:
             if len(self._prompts) > 256:
                 self._prompts.clear()
-            self._prompts[key] = (sections, system)
+            self._prompts[key] = (sections, system.removesuffix(f"\n\n{fence_rule(boundary)}"))
         return sections, system
 
     def compile(self, checkpointer):
@@ -251,10 +262,14 @@ class _GraphBuilder:
         elif rounds:
             notices.append(say(lang, "tool_limit", limit=self.settings.max_tool_rounds))
         attachments = self._attachments(state)
+        convo = [*self._history(state), state["messages"][state["turn_start"]], *state.get("scratch", [])]
+        # One boundary per request, held by no text of it: pasted blocks and the packet are fenced with it.
+        boundary = new_boundary(json.dumps([convo, state.get("packet")], ensure_ascii=False))
         sections, system = self._system_prompt(slug, user_text, lang, bool(tools), state.get("packet"),
-                                               tuple(attachments))
-        messages = [{"role": "system", "content": system}, *self._history(state),
-                    state["messages"][state["turn_start"]], *state.get("scratch", [])]
+                                               tuple(attachments), boundary)
+        messages = [{"role": "system", "content": system},
+                    *({**m, "content": fence_pastes(m["content"], boundary)} if m["role"] == "user" else m
+                      for m in convo)]
 
         stop = self._over_budget(state, messages, tools, lang)
         if stop:
@@ -332,44 +347,15 @@ class _GraphBuilder:
 
     # --- handoffs ------------------------------------------------------------------------------
 
-    def _transfer_schema(self, slug: str, collaboration: str) -> dict[str, Any]:
-        name = self.names.get(slug, slug)
-        return {"type": "function", "function": {
-            "name": f"{TRANSFER_PREFIX}{slug}",
-            "description": f"Hand the conversation to the {name} ({collaboration}). Use when they own the fix.",
-            "parameters": {"type": "object", "properties": {
-                "reason": {"type": "string", "description": "why they own this"},
-                "summary": {"type": "string", "description": "what is known so far, with the numbers"},
-                "open_question": {"type": "string", "description": "what they should answer"},
-            }, "required": ["reason"]},
-        }}
-
-    def _refusal(self, state: ConversationState, src: str, dst: str, lang: str) -> tuple[str, str] | None:
-        """(kind, sentence for the user) when the rules forbid src → dst; None when it is allowed."""
-        trail = state.get("trail", [])
-        chain = " → ".join([t["persona"] for t in trail] + [dst])
-        name = self.names[dst]
-        if any(t["persona"] == dst for t in trail):
-            return "ping_pong", say(lang, "ping_pong", chain=chain, name=name)
-        if state.get("hops", 0) >= self.settings.max_hops:
-            return "hop_limit", say(lang, "hop_limit", name=name, limit=self.settings.max_hops, chain=chain, slug=dst)
-        return None
+    def _refusal(self, state: ConversationState, dst: str, lang: str) -> tuple[str, str] | None:
+        return refusal(state.get("trail", []), state.get("hops", 0), dst, self.names[dst], self.settings.max_hops, lang)
 
     def _handoff(self, state: ConversationState, src: str, dst: str, by: str, reason: str, lang: str,
                  update: dict[str, Any], summary: str = "", open_question: str = "") -> Command:
         reports = update.get("reports", state.get("reports", []))
-        findings = [FindingBrief.of(f, r.tool)
-                    for r in (Report.model_validate(e["report"]) for e in reports) for f in r.ranked()]
-        # The findings the receiver owns come first: they are why it was called, and the budget trims from the end.
-        findings.sort(key=lambda f: (f.handoff != dst, -SEVERITY_RANK[f.severity]))
-        artifacts = [f"{e['tool']}: {e['report'].get('summary') or len(e['report'].get('findings', []))}"
-                     for e in reports]
         user_text = state["messages"][state["turn_start"]]["content"]
-        packet = HandoffPacket(
-            from_persona=self.names[src], to_persona=self.names[dst], from_slug=src, to_slug=dst, reason=reason,
-            summary=summary,
-            findings=findings, artifacts=artifacts, open_question=open_question or user_text,
-        ).fit(self.settings.handoff_tokens)
+        packet = make_packet(src, dst, self.names, reason, summary, open_question or user_text, reports,
+                             self.settings.handoff_tokens)
         notice = say(lang, "handoff", name=self.names[dst], reason=reason)
         _emitter()({"type": "handoff", "from": src, "to": dst, "by": by, "reason": reason})
         trail = [*state.get("trail", []), {"persona": dst, "from": src, "by": by, "reason": reason}]
@@ -381,30 +367,20 @@ class _GraphBuilder:
     def _after_answer(self, slug: str, state: ConversationState, text: str, lang: str,
                       update: dict[str, Any]) -> Command:
         """Runtime-initiated handoff: a finding names the owner, or the text defers to a partner."""
-        partners = {p.slug for p in self.registry.partners.get(slug, [])}
-        hop = state.get("hops", 0)
-        candidates: list[tuple[str, str, str]] = []
-        for entry in state.get("reports", []):
-            if entry["persona"] != slug or entry["hop"] != hop:
-                continue
-            for f in Report.model_validate(entry["report"]).ranked():
-                if f.handoff and f.handoff != slug and f.severity != "info":
-                    candidates.append((f.handoff, "finding", f"{f.code} {f.kind}: {describe(f, lang)}"))
-        if not self.model.offline and text:
-            deferred = detect_deference(text, self.registry.partners.get(slug, []), self.names)
-            if deferred:
-                candidates.append((deferred[0], "text", f"«{deferred[1][:160]}»"))
+        partners = self.registry.partners.get(slug, [])
+        candidates = runtime_candidates(state.get("reports", []), slug, state.get("hops", 0), text, partners,
+                                        self.names, lang, read_text=not self.model.offline)
         notices = list(update["notices"])
         for dst, by, reason in candidates:
             if dst not in self.names:
                 continue
-            refusal = self._refusal(state, slug, dst, lang)
-            if refusal and refusal[0] == "ping_pong":
+            refused = self._refusal(state, dst, lang)
+            if refused and refused[0] == "ping_pong":
                 continue  # already answered in this turn: nothing new to gain
-            if refusal:
-                notices.append(refusal[1])
+            if refused:
+                notices.append(refused[1])
                 break
-            if dst not in partners or not self.settings.auto_handoff:
+            if dst not in {p.slug for p in partners} or not self.settings.auto_handoff:
                 notices.append(say(lang, "offer", name=self.names[dst], reason=reason, slug=dst))
                 break
             return self._handoff(state, slug, dst, by, reason, lang, {**update, "notices": notices},
@@ -423,8 +399,7 @@ class _GraphBuilder:
         transfer = None
         results = []
         for call in calls:
-            name = call["function"]["name"]
-            if name.startswith(TRANSFER_PREFIX) and transfer is None:
+            if transfer_target(call["function"]["name"]) is not None and transfer is None:
                 transfer = call
                 continue
             content, entry = self._run_tool(slug, state, call, reports)
@@ -432,23 +407,22 @@ class _GraphBuilder:
                 reports.append(entry)
             results.append({"role": "tool", "tool_call_id": call["id"], "content": content})
         if transfer is not None:
-            dst = transfer["function"]["name"][len(TRANSFER_PREFIX):]
+            dst = transfer_target(transfer["function"]["name"])
             args = _loads(transfer["function"]["arguments"]) or {}
-            refusal = None
             if dst not in self.names or dst == slug:
-                refusal = ("unknown", f"no persona '{dst}' to hand off to")
+                refused = ("unknown", f"no persona '{dst}' to hand off to")
             else:
-                refusal = self._refusal(state, slug, dst, lang)
-            if refusal is None:
+                refused = self._refusal(state, dst, lang)
+            if refused is None:
                 said = scratch[-1].get("content")
                 update = {"reports": reports,
                           "messages": [{"role": "assistant", "content": said, "name": slug}] if said else []}
                 return self._handoff(state, slug, dst, "model", str(args.get("reason") or "requested by the model"),
                                      lang, update, summary=str(args.get("summary") or said or ""),
                                      open_question=str(args.get("open_question") or ""))
-            notices = [*state.get("notices", []), refusal[1]] if refusal[0] != "unknown" else state.get("notices", [])
+            notices = [*state.get("notices", []), refused[1]] if refused[0] != "unknown" else state.get("notices", [])
             results.append({"role": "tool", "tool_call_id": transfer["id"],
-                            "content": f"handoff refused: {refusal[1]} Answer the user yourself."})
+                            "content": f"handoff refused: {refused[1]} Answer the user yourself."})
             return Command(goto=slug, update={"scratch": [*scratch, *results], "reports": reports, "notices": notices})
         return Command(goto=slug, update={"scratch": [*scratch, *results], "reports": reports})
 

@@ -21,13 +21,6 @@ RULES = catalogue.all_rules()
 CODES = [r.code for r in RULES]
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
-# Files that still build a Finding by hand: each family's migration to Rule.finding removes its own.
-NOT_MIGRATED = {
-    "tools/thresholds.py", "tools/cache_patterns/__init__.py",
-    "tools/traces/rules.py", "tools/profile/rules.py",
-}
-# Findings whose kind differs from their entry's until their family is migrated.
-OLD_KINDS = {("TRC001", "n_plus_one")}
 
 
 def test_codes_and_kinds_are_unique_and_well_formed():
@@ -148,13 +141,11 @@ def test_findings_are_built_only_by_the_catalogue():
     built_by_hand = []
     for path in sorted((ROOT / "tools").rglob("*.py")):
         rel = path.relative_to(ROOT).as_posix()
-        if rel.startswith("tools/catalogue/") or rel == "tools/findings.py" or rel in NOT_MIGRATED:
+        if rel.startswith("tools/catalogue/") or rel == "tools/findings.py":
             continue
         if re.search(r"\bFinding\(", path.read_text(encoding="utf-8")):
             built_by_hand.append(rel)
     assert not built_by_hand, f"build findings with tools.catalogue.<family>.<RULE>.finding(...): {built_by_hand}"
-    still = [p for p in sorted(NOT_MIGRATED) if re.search(r"\bFinding\(", (ROOT / p).read_text(encoding="utf-8"))]
-    assert still == sorted(NOT_MIGRATED), "a migrated file: drop it from NOT_MIGRATED"
 
 
 # --- every code a tool emits on real input has an entry -----------------------------------------
@@ -181,6 +172,14 @@ def _fixture_reports():
                                     "persona_path": persona})
     yield TOOLS["cache_pattern"].call({"pattern": "cache-aside", "key": "user:{id}", "ttl": 60,
                                        "serializer": "pickle"})
+    from test_advice import _SQL_HITS, _STACKS, _otlp_n_plus_one
+
+    yield TOOLS["sql"].call({"sql": _SQL_HITS})
+    yield TOOLS["profile"].call({"text": _STACKS})
+    yield TOOLS["traces"].call({"text": _otlp_n_plus_one()})
+    log = "".join(f'{{"query": "SELECT * FROM items WHERE id = {i}", "duration_ms": 5, "request_id": "r1"}}\n'
+                  for i in range(12))
+    yield TOOLS["query_log"].call({"log": log})
 
 
 def test_every_emitted_code_has_an_entry_with_its_kind():
@@ -189,9 +188,10 @@ def test_every_emitted_code_has_an_entry_with_its_kind():
         for f in report.findings:
             entry = catalogue.get(f.code)
             assert entry is not None, f"{report.tool} emitted {f.code}, which has no catalogue entry"
-            assert entry.kind == f.kind or (f.code, f.kind) in OLD_KINDS, (f.code, f.kind, entry.kind)
+            assert entry.kind == f.kind, (f.code, f.kind, entry.kind)
             seen.add(f.code)
-    assert {"PLAN001", "PLAN002", "PERF101", "PERF190", "SQL002", "THR002", "THR010", "CACHE001"} <= seen
+    assert {"PLAN001", "PLAN002", "PERF101", "PERF190", "SQL002", "THR002", "THR010", "CACHE001", "TRC001",
+            "LOG001"} <= seen
 
 
 # --- lmagent rules ------------------------------------------------------------------------------

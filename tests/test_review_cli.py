@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from importlib import resources
@@ -233,7 +234,10 @@ def test_prompt_injection_changes_nothing_and_secrets_never_leave(run_cli, llm):
     assert SECRET not in sent and AWS_KEY not in sent and "[masked:openai_api_key]" in sent
     system, user = request["messages"]
     assert "untrusted" in system["content"] and INJECTION in user["content"]
-    assert user["content"].index("<diff>") < user["content"].index(INJECTION) < user["content"].index("</diff>")
+    boundary = re.search(r'id="([0-9a-f]{16})"', system["content"]).group(1)
+    text = user["content"]
+    assert text.index(f'<untrusted-diff id="{boundary}">') < text.index(INJECTION) < text.index(
+        f'</untrusted-diff id="{boundary}">')
     llm.queue(reply("- app/pay.py:8: batch the updates"))
     code, out, _ = run_cli("review", "--diff", "-", stdin=injected_diff())
     assert code == 1 and "review by" in out and "batch the updates" in out and SECRET not in out
@@ -266,7 +270,7 @@ def test_large_change_is_prioritized_and_bounded_by_the_token_budget(run_cli, ll
     assert excerpt["tokens"] <= 1500 and excerpt["counter"].startswith("tiktoken")
     assert len(excerpt["sent"]) + len(excerpt["omitted"]) == 151 and len(excerpt["omitted"]) > 100
     user = llm.requests[0]["messages"][1]["content"]
-    assert "docs/f149.md" in user.split("</diff>")[1]  # omitted files are listed, not sent
+    assert "docs/f149.md" in user.split("</untrusted-diff")[1]  # omitted files are listed, not sent
     assert data["llm"]["text"].startswith("- app/cache.py:7")
 
 

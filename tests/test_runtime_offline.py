@@ -10,10 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from runtime_helpers import PLAN, ROOT
 
+from agent.fence import fence
 from agent.graph import GraphSettings
+from agent.handoff import FindingBrief, HandoffPacket, detect_deference
 from agent.language import detect_language
 from agent.model.offline import OfflineModel
-from agent.prompt import FindingBrief, HandoffPacket, detect_deference, relevant_sections
+from agent.prompt import relevant_sections
 from agent.registry import Partner, Registry
 from agent.runtime import Runtime
 from tools.registry import TOOLS
@@ -131,7 +133,8 @@ def test_packet_fits_its_token_budget_and_keeps_the_most_severe_findings():
                            findings=findings, artifacts=["explain: 40 findings"] * 10, open_question="q" * 900)
     fitted = packet.fit(300)
     assert fitted.size() <= 300 * CHARS_PER_TOKEN  # the evidence it carries counts too
-    assert len(fitted.render()) < fitted.size()
+    frame = len(fence("handoff", "", "0" * 16))  # the fence's tags around the text: a constant frame
+    assert len(fitted.render()) - frame < fitted.size()
     assert fitted.reason == "owns the index"
     assert fitted.findings and all(f.code in {"X000", "X001", "X002"} for f in fitted.findings[:3])
 

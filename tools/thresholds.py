@@ -21,6 +21,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from tools.catalogue import Rule as CatalogueRule
+from tools.catalogue import thr
 from tools.errors import InputError, read_text
 from tools.findings import Finding, Location, Report
 from tools.markdown import parse_markdown
@@ -262,29 +264,12 @@ class ThresholdsData(BaseModel):
     notes: list[str] = Field(default_factory=list)
 
 
-# Finding code and kind per metric; other percentiles share THR007, other persona rows THR030.
-_CODES = {
-    "p50": ("THR001", "p50_latency"), "p95": ("THR002", "p95_latency"), "p99": ("THR003", "p99_latency"),
-    "error_rate": ("THR004", "error_rate"), "apdex": ("THR005", "apdex"), "throughput": ("THR006", "throughput"),
-    "lcp": ("THR010", "lcp"), "inp": ("THR011", "inp"), "cls": ("THR012", "cls"), "fcp": ("THR013", "fcp"),
-    "ttfb": ("THR014", "ttfb"), "fid": ("THR015", "fid"), "tbt": ("THR016", "tbt"),
+# The catalogue entry per metric; other percentiles share THR007, other persona rows THR030.
+_RULES = {
+    "p50": thr.P50_LATENCY, "p95": thr.P95_LATENCY, "p99": thr.P99_LATENCY, "error_rate": thr.ERROR_RATE,
+    "apdex": thr.APDEX, "throughput": thr.THROUGHPUT, "lcp": thr.LCP, "inp": thr.INP, "cls": thr.CLS,
+    "fcp": thr.FCP, "ttfb": thr.TTFB, "fid": thr.FID, "tbt": thr.TBT,
 }
-_SUGGESTIONS = {
-    "latency": "Profile the slowest endpoint (lmagent profile / traces) and check its queries (lmagent explain).",
-    "error_rate": "Group failures by status and endpoint; errors under load usually mean exhausted pools or timeouts.",
-    "apdex": "Apdex counts requests over 4T and every error as frustrated: fix the tail latency and the errors.",
-    "throughput": "Find the saturated resource (CPU, pool, locks) before adding instances.",
-    "lcp": "Preload and compress the LCP resource, cut render-blocking CSS/JS, serve it from a CDN.",
-    "inp": "Break up long tasks (> 50 ms) in event handlers and yield to the main thread.",
-    "cls": "Reserve space for images, ads and embeds (width/height or aspect-ratio).",
-    "fcp": "Inline critical CSS, defer non-critical JS and speed up the server response.",
-    "ttfb": "Cache at the CDN or application layer and do less work before the first byte.",
-    "fid": "Measure INP instead: FID stopped being a Core Web Vital in March 2024.",
-    "tbt": "Split long JavaScript tasks; ship less JavaScript on first load.",
-}
-_HANDOFF = {"lcp": "frontend-engineer", "inp": "frontend-engineer", "cls": "frontend-engineer",
-            "fcp": "frontend-engineer", "fid": "frontend-engineer", "tbt": "frontend-engineer",
-            "ttfb": "backend-engineer", "error_rate": "backend-engineer"}
 # Shown even without a persona rule; other computed values (p66, p98...) only when a rule asks for them.
 _HEADLINE = {"p50", "p90", "p95", "p99", "avg", "max", "error_rate", "throughput", "apdex", *WEB_VITALS}
 _DISPLAY_ORDER = {k: i for i, k in enumerate(
@@ -293,12 +278,12 @@ _DISPLAY_ORDER = {k: i for i, k in enumerate(
 FID_NOTE = "FID was replaced by INP as a Core Web Vital in March 2024; it is still checked against its row"
 
 
-def _finding_identity(metric: str) -> tuple[str, str]:
-    if metric in _CODES:
-        return _CODES[metric]
+def _rule_of(metric: str) -> CatalogueRule:
+    if metric in _RULES:
+        return _RULES[metric]
     if percentile_of_key(metric) is not None:
-        return "THR007", "latency_percentile"
-    return "THR030", "persona_metric"
+        return thr.LATENCY_PERCENTILE
+    return thr.PERSONA_METRIC
 
 
 def _compatible(m: Measurement, rule: Rule) -> bool:
@@ -345,12 +330,9 @@ def check(measurements: list[Measurement], sources: list[Source], targets: Targe
     fid_sources = sorted({c.source for c in data.checks if c.metric == "fid"})
     for src in fid_sources:
         has_inp = any(c.metric == "inp" and c.source == src for c in data.checks)
-        findings.append(Finding(
-            code="THR020", kind="fid_replaced_by_inp", severity="info",
-            message=FID_NOTE + ("; INP is checked too" if has_inp else "; this input has no INP to check"),
-            location=_location(src, None, "FID"),
-            suggestion="Report INP (Interaction to Next Paint) at p75 from field data or a k6 browser test.",
-            handoff="frontend-engineer"))
+        findings.append(thr.FID_REPLACED_BY_INP.finding(
+            FID_NOTE + ("; INP is checked too" if has_inp else "; this input has no INP to check"),
+            location=_location(src, None, "FID")))
     source_rank = {src.path: i for i, src in enumerate(sources)}
     data.checks.sort(key=lambda c: (source_rank.get(c.source, len(sources)), c.scope is not None, c.scope or "",
                                     _DISPLAY_ORDER.get(c.metric, len(_DISPLAY_ORDER)), c.metric))
@@ -368,16 +350,14 @@ def _location(source: str, line: int | None, metric: str) -> Location:
 
 
 def _finding(item: MetricCheck, rule: Rule | None, m: Measurement) -> Finding | None:
-    code, kind = _finding_identity(item.metric)
     where = f"{item.label}" + (f" [{item.scope}]" if item.scope else "")
     was = f", was {format_value(item.before, item.unit)}" if item.before is not None else ""
     evidence = {"value": item.value, "unit": item.unit, "target": item.target, "critical": item.critical,
                 "source": item.source, "scope": item.scope, "method": item.method, "rule": item.rule_origin}
     if item.verdict == "unit-mismatch":
-        return Finding(code="THR031", kind="unit_mismatch", severity="warning", location=_location(m.source, m.line, where),
-                       message=f"{where} = {item.display} is not in the unit of its bound "
-                               f"({item.target or item.critical}); not checked",
-                       evidence=evidence, suggestion="State the value with its unit, e.g. '95%' or '320ms'.")
+        return thr.UNIT_MISMATCH.finding(
+            f"{where} = {item.display} is not in the unit of its bound ({item.target or item.critical}); not checked",
+            location=_location(m.source, m.line, where), evidence={**evidence, "bound": item.target or item.critical})
     if item.verdict not in ("warn", "fail") or rule is None:
         return None
     if rule.shape == "good-poor":
@@ -392,10 +372,8 @@ def _finding(item: MetricCheck, rule: Rule | None, m: Measurement) -> Finding | 
     cost = None
     if item.unit == "ms" and rule.target is not None and rule.target.op in ("<", "<="):
         cost = max(0.0, item.value - rule.target.value)
-    family = "latency" if item.unit == "ms" and item.metric not in _SUGGESTIONS else item.metric
-    return Finding(code=code, kind=kind, severity="error" if item.verdict == "fail" else "warning",
-                   message=message, location=_location(m.source, m.line, where), evidence=evidence,
-                   suggestion=_SUGGESTIONS.get(family), handoff=_HANDOFF.get(item.metric), cost_ms=cost)
+    return _rule_of(item.metric).finding(message, location=_location(m.source, m.line, where), evidence=evidence,
+                                         severity="error" if item.verdict == "fail" else "warning", cost_ms=cost)
 
 
 def _summary(data: ThresholdsData) -> str:

@@ -78,9 +78,12 @@ def run(args: argparse.Namespace) -> int:
                 block = []
                 while (more := input()).strip() != "```":
                     block.append(more)
-                line = "\n".join(block).strip()
-                if not line:
+                pasted = "\n".join(block).strip()
+                if not pasted:
                     continue
+                from agent.fence import paste_block
+
+                line = paste_block(pasted)  # kept a code block: the model gets it fenced as data
             message, once = line, None
             if line.startswith("/"):
                 head, _, rest = line[1:].partition(" ")

@@ -18,9 +18,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from agent.advice import advise, clean_advice, describe, summarize
+from agent.handoff import FindingBrief, transfer_target
 from agent.language import detect_language
 from agent.model.protocol import ModelRequest, ModelResponse, ToolCall, Usage
-from agent.prompt import FindingBrief, relevant_sections
+from agent.prompt import relevant_sections
 from agent.render import markdown_text
 from tools.findings import Finding, Report
 from tools.text import fold
@@ -325,7 +326,7 @@ def compose(req: ModelRequest) -> str:
     if evidence:
         lines += ["", f"### {h['evidence']}", *evidence]
     if not reports:
-        offered = [t["function"]["name"] for t in req.tools if not t["function"]["name"].startswith("transfer_to_")]
+        offered = [t["function"]["name"] for t in req.tools if transfer_target(t["function"]["name"]) is None]
         hints = [_EVIDENCE_HINTS[t][lang] for t in offered if t in _EVIDENCE_HINTS]
         if hints:
             steps.append(f"{h['ask_for']}: " + ", ".join(hints) + ".")

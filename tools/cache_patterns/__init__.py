@@ -25,7 +25,8 @@ from tools.cache_patterns.generator import (
     requirements,
     usage,
 )
-from tools.findings import Finding, Report
+from tools.catalogue import cache
+from tools.findings import Report
 
 __all__ = [
     "PATTERNS",
@@ -82,16 +83,10 @@ def cache_pattern_tool(inp: CachePatternInput) -> Report:
     code = generate(inp.pattern, inp.key, inp.ttl, inp.use_async, inp.serializer)
     findings = []
     if inp.serializer == "pickle":
-        findings.append(
-            Finding(
-                code="CACHE001",
-                kind="pickle_deserialization",
-                severity="warning",
-                message="pickle runs code chosen by whoever can write to this Redis when it loads an entry",
-                evidence={"serializer": "pickle"},
-                suggestion="use json or msgpack unless Redis is reachable only by trusted clients",
-            )
-        )
+        findings.append(cache.PICKLE_DESERIALIZATION.finding(
+            "pickle runs code chosen by whoever can write to this Redis when it loads an entry",
+            evidence={"serializer": "pickle"},
+        ))
     data = GeneratedCache(
         pattern=inp.pattern,
         key=inp.key,

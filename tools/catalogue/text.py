@@ -88,27 +88,7 @@ def values(finding: Finding, lang: Lang) -> dict[str, str]:
                 out[word] = words[word][finding.severity]
     if evidence.get("direction") in words["direction"]:
         out["direction"] = words["direction"][evidence["direction"]]
-    _derive(evidence, out, lang)
     return out
-
-
-def _derive(evidence: dict[str, Any], out: dict[str, str], lang: Lang) -> None:
-    """Figures the tools do not put in their evidence yet (each family's migration moves its own into
-    the tool); a value the evidence already has is never replaced."""
-
-    def num(key: str) -> float | None:
-        v = evidence.get(key)
-        return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
-
-    def put(key: str, number: float | None, share: bool = False) -> None:
-        if number is not None and key not in evidence:
-            out[key] = f"{number:.0%}" if share else show(number, lang)
-
-    if isinstance(evidence.get("calls"), list):
-        put("call_count", len(evidence["calls"]))
-    bound = evidence.get("target") or evidence.get("critical")
-    if bound and "bound" not in evidence:
-        out["bound"] = str(bound)
 
 
 def evidence_value(key: str, value: Any, lang: Lang) -> str:

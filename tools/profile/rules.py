@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from tools.catalogue import prof
 from tools.findings import Finding, Location
 from tools.profile.classify import REGEX_COMPILE, categories, is_builtin, is_library, is_wait
 from tools.profile.model import FuncKey, FuncStat, FunctionRow, Profile, Rows, display_name
@@ -88,7 +89,6 @@ def _many_cheap_calls(profile: Profile, rows: Rows, total: float) -> list[Findin
         if row.per_call_us is not None:
             message += f" at {row.per_call_us:.2f} µs each"
         message += f": {row.cum_pct:.0f}% of the profile"
-        suggestion = "Hoist the work out of the loop, batch the calls, or cache the result."
         if caller is not None:
             caller_key, edge_calls = caller
             caller_calls = profile.funcs[caller_key].calls or 0
@@ -98,15 +98,11 @@ def _many_cheap_calls(profile: Profile, rows: Rows, total: float) -> list[Findin
                 ratio = edge_calls / caller_calls
                 evidence["calls_per_caller_call"] = round(ratio, 1)
                 message += f", {ratio:,.0f} calls per call of `{display_name(caller_key)}`"
-                if ratio >= NESTED_LOOP_RATIO:
-                    suggestion = (f"One call of `{display_name(caller_key)}` makes {ratio:,.0f} calls: if that is a "
-                                  "loop inside a loop (O(n²)), index one side in a dict/set or sort and merge; "
-                                  "otherwise hoist the per-item work out of the loop or batch it.")
-        out.append(Finding(
-            code="PROF001", kind="many_cheap_calls",
-            severity="error" if row.cum_pct >= 50 else "warning",
-            message=message, location=_location(key), evidence=evidence, suggestion=suggestion,
-            cost_ms=_cost_ms(profile, row.cum_time),
+                if ratio >= NESTED_LOOP_RATIO:  # a loop inside a loop: the fix says so
+                    evidence["nested_caller"] = display_name(caller_key)
+        out.append(prof.MANY_CHEAP_CALLS.finding(
+            message, location=_location(key), evidence=evidence,
+            severity="error" if row.cum_pct >= 50 else "warning", cost_ms=_cost_ms(profile, row.cum_time),
         ))
     return out[:3]
 
@@ -140,16 +136,11 @@ def _io_wait(profile: Profile, total: float) -> list[Finding]:
     if share < WAIT_SHARE:
         return []
     top = _top_members(profile, is_wait)
-    return [Finding(
-        code="PROF002", kind="io_wait", severity="warning",
-        message=f"{share:.0%} of the profile ({_amount(profile, waited)}) is waiting, not computing: "
-                + _names(top),
+    return [prof.IO_WAIT.finding(
+        f"{share:.0%} of the profile ({_amount(profile, waited)}) is waiting, not computing: " + _names(top),
         location=_location(max((k for k in profile.funcs if is_wait(k)),
                                key=lambda k: profile.funcs[k].cum_time)),
         evidence={"wait_pct": round(100 * share, 1), "wait_functions": top},
-        suggestion="Faster code will not help here: overlap the waits (asyncio.gather, a thread pool), batch "
-                   "round trips, or remove the sleep; compare wall and CPU time (time.process_time, "
-                   "py-spy --idle) to confirm.",
         cost_ms=_cost_ms(profile, waited),
     )]
 
@@ -163,13 +154,11 @@ def _memoization(profile: Profile, rows: Rows, total: float) -> list[Finding]:
             continue
         row = rows[key]
         ratio = row.calls / row.primitive_calls
-        out.append(Finding(
-            code="PROF003", kind="memoization_candidate", severity="warning",
-            message=f"`{row.name}` ran {row.calls:,} times for {row.primitive_calls:,} outside call(s) "
-                    f"({ratio:,.0f} recursive calls each): the same subproblems are recomputed",
+        out.append(prof.MEMOIZATION_CANDIDATE.finding(
+            f"`{row.name}` ran {row.calls:,} times for {row.primitive_calls:,} outside call(s) "
+            f"({ratio:,.0f} recursive calls each): the same subproblems are recomputed",
             location=_location(key),
             evidence={"calls": row.calls, "primitive_calls": row.primitive_calls, "cum_pct": round(row.cum_pct, 1)},
-            suggestion="Memoize it (functools.cache on a pure function) or rewrite it bottom-up.",
             cost_ms=_cost_ms(profile, row.cum_time),
         ))
     return sorted(out, key=lambda f: -(f.evidence["cum_pct"]))[:3]
@@ -177,14 +166,7 @@ def _memoization(profile: Profile, rows: Rows, total: float) -> list[Finding]:
 
 def _serialization(profile: Profile, total: float) -> list[Finding]:
     out = []
-    advice = {
-        "regex": "Precompile patterns once at module level, anchor them, or replace simple ones with str methods "
-                 "(startswith, in, split).",
-        "json": "Serialize less (only the fields needed), once per response, or use a faster codec (orjson).",
-        "serialization": "Avoid deep copies and repeated (de)serialization in the hot path; pass objects, cache "
-                         "encoded forms.",
-    }
-    for category in advice:
+    for category in ("regex", "json", "serialization"):
         def member(k: FuncKey, c: str = category) -> bool:
             return c in categories(k)
 
@@ -194,20 +176,16 @@ def _serialization(profile: Profile, total: float) -> list[Finding]:
             continue
         top = _top_members(profile, member)
         evidence: dict = {"category": category, "pct": round(100 * share, 1), "functions": top}
-        suggestion = advice[category]
         if category == "regex":
             compiles = sum(s.calls or 0 for k, s in profile.funcs.items()
                            if k[2] == "compile" and REGEX_COMPILE.search(k[0]))
             if compiles:
                 evidence["pattern_compilations"] = compiles
-            if compiles >= REGEX_COMPILES:
-                suggestion = (f"Patterns were compiled {compiles:,} times: more distinct patterns than re's "
-                              "cache holds (or a cache purge); compile each pattern once and reuse it.")
-        out.append(Finding(
-            code="PROF004", kind="serialization_hotspot", severity="warning",
-            message=f"{category} takes {share:.0%} of the profile ({_amount(profile, spent)}): " + _names(top),
-            location=Location(node=category), evidence=evidence, suggestion=suggestion,
-            cost_ms=_cost_ms(profile, spent),
+            if compiles >= REGEX_COMPILES:  # more distinct patterns than re's cache holds (or a purge)
+                evidence["recompiled_patterns"] = compiles
+        out.append(prof.SERIALIZATION_HOTSPOT.finding(
+            f"{category} takes {share:.0%} of the profile ({_amount(profile, spent)}): " + _names(top),
+            location=Location(node=category), evidence=evidence, cost_ms=_cost_ms(profile, spent),
         ))
     return out
 
@@ -226,12 +204,8 @@ def _db_driver(profile: Profile, total: float) -> list[Finding]:
     if executes:
         evidence["execute_calls"] = executes
         message += f", {executes:,} execute() calls"
-    return [Finding(
-        code="PROF005", kind="db_driver_time", severity="warning", message=message,
-        location=Location(node="database driver"), evidence=evidence,
-        suggestion="The time is in the queries, not in Python: capture them with `lmagent sql --log` "
-                   "(N+1 and the hottest statements), then EXPLAIN the slow ones.",
-        handoff="data-engineer", cost_ms=_cost_ms(profile, spent),
+    return [prof.DB_DRIVER_TIME.finding(
+        message, location=Location(node="database driver"), evidence=evidence, cost_ms=_cost_ms(profile, spent),
     )]
 
 
@@ -239,11 +213,8 @@ def _hot_spot(profile: Profile, rows: Rows, key: FuncKey, total: float) -> list[
     row = rows[key]
     if row.self_pct < HOT_SPOT_SHARE * 100:
         return []
-    return [Finding(
-        code="PROF006", kind="hot_spot", severity="info",
-        message=f"`{row.name}` holds {row.self_pct:.0f}% of the self time ({_amount(profile, row.self_time)})",
-        location=_location(key),
-        evidence={"self_pct": round(row.self_pct, 1), "calls": row.calls},
-        suggestion="Start here: make this function do less work, or call it less often.",
+    return [prof.HOT_SPOT.finding(
+        f"`{row.name}` holds {row.self_pct:.0f}% of the self time ({_amount(profile, row.self_time)})",
+        location=_location(key), evidence={"self_pct": round(row.self_pct, 1), "calls": row.calls},
         cost_ms=_cost_ms(profile, row.self_time),
     )]

@@ -11,7 +11,7 @@ Per trace: the critical path (the chain of work the end-to-end latency waits on)
 spans, self time by service and by span kind. Across traces: duration percentiles per span name
 (root spans also as ``{"metric", "value_ms"}`` rows for the threshold checker) and Findings:
 
-* TRC001 n_plus_one          many sibling DB/HTTP/RPC spans with the same statement or route
+* TRC001 n_plus_one_spans    many sibling DB/HTTP/RPC spans with the same statement or route
 * TRC002 sequential_calls    independent exit calls under one parent that run one after another
 * TRC003 dominant_span       one span holds most of the critical path
 * TRC004 error_span          spans with error status

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 
+from tools.catalogue import BACKEND, DATA, trc
 from tools.findings import Finding, Location
 from tools.traces.critical import _Trace
 from tools.traces.model import Span, _ms
@@ -62,7 +63,8 @@ def _where(span: Span) -> Location:
 
 
 def _handoff(category: str | None) -> str:
-    return "data-engineer" if category == "db" else "backend-engineer"
+    """A database call is the data engineer's to fix; an HTTP or RPC call, the backend engineer's."""
+    return DATA if category == "db" else BACKEND
 
 
 def _trace_findings(trace: _Trace, critical: dict[str, int], out: _Findings) -> None:
@@ -94,45 +96,33 @@ def _trace_findings(trace: _Trace, critical: dict[str, int], out: _Findings) -> 
 
 
 def _error_finding(trace: _Trace, span: Span) -> Finding:
-    return Finding(
-        code="TRC004", kind="error_span", severity="error",
-        message=f"`{span.name}` ({span.service}) failed" + (f": {span.status}" if span.status else ""),
+    return trc.ERROR_SPAN.finding(
+        f"`{span.name}` ({span.service}) failed" + (f": {span.status}" if span.status else ""),
         location=_where(span),
         evidence={"trace_id": trace.trace_id, "span_id": span.span_id, "duration_ms": _ms(span.duration)},
-        suggestion="Read the span's exception event and logs for this trace id; a failing call that is "
-                   "retried also multiplies latency.",
         cost_ms=_ms(span.duration),
     )
 
 
 def _slow_finding(trace: _Trace, span: Span) -> Finding:
-    return Finding(
-        code="TRC005", kind="slow_external_call", severity="warning",
-        message=f"`{span.label or span.name}` took {_ms(span.duration):,.0f} ms "
-                f"(over {SLOW_EXTERNAL_MS:.0f} ms) from {span.service}",
+    return trc.SLOW_EXTERNAL_CALL.finding(
+        f"`{span.label or span.name}` took {_ms(span.duration):,.0f} ms (over {SLOW_EXTERNAL_MS:.0f} ms) "
+        f"from {span.service}",
         location=_where(span),
         evidence={"trace_id": trace.trace_id, "span_id": span.span_id, "duration_ms": _ms(span.duration),
                   "category": span.category},
-        suggestion="Set a timeout below the caller's budget, cache or precompute the answer, and look at "
-                   "the callee's own trace or EXPLAIN.",
         handoff=_handoff(span.category),
         cost_ms=_ms(span.duration),
     )
 
 
 def _dominant_finding(trace: _Trace, span: Span, ns: int, path_total: int) -> Finding:
-    own_work = not trace.children.get(span.span_id)
-    return Finding(
-        code="TRC003", kind="dominant_span", severity="warning",
-        message=f"`{span.name}` ({span.service}) holds {ns / path_total:.0%} of the critical path "
-                f"({_ms(ns):,.1f} of {_ms(path_total):,.1f} ms)",
+    return trc.DOMINANT_SPAN.finding(
+        f"`{span.name}` ({span.service}) holds {ns / path_total:.0%} of the critical path "
+        f"({_ms(ns):,.1f} of {_ms(path_total):,.1f} ms)",
         location=_where(span),
         evidence={"trace_id": trace.trace_id, "span_id": span.span_id, "critical_ms": _ms(ns),
                   "trace_ms": _ms(trace.duration)},
-        suggestion=("This is the bottleneck: profile it (lmagent profile) or look inside the callee."
-                    if own_work else
-                    "Time spent in this span outside any child span: add child spans or profile it to "
-                    "see where it goes."),
         cost_ms=_ms(ns),
     )
 
@@ -142,20 +132,14 @@ def _n_plus_one(trace: _Trace, parent: Span, group: list[Span], duration: int, o
     total = sum(s.duration for s in group)
     saved = total - max(s.duration for s in group)
     what = "query" if first.category == "db" else "call"
-    suggestion = (
-        "Fetch them in one query (WHERE id = ANY($1), a JOIN, or the ORM's prefetch); confirm the pattern "
-        "with `lmagent sql --log`."
-        if first.category == "db"
-        else "Use a batch endpoint, or issue the calls concurrently with bounded concurrency."
-    )
-    out.add(("TRC001", parent.service, parent.name, first.key), _ms(saved), lambda: Finding(
-        code="TRC001", kind="n_plus_one", severity="error" if total >= duration / 2 else "warning",
-        message=f"N+1: {len(group)} × {what} `{first.label}` under `{parent.name}` ({parent.service}): "
-                f"{_ms(total):,.1f} ms of a {_ms(duration):,.1f} ms trace",
+    out.add(("TRC001", parent.service, parent.name, first.key), _ms(saved), lambda: trc.N_PLUS_ONE_SPANS.finding(
+        f"N+1: {len(group)} × {what} `{first.label}` under `{parent.name}` ({parent.service}): "
+        f"{_ms(total):,.1f} ms of a {_ms(duration):,.1f} ms trace",
         location=_where(parent),
         evidence={"trace_id": trace.trace_id, "parent_span_id": parent.span_id, "count": len(group),
                   "total_ms": _ms(total), "statement": first.label, "category": first.category},
-        suggestion=suggestion, handoff=_handoff(first.category), cost_ms=_ms(saved),
+        severity="error" if total >= duration / 2 else "warning",
+        handoff=_handoff(first.category), cost_ms=_ms(saved),
     ))
 
 
@@ -178,15 +162,12 @@ def _sequential(trace: _Trace, parent: Span, calls: list[Span], duration: int, o
 def _sequential_finding(trace: _Trace, parent: Span, run: list[Span]) -> Finding:
     total = sum(s.duration for s in run)
     saved = total - max(s.duration for s in run)
-    return Finding(
-        code="TRC002", kind="sequential_calls", severity="warning",
-        message=f"{len(run)} calls under `{parent.name}` ({parent.service}) run one after another: "
-                f"{_ms(total):,.1f} ms in sequence, ~{_ms(total - saved):,.1f} ms if concurrent",
+    return trc.SEQUENTIAL_CALLS.finding(
+        f"{len(run)} calls under `{parent.name}` ({parent.service}) run one after another: "
+        f"{_ms(total):,.1f} ms in sequence, ~{_ms(total - saved):,.1f} ms if concurrent",
         location=_where(parent),
         evidence={"trace_id": trace.trace_id, "parent_span_id": parent.span_id,
-                  "calls": [s.label or s.name for s in run],
+                  "calls": [s.label or s.name for s in run], "call_count": len(run),
                   "sequential_ms": _ms(total), "concurrent_ms": _ms(total - saved)},
-        suggestion="If the calls do not depend on each other's results, issue them concurrently "
-                   "(asyncio.gather, a thread pool, Promise.all): latency becomes the slowest call.",
-        handoff="backend-engineer", cost_ms=_ms(saved),
+        cost_ms=_ms(saved),
     )
