@@ -271,9 +271,3 @@ def test_slow_planning_is_a_finding_even_when_execution_is_longer(pg_conn):
         assert "PLAN020" in codes, (codes, planning, execution)  # slow planning beside a longer execution
     else:
         assert "PLAN020" not in codes and "PLAN013" not in codes, (codes, planning, execution)
-    # prepared, the plan is made once: EXECUTE shows no planning of that size
-    pg_conn.execute(f"PREPARE q AS {explain_cases.load('planning-time').statement}")
-    for _ in range(6):  # past the five custom plans, the generic plan is reused
-        pg_conn.execute("EXECUTE q")
-    again = parse_plan(explain(pg_conn, "EXECUTE q", "ANALYZE"))
-    assert (again.stats.planning_ms or 0.0) < SLOW_PLANNING_MS
