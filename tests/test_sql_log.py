@@ -51,7 +51,7 @@ PG_LOG = """\
 
 
 def test_postgres_stderr_formats():
-    got = [(e.line, e.query, e.duration_ms, e.scope) for e in entries(PG_LOG)]
+    got = sorted((e.line, e.query, e.duration_ms, e.scope) for e in entries(PG_LOG))
     assert got == [
         (1, "SELECT * FROM users WHERE id = 1", 0.512, "4242"),
         (2, "SELECT * FROM orders WHERE user_id = $1", 0.32, "4242"),
@@ -110,22 +110,27 @@ def test_repeats_below_threshold_are_not_n_plus_one():
     assert by_code(tuned, "LOG001")
 
 
-def test_burst_window_by_time_and_by_statement_count():
+def test_session_units_without_request_ids():
     def pg_line(second: float, n: int) -> str:
         return (f"2024-05-01 10:00:{second:06.3f} UTC [77] LOG:  duration: 1.0 ms  statement: "
                 f"SELECT * FROM items WHERE cart_id = {n}")
 
+    # One statement repeated on one connection, nothing around it: as many requests as executions
+    # (the old burst detector flagged this at 10 requests/s).
     burst = "\n".join(pg_line(0.01 * n, n) for n in range(15))
-    spread = "\n".join(pg_line(2.0 * n, n) for n in range(15))  # 2 s apart: never 10 within 1 s
-    assert by_code(query_log_tool(QueryLogInput(log=burst)), "LOG001")[0].evidence["max_repeats"] == 15
-    assert not by_code(query_log_tool(QueryLogInput(log=spread)), "LOG001")
+    assert not by_code(query_log_tool(QueryLogInput(log=burst)), "LOG001")
+    parent = "2024-05-01 10:00:00.000 UTC [77] LOG:  duration: 1.0 ms  statement: SELECT * FROM carts WHERE id = 1\n"
+    (finding,) = by_code(query_log_tool(QueryLogInput(log=parent + burst)), "LOG001")
+    assert finding.evidence["max_repeats"] == 15 and finding.evidence["scope"] == "session"
+    spread = "\n".join(pg_line(2.0 * n, n) for n in range(15))  # 2 s apart: idle gaps end the unit
+    assert not by_code(query_log_tool(QueryLogInput(log=parent + spread)), "LOG001")
     plain = "SELECT 1\n" + "\n".join(f"SELECT * FROM items WHERE cart_id = {n}" for n in range(30))
     (finding,) = by_code(query_log_tool(QueryLogInput(log=plain)), "LOG001")
     assert finding.evidence["max_repeats"] == 30 and finding.evidence["groups"] == 1
-    assert finding.location.line == 2  # where the burst starts
+    assert finding.location.line == 2  # where the repeats start
     interleaved = "\n".join(f"SELECT * FROM items WHERE cart_id = {n}\n" + "\n".join(
         f"SELECT name FROM table_{chr(97 + k)}" for k in range(20)) for n in range(30))
-    assert not by_code(query_log_tool(QueryLogInput(log=interleaved)), "LOG001")  # 10 repeats span > 100 statements
+    assert not by_code(query_log_tool(QueryLogInput(log=interleaved)), "LOG001")  # each cart its own unit
 
 
 def test_hot_and_slow_queries_and_top_list():
@@ -299,3 +304,213 @@ def test_cli_near_numbers_exit_cleanly(run_cli, number):
     log += f'{{"query": "SELECT 2", "duration_ms": {number}, "request_id": "r"}}\n'
     check_cli(*run_cli("sql", "--log", "-", "--json", stdin=log))
     check_cli(*run_cli("sql", "--log", "-", "--json", "--window-ms", number, stdin=log))
+
+
+# --- PostgreSQL formats, protocols and prefixes ----------------------------------------------------
+
+# psycopg 3 (extended protocol) with log_min_duration_statement = 0: parse, bind and execute of one
+# multi-line statement, each followed by its tab-indented continuation lines; DETAIL lines too.
+PSYCOPG3_LOG = """\
+2024-05-01 10:00:00.100 UTC [51] app@blog LOG:  duration: 0.050 ms  parse <unnamed>: SELECT app.blog_comments.id, app.blog_comments.body
+\tFROM app.blog_comments
+\tWHERE app.blog_comments.post_id = $1::INTEGER
+2024-05-01 10:00:00.101 UTC [51] app@blog LOG:  duration: 0.030 ms  bind <unnamed>: SELECT app.blog_comments.id, app.blog_comments.body
+\tFROM app.blog_comments
+\tWHERE app.blog_comments.post_id = $1::INTEGER
+2024-05-01 10:00:00.101 UTC [51] app@blog DETAIL:  parameters: $1 = '7'
+2024-05-01 10:00:00.102 UTC [51] app@blog LOG:  duration: 0.120 ms  execute <unnamed>: SELECT app.blog_comments.id, app.blog_comments.body
+\tFROM app.blog_comments
+\tWHERE app.blog_comments.post_id = $1::INTEGER
+2024-05-01 10:00:00.102 UTC [51] app@blog DETAIL:  parameters: $1 = '7'
+2024-05-01 10:00:00.200 UTC [51] app@blog ERROR:  relation "nope" does not exist at character 15
+2024-05-01 10:00:00.200 UTC [51] app@blog STATEMENT:  SELECT *
+\tFROM nope
+"""
+
+
+def test_extended_protocol_counts_each_execution_once_with_parse_and_bind_time():
+    reader = LogReader()
+    got = list(reader.read(PSYCOPG3_LOG.splitlines()))
+    assert [(e.line, e.duration_ms, e.session, e.parameters) for e in got] == [(8, pytest.approx(0.2), "51", "$1 = '7'")]
+    assert got[0].query.endswith("FROM app.blog_comments\nWHERE app.blog_comments.post_id = $1::INTEGER")
+    assert reader.unparsed == 0 and reader.prefix == "%m [%p] %q%u@%d "
+
+
+# log_statement = 'all' + log_duration = on: parse and bind durations come first, then the execute
+# line (no time), its parameters, and the execute duration alone.
+LOG_DURATION_LOG = """\
+2024-05-01 10:00:00.100 UTC [52] LOG:  duration: 0.040 ms
+2024-05-01 10:00:00.101 UTC [52] LOG:  duration: 0.020 ms
+2024-05-01 10:00:00.101 UTC [52] LOG:  execute <unnamed>: SELECT * FROM users
+\tWHERE id = $1
+2024-05-01 10:00:00.101 UTC [52] DETAIL:  parameters: $1 = '3'
+2024-05-01 10:00:00.102 UTC [52] LOG:  duration: 0.140 ms
+2024-05-01 10:00:00.103 UTC [52] LOG:  statement: BEGIN
+2024-05-01 10:00:00.103 UTC [52] LOG:  duration: 0.010 ms
+"""
+
+
+def test_log_statement_with_log_duration():
+    got = [(e.query, e.duration_ms, e.parameters) for e in entries(LOG_DURATION_LOG)]
+    assert got == [("SELECT * FROM users\nWHERE id = $1", pytest.approx(0.2), "$1 = '3'"), ("BEGIN", 0.01, None)]
+
+
+AUTO_EXPLAIN_LOG = """\
+2024-05-01 10:00:00.100 UTC [53] LOG:  duration: 5.001 ms  plan:
+\tQuery Text: SELECT * FROM big
+\t  WHERE x = 1
+\tSeq Scan on big  (cost=0.00..35.50 rows=10 width=4) (actual time=0.01..4.9 rows=1 loops=1)
+\t  Filter: (x = 1)
+2024-05-01 10:00:00.100 UTC [53] LOG:  duration: 5.100 ms  statement: SELECT * FROM big
+\t  WHERE x = 1
+2024-05-01 10:00:01.000 UTC [54] LOG:  duration: 7.0 ms  plan:
+\t{"Query Text": "SELECT * FROM other", "Plan": {"Node Type": "Seq Scan"}}
+"""
+
+
+def test_auto_explain_and_statement_lines_count_one_execution():
+    got = [(e.query, e.duration_ms) for e in entries(AUTO_EXPLAIN_LOG)]
+    assert got == [("SELECT * FROM big\n  WHERE x = 1", 5.1), ("SELECT * FROM other", 7.0)]
+
+
+CSV_LOG = (
+    '2024-05-01 10:00:00.123 UTC,"app","blog",61,"127.0.0.1:5000",6630a1b2.3d,3,"SELECT",'
+    '2024-05-01 10:00:00 UTC,3/45,0,LOG,00000,"duration: 0.250 ms  execute <unnamed>: SELECT ""id""\n'
+    'FROM posts WHERE id = $1",'
+    '"parameters: $1 = \'9\'",,,,,,,,"blog web","client backend",,0\n'
+    '2024-05-01 10:00:00.500 UTC,,,7375,,6b14df51.1ccf,64,,2026-12-06 04:06:41 UTC,,0,LOG,00000,'
+    '"checkpoint complete",,,,,,,,,"","checkpointer",,0\n'
+)
+
+JSON_LOG = "\n".join(json.dumps(r) for r in [
+    {"timestamp": "2024-05-01 10:00:00.123 UTC", "user": "app", "dbname": "blog", "pid": 62,
+     "session_id": "6630a1b2.3e", "vxid": "4/7", "txid": 0, "error_severity": "LOG",
+     "message": "duration: 0.300 ms  statement: SELECT 1\nFROM posts", "application_name": "blog worker"},
+    {"timestamp": "2024-05-01 10:00:00.200 UTC", "pid": 62, "session_id": "6630a1b2.3e", "error_severity": "ERROR",
+     "message": "boom", "statement": "SELECT * FROM nope"},
+])
+
+
+def test_csvlog_and_jsonlog():
+    reader = LogReader()
+    got = [(e.query, e.duration_ms, e.session, e.vxid, e.app, e.parameters, e.ts_ms is not None)
+           for e in reader.read((CSV_LOG + JSON_LOG).splitlines())]
+    assert got == [
+        ('SELECT "id"\nFROM posts WHERE id = $1', 0.25, "6630a1b2.3d", "3/45", "blog web", "$1 = '9'", True),
+        ("SELECT 1\nFROM posts", 0.3, "6630a1b2.3e", "4/7", "blog worker", None, True),
+    ]
+    assert reader.unparsed == 0 and reader.formats == {"csvlog": 2, "jsonlog": 2}
+
+
+@pytest.mark.parametrize("prefix, line", [
+    ("%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h ",
+     "2024-05-01 10:00:00 UTC [71]: [3-1] user=app,db=blog,app=my app: worker,client=10.0.0.1 "),
+    ("%m %c %v %a ", "2024-05-01 10:00:00.125 UTC 6630a1b2.47 3/9 my app "),
+    ("%n|%p|%x|%e|%i|%b|%Q|%r|", "1714557600.125|71|0|00000|SELECT|client backend|-123|10.0.0.1(5432)|"),
+    ("<%-8u%%%p> ", "<app     %71> "),
+    ("%m [%p] %q%u@%d ", "2024-05-01 10:00:00.125 UTC [71] app@blog "),
+])
+def test_log_line_prefix_escapes(prefix, line):
+    text = line + "LOG:  duration: 1.5 ms  statement: SELECT 1"
+    (entry,) = entries_with(text, prefix)
+    assert (entry.query, entry.duration_ms) == ("SELECT 1", 1.5)
+    if "%a" in prefix:
+        assert entry.app in ("my app: worker", "my app")
+    if "%c" in prefix:
+        assert (entry.session, entry.vxid) == ("6630a1b2.47", "3/9")
+    elif "%p" in prefix:
+        assert entry.session == "71"
+    if "%m" in prefix or "%n" in prefix:
+        assert entry.ts_ms % 1000 == pytest.approx(125)
+
+
+def entries_with(text: str, prefix: str | None):
+    return list(LogReader(prefix).read(text.splitlines()))
+
+
+def test_common_prefix_is_recognized_and_cli_takes_one(run_cli):
+    line = "2024-05-01 10:00:00 UTC [71]: [3-1] user=app,db=blog,app=web,client=10.0.0.1 LOG:  statement: SELECT 1"
+    reader = LogReader()
+    (entry,) = reader.read([line])
+    assert reader.prefix == "%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h " and entry.app == "web"
+    code, out, _ = run_cli("sql", "--log", "-", "--json", "--prefix", "%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h ",
+                           stdin=line + "\n")
+    assert code == 0 and json.loads(out)["data"]["prefix"].startswith("%t [%p]")
+
+
+# --- N+1 grouping by what the log carries ---------------------------------------------------------
+
+def _pg(ms: int, pid: int, sql: str, app: str | None = None) -> str:
+    stamp = f"2024-05-01 10:{ms // 60000:02d}:{ms // 1000 % 60:02d}.{ms % 1000:03d} UTC"
+    if app is None:
+        return f"{stamp} [{pid}] app@blog LOG:  duration: 0.100 ms  statement: {sql}"
+    return f"{stamp} [{pid}]: [1-1] user=app,db=blog,app={app},client=127.0.0.1 LOG:  duration: 0.100 ms  statement: {sql}"
+
+
+def _endpoint_traffic(rate: int, seconds: int, *, transactions: bool, comments=None) -> str:
+    """One connection (pid 80) serving lazy and eager requests in turn at `rate` requests/s."""
+    lines = []
+    for r in range(rate * seconds):
+        ms = r * 1000 // rate
+        tag = comments(r) if comments else ""
+        statements = ["SELECT id, title FROM posts ORDER BY id DESC LIMIT 12" + tag]
+        if r % 2 == 0:
+            statements += [f"SELECT * FROM authors WHERE id = {r * 12 + i}" + tag for i in range(12)]
+        else:  # pg_query: the same fingerprint as `id = $1`, once per request
+            statements += ["SELECT * FROM authors WHERE id IN (" + ", ".join(str(i) for i in range(12)) + ")" + tag]
+        if transactions:
+            statements = ["BEGIN", *statements, "COMMIT"]
+        lines += [_pg(ms + i // 4, 80, sql) for i, sql in enumerate(statements)]
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("rate", [1, 50])
+@pytest.mark.parametrize("transactions", [True, False])
+def test_lazy_endpoint_is_n_plus_one_and_eager_is_not_at_any_rate(rate, transactions):
+    report = query_log_tool(QueryLogInput(log=_endpoint_traffic(rate, 4, transactions=transactions)))
+    lazy_requests = rate * 4 // 2
+    assert report.data["queries"] == rate * 4 * (1 + (2 if transactions else 0)) + lazy_requests * 13
+    (suspect,) = report.data["n_plus_one"]
+    assert suspect["fingerprint"] == fingerprint("SELECT * FROM authors WHERE id = $1")
+    assert (suspect["max_repeats"], suspect["groups"], suspect["executions"]) == (12, lazy_requests, 12 * lazy_requests)
+    assert suspect["scope"] == ("transaction" if transactions else "session")
+    assert suspect["normalized"] == "SELECT * FROM authors WHERE id = $1"
+
+
+def test_sqlcommenter_traceparent_is_the_request():
+    def tags(r: int) -> str:
+        return f" /*controller='posts',route='%2Fposts%2F{'eager' if r % 2 else 'lazy'}',traceparent='00-{r:032x}-{r:016x}-01'*/"
+
+    report = query_log_tool(QueryLogInput(log=_endpoint_traffic(50, 2, transactions=False, comments=tags)))
+    (suspect,) = report.data["n_plus_one"]
+    assert (suspect["scope"], suspect["max_repeats"], suspect["groups"]) == ("request", 12, 50)
+    assert suspect["example_scope"] == f"{0:032x}" and suspect["endpoint"] == "route=/posts/lazy,controller=posts"
+
+
+def test_transaction_control_and_session_setup_never_form_a_group():
+    statements = ["SET search_path TO app", "SHOW TIME ZONE", "BEGIN", "SAVEPOINT sa_1", "RELEASE SAVEPOINT sa_1",
+                  "ROLLBACK", "DISCARD ALL", "SELECT 1"]
+    log = "\n".join(_pg(i, 81, sql) for i, sql in enumerate(statements * 20))
+    report = query_log_tool(QueryLogInput(log=log))
+    assert report.data["queries"] == 160 and report.data["n_plus_one"] == []
+
+
+def test_application_name_change_ends_a_unit():
+    log = []
+    for r in range(4):
+        app = f"worker-{r}"
+        log.append(_pg(r * 100, 82, "SELECT * FROM authors WHERE id = 1", app))
+        log += [_pg(r * 100 + 1 + i, 82, f"SELECT * FROM books WHERE author_id = {i}", app) for i in range(6)]
+    report = query_log_tool(QueryLogInput(log="\n".join(log), n_plus_one_min=5))
+    (suspect,) = report.data["n_plus_one"]
+    assert (suspect["max_repeats"], suspect["groups"]) == (6, 4)
+
+
+def test_psycopg3_fragments_never_top_the_n_plus_one_list():
+    log = "\n".join(PSYCOPG3_LOG.splitlines()[:11] * 12)
+    report = query_log_tool(QueryLogInput(log=log))
+    assert report.data["queries"] == 12 and report.data["unparsed_lines"] == 0
+    assert [t["calls"] for t in report.data["top"]] == [12]
+    top = report.data["top"][0]
+    assert top["fingerprint_source"] == "libpg_query" and top["parameters"] == "$1 = '7'"
+    assert top["normalized"].startswith("SELECT app.blog_comments.id, app.blog_comments.body")

@@ -152,8 +152,10 @@ def check_statement(sql: str, *, allow_writes: bool) -> Statement:
     if not statements:
         raise InputError("no SQL statement given")
     if len(statements) > 1:
-        raise InputError(f"one statement at a time ({len(statements)} given)",
-                         line=_line(text, statements[1].stmt_location))
+        start = statements[1].stmt_location  # libpg_query 16 counts the blanks after the ';', 17 does not
+        while start < len(text) and text[start].isspace():
+            start += 1
+        raise InputError(f"one statement at a time ({len(statements)} given)", line=_line(text, start))
     tree = statements[0].stmt
     kind = type(tree).__name__
     if kind not in _READS and kind not in _WRITES:

@@ -38,7 +38,11 @@ def register(sub) -> None:
     p.add_argument("--n1-min", type=int, default=10, dest="n1_min",
                    help="with --log: repeats in one request/burst that make an N+1 suspect (default 10)")
     p.add_argument("--window-ms", type=float, default=1000.0,
-                   help="with --log, no request ids: burst window in ms (default 1000)")
+                   help="with --log, no request ids or transactions: idle gap that ends a session's unit of "
+                        "work, in ms (default 1000)")
+    p.add_argument("--prefix", metavar="LOG_LINE_PREFIX",
+                   help="with --log: the server's log_line_prefix, e.g. '%%m [%%p] %%q%%u@%%d ' "
+                        "(default: recognized when common)")
     add_fail_on_arg(p, "error", FAIL_ON_ERROR_MEANS)
     add_json_arg(p)
     p.set_defaults(func=run, parser=p)
@@ -110,7 +114,7 @@ def _log_report(args: argparse.Namespace):
 
     try:
         inp = QueryLogInput(path=args.log, dialect=args.dialect, top=args.top, n_plus_one_min=args.n1_min,
-                            window_ms=args.window_ms)
+                            window_ms=args.window_ms, prefix=args.prefix)
     except ValidationError as exc:
         raise InputError(exc.errors()[0]["msg"], path=args.log) from None
     if args.log == "-":

@@ -30,26 +30,31 @@ def print_log_report(report: Report) -> None:
     if top:
         table = Table(title="Top fingerprints by total time", expand=False)
         for name, justify in (("calls", "right"), ("total ms", "right"), ("mean ms", "right"),
-                              ("share", "right"), ("query", "left")):
+                              ("share", "right"), ("fingerprint", "left"), ("query (normalized)", "left")):
             table.add_column(name, justify=justify, overflow="fold")
         for row in top:
             table.add_row(
                 f"{row['calls']:,}", f"{row['total_ms']:,.1f}",
                 "" if row["mean_ms"] is None else f"{row['mean_ms']:,.2f}",
                 "" if row["share"] is None else f"{row['share']:.0%}",
-                _one_line(row["example"]),
+                _fingerprint(row), _one_line(row.get("normalized") or row["example"]),
             )
         con.print(table)
     suspects = data.get("n_plus_one") or []
     if suspects:
         table = Table(title="N+1 suspects", expand=False)
-        for name in ("max repeats", "groups", "executions", "total ms", "example"):
+        for name in ("max repeats", "groups", "executions", "total ms", "fingerprint", "query (normalized)"):
             table.add_column(name, overflow="fold")
         for s in suspects:
             scope = f"{s['scope']} {s['example_scope']}" if s.get("example_scope") else s["scope"]
             table.add_row(f"{s['max_repeats']:,} ({scope})", f"{s['groups']:,}", f"{s['executions']:,}",
-                          f"{s['total_ms']:,.1f}", _one_line(s.get("example") or ""))
+                          f"{s['total_ms']:,.1f}", s["fingerprint"], _one_line(s.get("normalized") or s.get("example") or ""))
         con.print(table)
+
+
+def _fingerprint(row: dict) -> str:
+    """pg_query's hex; marked when lmagent's sqlglot path computed it (not a pg_query value)."""
+    return row["fingerprint"] + (" (sqlglot)" if row.get("fingerprint_source") == "sqlglot" else "")
 
 
 def _one_line(text: str, limit: int = 160) -> str:

@@ -13,10 +13,12 @@ def _log(code: str, kind: str, title: str, *, severity: str = "warning", owner: 
 N_PLUS_ONE = _log(
     "LOG001", "n_plus_one", "Same query repeated per item (N+1)", owner=BACKEND,
     why=Text(
-        en="The same statement runs again and again within one request or one short burst: one round trip "
-           "per item, so latency and database load grow with the data instead of staying constant.",
-        es="La misma sentencia se ejecuta una y otra vez dentro de una petición o de una ráfaga corta: un viaje "
-           "de ida y vuelta por elemento, así que la latencia y la carga crecen con los datos."),
+        en="The same statement runs again and again within one unit of work (a request, a transaction or a "
+           "stretch of one session): one round trip per item, so latency and database load grow with the data "
+           "instead of staying constant.",
+        es="La misma sentencia se ejecuta una y otra vez dentro de una unidad de trabajo (una petición, una "
+           "transacción o un tramo de una sesión): un viaje de ida y vuelta por elemento, así que la latencia y "
+           "la carga crecen con los datos."),
     fix=Text(
         en="Load the rows in one query (a JOIN, or WHERE id = ANY($1)) or eager-load the relation "
            "(select_related/prefetch_related, selectinload) instead of one query per item"

@@ -4,7 +4,8 @@ Public API (importing this package is cheap; sqlglot loads on first use):
 - ``sql_tool(SqlInput) -> Report`` (tool "sql"): findings SQL001..SQL014 for a file of statements.
 - ``query_log_tool(QueryLogInput) -> Report`` (tool "query_log"): LOG001..LOG004 for a query log.
 - ``analyze_sql(text, path, dialect, line_offset) -> list[Finding]``: the rules, for other tools.
-- ``fingerprint(sql) -> str``: pg_query-style query fingerprint.
+- ``fingerprint(sql) -> str``: the query's pg_query fingerprint (libpg_query's own for PostgreSQL);
+  ``normalize(sql) -> str``: the query with its constants as ``$n``.
 """
 
 from __future__ import annotations
@@ -38,10 +39,13 @@ class QueryLogInput(BaseModel):
     path: ReadPath | None = Field(None, description="path of a log file to stream instead of `log`")
     dialect: str = "postgres"
     top: int = Field(10, ge=1, description="how many fingerprints to list by total time")
-    n_plus_one_min: int = Field(10, ge=2, description="repeats of one fingerprint in a request/window that make an N+1 suspect")
-    window_ms: float = Field(1000.0, gt=0, allow_inf_nan=False, description="burst window for logs without request ids (timestamps known)")
-    window_statements: int = Field(100, ge=2, description="burst window in statements when there are no timestamps")
+    n_plus_one_min: int = Field(10, ge=2, description="repeats of one fingerprint in one request, transaction or "
+                                "session stretch that make an N+1 suspect")
+    window_ms: float = Field(1000.0, gt=0, allow_inf_nan=False, description="idle gap (ms) that ends a session "
+                             "stretch when the log carries no request ids or transactions")
     slow_ms: float = Field(1000.0, gt=0, allow_inf_nan=False, description="a single execution at least this slow is reported")
+    prefix: str | None = Field(None, max_length=500, description="log_line_prefix of a PostgreSQL stderr log "
+                               "(default: recognized when common)")
 
     @model_validator(mode="after")
     def _one_source(self) -> QueryLogInput:
@@ -99,8 +103,8 @@ def query_log_tool(inp: QueryLogInput, progress=None, stream=None) -> Report:
     binary file object, is read instead of opening ``inp.path`` (the CLI's stdin)."""
     from tools.sql.querylog import LogOptions, analyze_log, iter_lines, iter_lines_from_file
 
-    options = LogOptions(check_dialect(inp.dialect), inp.top, inp.n_plus_one_min, inp.window_ms,
-                         inp.window_statements, inp.slow_ms)
+    options = LogOptions(check_dialect(inp.dialect), inp.top, inp.n_plus_one_min, inp.window_ms, inp.slow_ms,
+                         inp.prefix)
     if stream is not None:
         lines = iter_lines(stream, inp.path or "<stdin>", progress)
     elif inp.path is not None:
@@ -126,6 +130,12 @@ def fingerprint(sql: str, dialect: str = "postgres") -> str:
     return _fingerprint(sql, dialect)
 
 
+def normalize(sql: str, dialect: str = "postgres") -> str:
+    from tools.sql.fingerprinting import normalize as _normalize
+
+    return _normalize(sql, dialect)
+
+
 __all__ = [
-    "QueryLogInput", "SqlInput", "analyze_sql", "fingerprint", "query_log_tool", "sql_tool",
+    "QueryLogInput", "SqlInput", "analyze_sql", "fingerprint", "normalize", "query_log_tool", "sql_tool",
 ]

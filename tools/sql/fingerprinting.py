@@ -1,248 +1,209 @@
-"""Query fingerprints following the rules of pg_query's fingerprint (libpg_query, version 3).
+"""Query fingerprints: pg_query's own for PostgreSQL, an imitation of its rules for other dialects.
 
-Two statements get the same fingerprint when they differ only in what pg_query ignores:
-- constants and placeholders of every kind ('x', 42, TRUE, NULL, $1, ?, %s, :name) and casts of them;
-- aliases of tables and of select-list items; schema-less table-name segments that look generated
-  (two or more digits, e.g. ``events_2024_01`` = ``events_2023_12``);
-- the order and repetition of items in the select list, FROM list, INSERT column list, function
-  arguments, AND/OR operands, IN lists and VALUES rows (so ``IN (1)`` = ``IN (1, 2, 3)``);
-- ``x = ANY($1)`` and ``x IN (...)`` against ``x = $1``; the names of prepared statements,
-  cursors, savepoints and LISTEN channels.
+PostgreSQL (the default dialect): the fingerprint *is* libpg_query's (pg_query's C library, through
+the ``pglast`` package), so the hex values join with pganalyze, pg_query.rb/.go/.rs and other tools
+keyed on them. pglast 6 bundles libpg_query 16-5.x, whose fingerprints equal every expected hash in
+libpg_query's own ``testdata/fingerprint.json`` (tests/test_sql_fingerprint.py); pglast 7 (17-6.x)
+hashes ``DEALLOCATE ALL`` and ``MERGE`` differently, hence the pin in pyproject.toml.
+Client-side placeholders (``%s``, ``%(name)s``, ``?``, ``:name``) are read as ``$n`` first.
 
-The hash is computed over sqlglot's tree, not over pg_query's, so the hex values differ from
-pg_query's; equal/unequal agree (see tests/test_sql_fingerprint.py for the conformance rate).
+Other dialects, and text libpg_query cannot parse: the same rules computed over sqlglot's tree
+(constants, placeholders, aliases and generated name segments ignored; select/FROM/IN lists as
+sets...). Those hex values are ours, not pg_query's; ``fingerprint_source`` says which path was used.
+
+``normalize`` writes a statement the way pg_query's normalize does: constants become ``$n``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections import OrderedDict
 
-from sqlglot import exp
+from pglast.parser import ParseError, parse_sql_json, scan
+from pglast.parser import fingerprint as libpg_fingerprint
 
-from tools.sql.parse import SqlParseError, parse_statement
-from tools.sql.split import split_statements
-from tools.sql.tree import flatten, is_comma_join
+LIBPG_QUERY = "libpg_query"
+SQLGLOT = "sqlglot"
 
-# Statements whose operand is a name pg_query leaves out of the fingerprint.
-_NAME_ONLY = {
-    "DEALLOCATE", "EXECUTE", "CLOSE", "LISTEN", "UNLISTEN", "NOTIFY", "SAVEPOINT", "RELEASE",
-    "DO", "FETCH", "MOVE", "DISCARD",
-}
-_TRANSACTION = {"BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "PREPARE TRANSACTION"}
-_PREFIXED_QUERY = re.compile(
-    r"^\s*(?:(PREPARE)\s+\w+(?:\s*\([^)]*\))?\s+AS|(DECLARE)\s+\w+\b.*?\bFOR|(EXPLAIN)(?:\s*\([^)]*\)|(?:\s+(?:ANALYZE|VERBOSE))*))\s+(.*)$",
-    re.IGNORECASE | re.DOTALL,
-)
-_IGNORED_ARGS = frozenset({"alias", "comments", "meta"})
-_FIRST_WORDS = re.compile(r"^\s*([A-Za-z]+)(?:\s+([A-Za-z]+))?")
-_RANDOMISH_SEGMENT = re.compile(r"\d.*\d")
-_STRING = re.compile(r"'[^']*'")
-_NUMBER = re.compile(r"\b\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
-_PLACEHOLDER = re.compile(r"\$\d+|%\(\w+\)s|%s|(?<![:\w]):\w+|\?")  # not the ::type of a cast
-_VALUE_LIST = re.compile(r"\(\s*\?(?:\s*,\s*\?)*\s*\)")
-_QUOTED_IDENTIFIER = re.compile(r'"(?:[^"]|"")*"')
+# Client-side placeholder styles, outside strings, quoted names and comments; ``::type`` casts and
+# ``a[1:2]`` slices are no ``:name``.
+_CLIENT_PLACEHOLDER = re.compile(r"""
+   (?P<keep>"(?:[^"]|"")*"|'(?:[^']|'')*'|--[^\n]*|/\*(?:[^*]|\*(?!/))*\*/|::)
+  |%\(\w+\)s|%s|(?<![\w:\]])\?(?![|&-])|(?<![\w:]):[A-Za-z_]\w*
+""", re.VERBOSE | re.DOTALL)
 
 
 def fingerprint(sql: str, dialect: str = "postgres") -> str:
     """16 hex digits naming the query class of ``sql`` (all its statements)."""
-    parts = [_statement_tokens(stmt.text, dialect) for stmt in split_statements(sql, dialect)]
-    return hashlib.blake2b("\x1e".join(parts).encode(), digest_size=8).hexdigest()
+    return fingerprint_source(sql, dialect)[0]
 
 
-EXACT_ENTRIES = 2_000  # verbatim texts remembered (at most EXACT_MAX_CHARS each: ~2 MB)
-EXACT_MAX_CHARS = 1_000
+def fingerprint_source(sql: str, dialect: str = "postgres") -> tuple[str, str]:
+    """(fingerprint, which path computed it: ``"libpg_query"`` or ``"sqlglot"``)."""
+    if dialect == "postgres":
+        value = pg_fingerprint(sql)
+        if value is not None:
+            return value, LIBPG_QUERY
+    from tools.sql.fingerprint_sqlglot import sqlglot_fingerprint
+
+    return sqlglot_fingerprint(sql, dialect), SQLGLOT
+
+
+def pg_fingerprint(sql: str) -> str | None:
+    """libpg_query's fingerprint, or None when PostgreSQL's parser rejects the text."""
+    try:
+        return libpg_fingerprint(sql)
+    except ParseError:
+        pass
+    except (RecursionError, ValueError):  # NUL bytes, stack depth: no statement PostgreSQL runs
+        return None
+    converted = _dollar_placeholders(sql)
+    if converted == sql:
+        return None
+    try:
+        return libpg_fingerprint(converted)
+    except (ParseError, RecursionError, ValueError):
+        return None
+
+
+def _dollar_placeholders(sql: str) -> str:
+    """``%s``, ``%(name)s``, ``?`` and ``:name`` as ``$1``, ``$2``...: what the server would see."""
+    number = 0
+
+    def replace(match: re.Match) -> str:
+        nonlocal number
+        if match.group("keep"):
+            return match.group("keep")
+        number += 1
+        return f"${number}"
+
+    return _CLIENT_PLACEHOLDER.sub(replace, sql)
+
+
+def normalize(sql: str, dialect: str = "postgres") -> str:
+    """``sql`` with its constants as ``$1``, ``$2``... (pg_query's normalize: typmods such as
+    ``varchar(10)`` stay; numbering goes on after the highest ``$n`` already there)."""
+    if dialect == "postgres":
+        normalized = _pg_normalize(sql)
+        if normalized is not None:
+            return normalized
+    from tools.sql.fingerprint_sqlglot import numbered_constants
+
+    return numbered_constants(sql)
+
+
+def _pg_normalize(sql: str) -> str | None:
+    try:
+        tree = json.loads(parse_sql_json(sql))
+        tokens = scan(sql)
+    except (ParseError, RecursionError, ValueError):
+        return None
+    constants: list[int] = []  # byte offsets
+    highest = _collect_constants(tree, constants)
+    if not constants:
+        return sql
+    encoded = sql.encode()
+    if len(encoded) != len(sql):  # parse locations count bytes, scanner tokens count characters
+        char_at = {}
+        offset = 0
+        for index, char in enumerate(sql):
+            char_at[offset] = index
+            offset += len(char.encode())
+        constants = [char_at[c] for c in constants if c in char_at]
+    by_start = {t.start: i for i, t in enumerate(tokens)}
+    spans = []
+    for start in sorted(set(constants)):
+        index = by_start.get(start)
+        if index is None:
+            continue
+        end = tokens[index].end
+        if tokens[index].name == "ASCII_45" and index + 1 < len(tokens):  # -5 is one constant
+            end = tokens[index + 1].end
+        spans.append((start, end + 1))
+    out, last = [], 0
+    for number, (start, end) in enumerate(spans, start=highest + 1):
+        if start < last:
+            continue
+        out.append(sql[last:start])
+        out.append(f"${number}")
+        last = end
+    out.append(sql[last:])
+    return "".join(out)
+
+
+def _collect_constants(node, found: list[int]) -> int:
+    """Byte offsets of the A_Const nodes in a parse tree (not inside type names); returns the
+    highest ``$n`` seen."""
+    highest = 0
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "A_Const" and isinstance(value, dict) and "location" in value:
+                found.append(value["location"])
+            elif key == "ParamRef" and isinstance(value, dict):
+                highest = max(highest, value.get("number", 0))
+            elif key in ("TypeName", "typeName"):
+                continue
+            else:
+                highest = max(highest, _collect_constants(value, found))
+    elif isinstance(node, list):
+        for item in node:
+            highest = max(highest, _collect_constants(item, found))
+    return highest
+
+
+EXACT_ENTRIES = 4_000  # verbatim texts remembered (at most EXACT_MAX_CHARS each: ~8 MB)
+EXACT_MAX_CHARS = 2_000
 
 
 class FingerprintCache:
-    """Memoizes fingerprints by a cheap literal-stripped key: logs repeat a few shapes millions of times.
+    """Memoizes ``fingerprint_source``: logs repeat a few shapes millions of times.
 
-    The key only ever merges texts that differ in literals and whitespace, which the fingerprint
-    ignores anyway, so the cache never changes a result. Bounded (LRU) for constant memory.
+    Verbatim texts (parameterized queries repeat exactly) are remembered as they are. libpg_query
+    fingerprints anything else faster than Python could compute a literal-blind key, so only the
+    sqlglot path (milliseconds a parse) is memoized by such a key (bounded LRU). Never changes a
+    result, only saves work; memory is bounded.
     """
 
     def __init__(self, dialect: str = "postgres", max_entries: int = 20_000) -> None:
         self.dialect = dialect
         self.max_entries = max_entries
-        self._cache: OrderedDict[bytes, str] = OrderedDict()
-        self._exact: dict[str, str] = {}
+        self._by_key: OrderedDict[bytes, tuple[str, str]] = OrderedDict()
+        self._exact: dict[str, tuple[str, str]] = {}
 
     def __call__(self, sql: str) -> str:
-        # Parameterized queries ($1, ?) repeat verbatim: an exact-text hit skips even the key.
-        exact = self._exact.get(sql)
-        if exact is not None:
-            return exact
-        # A digest, not the key itself: keys of huge statements would make the bound meaningless.
-        key = hashlib.blake2b(literal_blind_key(sql).encode(), digest_size=16).digest()
-        value = self._cache.get(key)
+        return self.with_source(sql)[0]
+
+    def with_source(self, sql: str) -> tuple[str, str]:
+        """(fingerprint, ``"libpg_query"`` or ``"sqlglot"``), as ``fingerprint_source``."""
+        value = self._exact.get(sql)
         if value is not None:
-            self._cache.move_to_end(key)
-        else:
-            value = fingerprint(sql, self.dialect)
-            self._cache[key] = value
-            if len(self._cache) > self.max_entries:
-                self._cache.popitem(last=False)
+            return value
+        value = None
+        if self.dialect == "postgres":
+            pg = pg_fingerprint(sql)
+            if pg is not None:
+                value = (pg, LIBPG_QUERY)
+        if value is None:
+            value = self._sqlglot(sql)
         if len(sql) <= EXACT_MAX_CHARS:
             if len(self._exact) >= EXACT_ENTRIES:
                 self._exact.clear()
             self._exact[sql] = value
         return value
 
+    def _sqlglot(self, sql: str) -> tuple[str, str]:
+        from tools.sql.fingerprint_sqlglot import literal_blind_key, sqlglot_fingerprint
 
-def literal_blind_key(sql: str) -> str:
-    """``sql`` with literals, placeholders and value lists as ``?`` and whitespace collapsed.
-
-    Several cheap passes instead of one clever regex (this runs once per log line). Only merges
-    texts whose fingerprints are equal anyway; quoted identifiers are kept as they are.
-    """
-    quoted = []
-    if '"' in sql:
-        quoted = _QUOTED_IDENTIFIER.findall(sql)
-        sql = _QUOTED_IDENTIFIER.sub("\x00", sql)
-    if "'" in sql:
-        sql = _STRING.sub("?", sql)
-    sql = _NUMBER.sub("?", sql)
-    if "$" in sql or "%" in sql or ":" in sql:
-        sql = _PLACEHOLDER.sub("?", sql)
-    if "(" in sql:
-        sql = _VALUE_LIST.sub("(?)", sql)
-    key = " ".join(sql.split())
-    return key + "\x00" + "\x00".join(quoted) if quoted else key
-
-
-def _statement_tokens(text: str, dialect: str) -> str:
-    words = _FIRST_WORDS.match(text)
-    first = (words.group(1) or "").upper() if words else ""
-    two = f"{first} {(words.group(2) or '').upper()}" if words else ""
-    if first in _NAME_ONLY or two in _NAME_ONLY:
-        return first
-    if first in _TRANSACTION or two in _TRANSACTION:
-        return f"TX {two if two in _TRANSACTION else first}"
-    prefixed = _PREFIXED_QUERY.match(text)
-    if prefixed:
-        keyword = next(g for g in prefixed.groups()[:3] if g).upper()
-        head = text[: prefixed.start(4)].upper().split() if keyword == "EXPLAIN" else [keyword]
-        return " ".join(head) + " " + _statement_tokens(prefixed.group(4), dialect)
-    try:
-        return _tokens(parse_statement(text, dialect))
-    except (SqlParseError, RecursionError):  # pg_query itself stops at 100 levels of nesting
-        return "UNPARSED " + literal_blind_key(text)
-
-
-def _tokens(node) -> str:
-    """Canonical text of a sqlglot node with pg_query's normalizations applied."""
-    if node is None or _is_constant(node):
-        return ""
-    if isinstance(node, list):
-        return "[" + ",".join(_tokens(n) for n in node) + "]"
-    if not isinstance(node, exp.Expression):
-        return repr(node)
-    if isinstance(node, (exp.Alias, exp.Paren)):
-        return _tokens(node.this)
-    if isinstance(node, exp.Identifier):
-        return node.this if node.quoted else node.this.lower()
-    if isinstance(node, exp.Table):
-        return _table_tokens(node)
-    if isinstance(node, (exp.And, exp.Or)):
-        return f"{node.key}{{{_unordered(flatten(node, type(node)))}}}"
-    if isinstance(node, exp.In) and not node.args.get("query"):
-        return _in_list_tokens(node)
-    if isinstance(node, exp.Any) and not isinstance(node.this, (exp.Subquery, exp.Select)):
-        return _tokens(node.this)
-    if isinstance(node, exp.Select):
-        return _select_tokens(node)
-    if isinstance(node, exp.Insert):
-        return _insert_tokens(node)
-    if isinstance(node, exp.Update):
-        return _generic(node, unordered=("expressions",))
-    if isinstance(node, exp.Values):
-        return "values{" + _unordered(node.expressions) + "}"
-    if isinstance(node, exp.Tuple):
-        return "{" + _unordered(node.expressions) + "}"
-    if isinstance(node, exp.Func) and not isinstance(node, exp.Distinct):
-        args = [v for k, v in node.args.items() if k != "distinct"]
-        flat = [a for v in args for a in (v if isinstance(v, list) else [v])]
-        return f"{node.key}:{_function_name(node)}({_unordered(flat)})"
-    return _generic(node)
-
-
-def _generic(node, unordered: tuple[str, ...] = ()) -> str:
-    parts = [node.key]
-    for key in sorted(node.args):
-        if key in _IGNORED_ARGS:
-            continue
-        value = node.args[key]
-        if value is None or value is False or value == []:
-            continue
-        text = _unordered(value) if key in unordered and isinstance(value, list) else _tokens(value)
-        if text:
-            parts.append(f"{key}={text}")
-    return "(" + " ".join(parts) + ")"
-
-
-def _in_list_tokens(node) -> str:
-    """`x IN (a, b)` reads as `x = a` in pg_query's eyes: the right side is an unordered set."""
-    items = sorted({t for t in (_tokens(i) for i in node.expressions) if t})
-    right = f" expression={items[0] if len(items) == 1 else '{' + ','.join(items) + '}'}" if items else ""
-    return f"(eq{right} this={_tokens(node.this)})"
-
-
-def _select_tokens(node) -> str:
-    joins = node.args.get("joins") or []
-    explicit = [j for j in joins if not is_comma_join(j)]
-    from_clause = node.args.get("from_") or node.args.get("from")
-    sources = ([from_clause.this] if from_clause is not None else []) + [j.this for j in joins if is_comma_join(j)]
-    head = f"select{{{_unordered(node.expressions)}}} from{{{_unordered(sources)}}} joins{_tokens(explicit)}"
-    return f"({head} {_rest(node, ('expressions', 'joins', 'from_', 'from'))})"
-
-
-def _insert_tokens(node) -> str:
-    target = node.this
-    if isinstance(target, exp.Schema):
-        target_text = f"{_tokens(target.this)} cols{{{_unordered(target.expressions)}}}"
-    else:
-        target_text = _tokens(target)
-    return f"(insert {target_text} {_rest(node, ('this',))})"
-
-
-def _rest(node, skip: tuple[str, ...]) -> str:
-    return " ".join(
-        f"{k}={_tokens(v)}" for k, v in sorted(node.args.items())
-        if k not in skip and k not in _IGNORED_ARGS and v not in (None, False, [])
-    )
-
-
-def _table_tokens(node) -> str:
-    name = node.name
-    if isinstance(node.this, exp.Identifier) and not node.this.quoted:
-        name = name.lower()
-    kept = [seg for seg in name.split("_") if not _RANDOMISH_SEGMENT.search(seg)]
-    qualifier = ".".join(_tokens(node.args[k]) for k in ("catalog", "db") if node.args.get(k))
-    extra = _rest(node, ("this", "db", "catalog", "alias"))
-    return f"t:{qualifier}.{'_'.join(kept)}{(' ' + extra) if extra else ''}"
-
-
-def _function_name(node) -> str:
-    if isinstance(node, exp.Anonymous):
-        return str(node.this).lower()
-    return node.sql_name()
-
-
-def _unordered(items) -> str:
-    """pg_query sorts these lists by item hash and drops duplicates."""
-    return ",".join(sorted({t for t in (_tokens(i) for i in items) if t}))
-
-
-def _is_constant(node) -> bool:
-    if isinstance(node, (exp.Literal, exp.Placeholder, exp.Parameter, exp.Null, exp.Boolean)):
-        return True
-    if isinstance(node, exp.Neg):
-        return _is_constant(node.this)
-    if isinstance(node, (exp.Cast, exp.Interval)):
-        return node.this is None or _is_constant(node.this)
-    if isinstance(node, exp.Paren):
-        return _is_constant(node.this)
-    if isinstance(node, exp.Var):  # DEFAULT in VALUES and similar bare keywords
-        return node.name.upper() == "DEFAULT"
-    return False
+        # A digest, not the key itself: keys of huge statements would make the bound meaningless.
+        key = hashlib.blake2b(literal_blind_key(sql).encode(), digest_size=16).digest()
+        value = self._by_key.get(key)
+        if value is not None:
+            self._by_key.move_to_end(key)
+            return value
+        value = (sqlglot_fingerprint(sql, self.dialect), SQLGLOT)
+        self._by_key[key] = value
+        if len(self._by_key) > self.max_entries:
+            self._by_key.popitem(last=False)
+        return value

@@ -10,6 +10,7 @@ part of an existing index is dropped; without one, a lone ``id`` key is assumed 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -234,8 +235,9 @@ def suggest_indexes(parsed: list[ParsedStatement], schema: Schema | None, path: 
     for item in parsed:
         if item.tree is None:
             continue
+        ctes = frozenset(c.alias_or_name.lower() for c in item.tree.find_all(exp.CTE))
         for select in _query_blocks(item.tree):
-            for needs, node in _needs(select, item.tree, schema, item.statement.text):
+            for needs, node in _needs(select, ctes, schema, item.statement.text):
                 suggestion = _design(needs, schema)
                 if suggestion is None:
                     continue
@@ -268,9 +270,8 @@ def _query_blocks(tree: exp.Expression):
     yield from tree.find_all(exp.Select, exp.Update, exp.Delete)
 
 
-def _sources(block: exp.Expression, tree: exp.Expression) -> tuple[dict[str, exp.Table], list[str]]:
+def _sources(block: exp.Expression, cte_names: frozenset[str]) -> tuple[dict[str, exp.Table], list[str]]:
     """Alias -> real table for this block, and the tables joined in with JOIN (not the driving one)."""
-    cte_names = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
     tables: dict[str, exp.Table] = {}
     joined: list[str] = []
     items = []
@@ -290,8 +291,8 @@ def _sources(block: exp.Expression, tree: exp.Expression) -> tuple[dict[str, exp
     return tables, joined
 
 
-def _needs(block: exp.Expression, tree: exp.Expression, schema: Schema | None, source: str = ""):
-    tables, joined = _sources(block, tree)
+def _needs(block: exp.Expression, ctes: frozenset[str], schema: Schema | None, source: str = ""):
+    tables, joined = _sources(block, ctes)
     if not tables:
         return
     needs = {alias: _TableNeeds(alias) for alias in tables}
@@ -665,14 +666,20 @@ def expression_volatility(expression: str, column_types: dict[str, str] | None =
     Only "i" (IMMUTABLE) may be an index key. "?" means the answer depends on a type not given in
     ``column_types`` (e.g. ``ts::date`` is IMMUTABLE for a timestamp, STABLE for a timestamptz).
     """
+    types = tuple(sorted((k.lower(), _norm_type(v)) for k, v in (column_types or {}).items()))
+    return _cached_volatility(expression, types)
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_volatility(expression: str, types: tuple) -> tuple[str, str | None, str]:
+    """An advisor sees the same few expressions in thousands of statements: parse each once."""
     import sqlglot
 
     try:
         node = sqlglot.parse_one(expression, read="postgres")
     except (sqlglot.errors.ParseError, sqlglot.errors.TokenError, ValueError):
         return "?", None, f"cannot parse {expression!r}"
-    types = {k.lower(): _norm_type(v) for k, v in (column_types or {}).items()}
-    return _volatility(node, types)
+    return _volatility(node, dict(types))
 
 
 def _volatility(node: exp.Expression, types: dict[str, str | None]) -> tuple[str, str | None, str]:

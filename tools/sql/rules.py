@@ -7,6 +7,7 @@ and with the exact line of the node that triggered it.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -70,12 +71,17 @@ class NodeIndex:
     def of(self, *types: type) -> list[exp.Expression]:
         found = self._cache.get(types)
         if found is None:
-            found = self._cache[types] = [n for t, nodes in self.by_type.items() if issubclass(t, types) for n in nodes]
+            found = self._cache[types] = [n for t, nodes in self.by_type.items() if _is_a(t, types) for n in nodes]
         return found
 
-    @property
+    @functools.cached_property
     def ctes(self) -> set[str]:
         return {c.alias_or_name.lower() for c in self.of(exp.CTE)}
+
+
+@functools.cache
+def _is_a(node_type: type, types: tuple[type, ...]) -> bool:
+    return issubclass(node_type, types)
 
 
 @dataclass
@@ -309,6 +315,8 @@ def _not_in_subquery(tree: exp.Expression, nodes: NodeIndex) -> Iterator[Hit]:
 
 
 def _or_across_columns(tree: exp.Expression, nodes: NodeIndex) -> Iterator[Hit]:
+    if not nodes.of(exp.Or):
+        return
     schema = nodes.context.schema
     for where in nodes.of(exp.Where):
         if where.find_ancestor(exp.OnConflict):
@@ -401,6 +409,8 @@ def _counts_only_ctes(count: exp.Expression, ctes: set[str]) -> bool:
 
 def _correlated_subquery(tree: exp.Expression, nodes: NodeIndex) -> Iterator[Hit]:
     """A scalar subquery in the SELECT list that reads the outer row runs once per output row."""
+    if not nodes.of(exp.Subquery):
+        return
     for select in nodes.of(exp.Select):
         outer = _block_aliases(select)
         if not outer:
@@ -424,6 +434,8 @@ def _correlated_subquery(tree: exp.Expression, nodes: NodeIndex) -> Iterator[Hit
 
 def _catch_all_filter(tree: exp.Expression, nodes: NodeIndex) -> Iterator[Hit]:
     """(col = $1 OR $1 IS NULL): one plan for every call; a generic plan cannot use the index."""
+    if not nodes.of(exp.Or):
+        return
     for where in nodes.of(exp.Where):
         for top in flatten(where.this, exp.And):
             if not isinstance(top, exp.Or):
@@ -446,6 +458,8 @@ def _catch_all_filter(tree: exp.Expression, nodes: NodeIndex) -> Iterator[Hit]:
 
 def _limit_without_order(tree: exp.Expression, nodes: NodeIndex) -> Iterator[Hit]:
     """OFFSET without ORDER BY: which rows each page holds is up to the plan."""
+    if not nodes.of(exp.Offset):
+        return
     for select in nodes.of(exp.Select):
         limit, offset = select.args.get("limit"), select.args.get("offset")
         if (limit is None and offset is None) or select.args.get("order") is not None:
@@ -469,10 +483,13 @@ _GIN_GIST_OPS: dict[type, str] = {exp.ArrayContainsAll: "@>", exp.ArrayContained
 
 def _gin_gist_predicate(tree: exp.Expression, nodes: NodeIndex) -> Iterator[Hit]:
     """A predicate only GIN/GiST can serve: arrays, jsonb, full text, trigram."""
+    candidates = nodes.of(*_GIN_GIST_OPS, exp.MatchAgainst)
+    if not candidates:
+        return
     from tools.sql.indexes import Predicate, index_for
 
     schema = nodes.context.schema
-    for node in nodes.of(*_GIN_GIST_OPS, exp.MatchAgainst):
+    for node in candidates:
         op = "@@" if not isinstance(node, tuple(_GIN_GIST_OPS)) else _GIN_GIST_OPS[type(node)]
         column = node.this if isinstance(node.this, exp.Column) else None
         if column is None or not in_filter(node) or _residual(node, schema):
