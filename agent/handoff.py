@@ -15,10 +15,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agent.advice import describe
 from agent.fence import fence, new_boundary
 from agent.language import say
 from agent.registry import Partner
+from tools.catalogue import describe
 from tools.findings import SEVERITY_RANK, Finding, Location, Report
 from tools.text import CHARS_PER_TOKEN, fold
 
@@ -86,7 +86,7 @@ EVIDENCE_ITEMS = 8
 
 class FindingBrief(BaseModel):
     code: str
-    kind: str = ""  # the receiver's next steps are keyed by kind (agent.advice)
+    kind: str = ""  # the receiver's next steps are keyed by kind (tools.catalogue)
     severity: str
     message: str
     suggestion: str | None = None

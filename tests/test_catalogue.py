@@ -172,7 +172,7 @@ def _fixture_reports():
                                     "persona_path": persona})
     yield TOOLS["cache_pattern"].call({"pattern": "cache-aside", "key": "user:{id}", "ttl": 60,
                                        "serializer": "pickle"})
-    from test_advice import _SQL_HITS, _STACKS, _otlp_n_plus_one
+    from test_composer_voice import _SQL_HITS, _STACKS, _otlp_n_plus_one
 
     yield TOOLS["sql"].call({"sql": _SQL_HITS})
     yield TOOLS["profile"].call({"text": _STACKS})

@@ -17,12 +17,13 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from agent.advice import advise, clean_advice, describe, summarize
 from agent.handoff import FindingBrief, transfer_target
 from agent.language import detect_language
 from agent.model.protocol import ModelRequest, ModelResponse, ToolCall, Usage
+from agent.model.summaries import clean_advice, summarize
 from agent.prompt import relevant_sections
 from agent.render import markdown_text
+from tools.catalogue import advise, describe
 from tools.findings import Finding, Report
 from tools.text import fold
 

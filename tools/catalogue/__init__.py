@@ -161,3 +161,17 @@ def by_kind(kind: str) -> Rule | None:
 def of(finding: Finding) -> Rule | None:
     """The entry a finding was built from."""
     return get(finding.code)
+
+
+def advise(finding: Finding, lang: Lang) -> str | None:
+    """The next step for ``finding`` in ``lang`` ('es' or 'en'): its entry's fix filled from its evidence;
+    the tool's own suggestion for a code the catalogue does not know (a finding from elsewhere)."""
+    entry = of(finding)
+    return finding.suggestion if entry is None else entry.advise(finding, lang)
+
+
+def describe(finding: Finding, lang: Lang) -> str:
+    """What ``finding`` shows in ``lang``: the tool's message in English, its entry's ``finding_es`` filled
+    from its evidence in Spanish (the message again for an unknown code)."""
+    entry = of(finding)
+    return finding.message if entry is None else entry.describe(finding, lang)

@@ -1,76 +1,52 @@
-"""The answer's own voice around the findings: next steps when a tool found nothing, and tool summaries in
-Spanish.
+"""What the offline composer says about a tool's report as a whole, in the user's language: the next
+step when the tool found nothing, and the tool's summary line in Spanish (built from the report's
+data; English quotes the tool's own summary).
 
-What each finding shows and its next step, in both languages, live in the rule catalogue
-(tools/catalogue): ``advise`` and ``describe`` read a finding's entry there. Tool summaries get their
-Spanish line from the report's data (``SUMMARY_ES``).
+What each finding shows and its next step come from its rule's catalogue entry (tools.catalogue:
+``advise`` and ``describe``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
-from tools import catalogue
+from tools.catalogue import Text
 from tools.catalogue.text import render, show
-from tools.findings import Finding, Report
-
-
-@dataclass(frozen=True)
-class Advice:
-    """A next step in both languages."""
-
-    es: str
-    en: str
-
+from tools.findings import Report
 
 # When a tool ran and found nothing, the useful next step is to look where the time really goes.
-CLEAN: dict[str, Advice] = {
-    "explain": Advice(
+CLEAN: dict[str, Text] = {
+    "explain": Text(
         es="Este plan no muestra problemas: si el endpoint es lento, el tiempo está fuera de esta consulta "
            "(perfila la petición) o en otra ejecución; captura el plan de una ejecución lenta con auto_explain.",
         en="This plan shows no problem: if the endpoint is slow, the time is outside this query (profile the "
            "request) or in another run; capture the plan of a slow run with auto_explain."),
-    "sql": Advice(
+    "sql": Text(
         es="El texto de la consulta está bien: mide su plan real con EXPLAIN (ANALYZE, BUFFERS).",
         en="The query text is fine: measure its real plan with EXPLAIN (ANALYZE, BUFFERS)."),
-    "thresholds": Advice(
+    "thresholds": Text(
         es="Las métricas cumplen los objetivos de la persona: vigila su tendencia y la latencia de cola (P99).",
         en="The metrics meet the persona's targets: watch their trend and the tail latency (P99)."),
-    "codecheck": Advice(
+    "codecheck": Text(
         es="El diff no trae patrones de rendimiento conocidos: valida el cambio con un test de carga (lmagent loadtest).",
         en="The diff has no known performance pattern: validate the change with a load test (lmagent loadtest)."),
-    "profile": Advice(
+    "profile": Text(
         es="El perfil no tiene un punto caliente claro: perfila bajo carga real o mira las esperas con trazas.",
         en="The profile has no clear hot spot: profile under real load or look at waits with traces."),
-    "traces": Advice(
+    "traces": Text(
         es="Las trazas no muestran un cuello de botella: compara con trazas de las peticiones más lentas (P99).",
         en="The traces show no bottleneck: compare with traces of the slowest requests (P99)."),
 }
 
 
-def advise(finding: Finding, lang: str) -> str | None:
-    """The next step for a finding in ``lang`` ('es' or 'en'); the tool's suggestion for a code the
-    catalogue does not know."""
-    entry = catalogue.of(finding)
-    return finding.suggestion if entry is None else entry.advise(finding, lang)
-
-
-def describe(finding: Finding, lang: str) -> str:
-    """What the finding shows, in ``lang``: the tool's own message in English, the entry's Spanish line
-    filled from the finding's evidence in Spanish (the message again for an unknown code)."""
-    entry = catalogue.of(finding)
-    return finding.message if entry is None else entry.describe(finding, lang)
-
-
 def clean_advice(tool: str, lang: str) -> str | None:
     """The next step after ``tool`` found nothing, in ``lang``."""
     advice = CLEAN.get(tool)
-    return None if advice is None else (advice.es if lang == "es" else advice.en)
+    return None if advice is None else advice(lang)
 
 
 def summarize(report: Report, lang: str) -> str | None:

@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 from runtime_helpers import PLAN, ROOT, make_team
 
-from agent.advice import SUMMARY_ES, advise, clean_advice, describe, summarize
 from agent.model.offline import OfflineModel
+from agent.model.summaries import SUMMARY_ES, clean_advice, summarize
 from agent.registry import Registry
 from agent.runtime import Runtime, turn_result
 from tools import catalogue
+from tools.catalogue import advise, describe
 from tools.catalogue.text import placeholders
 from tools.explain.rules import work_mem_hint
 from tools.findings import Finding
