@@ -1,4 +1,9 @@
-"""`lmagent profile FILE | -- python script.py [args]`: the bottleneck in a CPU profile."""
+"""`lmagent profile FILE | -- python script.py [args]`: the bottleneck in a CPU profile.
+
+A file argument is data, never a program, whatever its name, mode or first line: a program runs
+only when the user writes it after an explicit `--`. The tool behind the registry entry (what chat,
+the model and the offline composer call) only reads profiles; running a program exists only here.
+"""
 
 from __future__ import annotations
 
@@ -19,46 +24,71 @@ def register(sub) -> None:
         epilog="examples: lmagent profile out.prof --flamegraph flame.svg | lmagent profile -- python app.py --n 10",
     )
     p.add_argument("target", nargs="*", metavar="FILE | -- COMMAND",
-                   help="a profile file, or after `--` a Python command to run under cProfile "
-                        "(python script.py ..., script.py, or a console script such as pytest)")
+                   help="a profile file (always read as data, never run), or after `--` a Python command to "
+                        "run under cProfile (python script.py ..., script.py, or a console script such as pytest)")
     p.add_argument("--top", type=int, default=20, help="functions to list by self and cumulative time (default 20)")
     p.add_argument("--flamegraph", metavar="OUT", help="write a flame graph: OUT.svg, or OUT.html for a web page")
     add_force_arg(p, "--flamegraph")
     add_fail_on_arg(p, "never")
     add_json_arg(p)
     p.set_defaults(func=run)
+    p.parse_known_args = _split_at_double_dash(p.parse_known_args)
+
+
+def _split_at_double_dash(parse_known_args):
+    """argparse drops the `--` it reads, so `profile x.prof` and `profile -- x.prof` would parse alike.
+    Split the command line at the first `--` before argparse sees it: what follows is the program."""
+
+    def parse(args=None, namespace=None):
+        args = list(sys.argv[1:] if args is None else args)
+        program = None
+        if "--" in args:
+            cut = args.index("--")
+            args, program = args[:cut], args[cut + 1:]
+        namespace, extras = parse_known_args(args, namespace)
+        namespace.program = program
+        return namespace, extras
+
+    return parse
 
 
 def run(args: argparse.Namespace) -> int:
     from agent.render import exit_code, print_json
     from tools.profile import analyze, load_profile
 
-    if not args.target:
-        raise SystemExit("lmagent profile: error: give a profile FILE or `-- python script.py [args]`")
+    program = getattr(args, "program", None)
+    if program == []:
+        raise InputError("give the program to run after `--`: `lmagent profile -- python script.py [args]`",
+                         path="lmagent profile")
+    if program and args.target:
+        raise InputError("give a profile FILE, or a program after `--`, not both", path="lmagent profile")
+    if program is None and len(args.target) != 1:
+        raise InputError("give one profile FILE, or a program to run after `--`: "
+                         "`lmagent profile -- python script.py [args]`", path="lmagent profile")
     if not 1 <= args.top <= 500:
-        raise SystemExit("lmagent profile: error: --top must be between 1 and 500")
+        raise InputError("must be between 1 and 500", path="--top")
     if args.flamegraph and not args.flamegraph.endswith((".svg", ".html", ".htm")):
-        raise SystemExit("lmagent profile: error: --flamegraph needs a .svg or .html file name")
+        raise InputError("needs a .svg or .html file name", path="--flamegraph")
     if args.flamegraph:
         from tools.safe_write import check_target
 
         check_target(args.flamegraph, force=args.force)  # before running anything
-    if _is_command(args.target):
+    if program is not None:
         import tempfile
 
         # A fresh private directory: the profile cProfile writes there cannot be a planted name.
         with tempfile.TemporaryDirectory(prefix="lmagent-profile-") as tmp:
             out = os.path.join(tmp, "run.prof")
-            returncode = run_under_cprofile(args.target, out)
+            returncode = run_under_cprofile(program, out)
             profile = load_profile(out)
         if returncode:
             print(f"lmagent profile: the command exited with status {returncode}; analyzing what it recorded",
                   file=sys.stderr)
     else:
-        profile = load_profile(args.target[0])
+        profile = _load_file(args.target[0])
     report = analyze(profile, top=args.top)
     if args.flamegraph:
-        _write_flamegraph(profile, args.flamegraph, " ".join(args.target), args.force)
+        _write_flamegraph(profile, args.flamegraph, " ".join(program or args.target), args.force)
     if args.json:
         print_json(report)
     else:
@@ -68,9 +98,27 @@ def run(args: argparse.Namespace) -> int:
     return exit_code(report, args.fail_on)
 
 
-def _is_command(target: list[str]) -> bool:
-    """One argument is a profile file; several, a lone script.py or a Python console script are a command."""
-    return len(target) > 1 or target[0].endswith(".py") or _python_shebang(target[0]) is not None
+def _load_file(path: str):
+    """Read a profile file; a program given without `--` is refused with the command that runs it."""
+    from tools.profile import load_profile
+
+    hint = f"a program, not a profile: to run it under cProfile, `lmagent profile -- python {path}`"
+    if path.endswith(".py"):
+        raise InputError(f"is {hint}", path=path)
+    try:
+        return load_profile(path)
+    except InputError:
+        if _starts_with_shebang(path):
+            raise InputError(f"looks like {hint}", path=path) from None
+        raise
+
+
+def _starts_with_shebang(path: str) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(2) == b"#!"
+    except OSError:
+        return False
 
 
 def run_under_cprofile(command: list[str], out: str) -> int:

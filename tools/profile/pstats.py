@@ -23,7 +23,7 @@ def pstats_from_bytes(raw: bytes, where: str) -> Profile:
     if not raw:
         raise InputError("empty profile", path=where)
     # The reader makes no reference cycles (it refuses references to unfinished containers): the
-    # cyclic collector would only re-scan the million tuples of a big dump, a third of the time.
+    # cyclic collector would only re-scan the million tuples of a big dump (a third of the read time).
     was_enabled = gc.isenabled()
     gc.disable()
     try:
