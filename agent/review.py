@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field, SkipValidation
 
 from tools.codecheck import run_codecheck
 from tools.codecheck.config import ReviewConfig
-from tools.codecheck.diff import FileDiff, parse_diff
+from tools.codecheck.diff import FileDiff, decode_diff, parse_diff
 from tools.errors import InputError
 from tools.findings import SEVERITY_RANK, Finding, Report
 from tools.secrets import mask_secrets
@@ -84,19 +84,60 @@ def git_change(base: str, head: str = "HEAD",
     root = Path(_git(["rev-parse", "--show-toplevel"], cwd).decode().strip())
     for ref in (base, head):
         _check_ref(ref, root)
+    return (*git_range(root, f"{base}...{head}", head), root)
+
+
+def git_range(git_dir: str | Path, spec: str, head: str,
+              pathspec: tuple[str, ...] = ()) -> tuple[str, list[FileDiff], dict[str, str]]:
+    """(diff of ``spec`` — ``BASE...HEAD``, or ``TREE HEAD`` for a whole tree —, its parsed files, new
+    contents of the changed .py/.sql files at ``head``). ``git_dir`` may be a bare repository."""
     diff = _git(["-c", "core.quotepath=on", "diff", "--no-color", "--no-ext-diff", "--no-textconv",
-                 "--find-renames", "--unified=3", f"{base}...{head}", "--"], root)
-    text = diff.decode("utf-8", "replace")
+                 "--find-renames", "--unified=3", *spec.split(" "), "--", *pathspec], git_dir)
+    text = decode_diff(diff)
     files: dict[str, str] = {}
-    diffs = parse_diff(text, source=f"git diff {base}...{head}")
+    diffs = parse_diff(text, source=f"git diff {spec}")
     for fd in diffs:
         if _wants_context(fd):
-            blob = _git(["show", f"{head}:{fd.path}"], root, check=False)
+            blob = _git(["show", f"{head}:{fd.path}"], git_dir, check=False)
             if blob is not None and len(blob) <= MAX_CONTEXT_BYTES:
                 content = _decode(blob)
                 if content is not None:
                     files[fd.path] = content
-    return text, diffs, files, root
+    return text, diffs, files
+
+
+class GitSource:
+    """The repository at ``ref`` for the rules' questions (tools.codecheck.project.Source): where a model
+    or an imported name is defined. Read with fixed git argvs, never a shell; files are read on demand."""
+
+    def __init__(self, git_dir: str | Path, ref: str) -> None:
+        self.git_dir, self.ref = git_dir, ref
+        self._paths: list[str] | None = None
+        self._texts: dict[str, str | None] = {}
+
+    def paths(self) -> list[str]:
+        if self._paths is None:
+            out = _git(["ls-tree", "-r", "-z", "--name-only", self.ref, "--"], self.git_dir, check=False) or b""
+            self._paths = [p for p in out.decode("utf-8", "replace").split("\0") if p.endswith((".py", ".pyi"))]
+        return self._paths
+
+    def read(self, path: str) -> str | None:
+        if path not in self._texts:
+            blob = _git(["show", f"{self.ref}:{path}"], self.git_dir, check=False)
+            self._texts[path] = _decode(blob) if blob is not None and len(blob) <= MAX_CONTEXT_BYTES else None
+        return self._texts[path]
+
+    def grep(self, pattern: str) -> list[tuple[str, int, str]]:
+        out = _git(["grep", "-n", "-I", "-E", "-e", pattern, self.ref, "--", "*.py"], self.git_dir, check=False)
+        hits = []
+        prefix = f"{self.ref}:"
+        for line in (out or b"").decode("utf-8", "replace").split("\n"):
+            if not line.startswith(prefix):
+                continue
+            path, number, text = line[len(prefix):].split(":", 2) if line.count(":") >= 3 else ("", "0", "")
+            if path and number.isdigit():
+                hits.append((path, int(number), text))
+        return hits
 
 
 def git_file(ref: str, path: str, cwd: str | Path) -> str | None:
@@ -168,11 +209,14 @@ def _git(args: list[str], cwd: str | Path, check: bool = True) -> bytes | None:
 
 def review(diff_text: str, files: dict[str, str], config: ReviewConfig, *, personas_dir: str | None = None,
            offline: bool = False, budget: int = DEFAULT_BUDGET, source: dict[str, str] | None = None,
-           diffs: list[FileDiff] | None = None) -> ReviewResult:
+           diffs: list[FileDiff] | None = None, repository: GitSource | None = None) -> ReviewResult:
+    """``repository``: the checkout at the reviewed head, where the rules look up models and imported
+    names the change uses (``--base``); without it only the changed files are known."""
     from agent.registry import Registry
+    from tools.codecheck.project import Project
 
     diffs = diffs if diffs is not None else parse_diff(diff_text)
-    report = run_codecheck(diffs, files, config)
+    report = run_codecheck(diffs, files, config, Project(repository) if repository is not None else None)
     report = report.model_copy(update={"tool": "review"})
     registry = Registry.from_dir(personas_dir)
     routing, personas = route_change(diffs, report, registry)

@@ -91,7 +91,8 @@ def test_review_with_a_model_that_writes_secrets(run_cli, monkeypatch):
         monkeypatch.setenv("OPENAI_API_KEY", "test-key")
         for fmt in ("text", "json", "markdown", "github"):
             server.queue(reply("- app/db.py:4: set JWT_SECRET=plainjwt99 and Authorization: Basic aHVudGVyMi1zaW5r"))
-            code, out, err = run_cli("review", "--diff", "-", "--format", fmt, stdin=DIFF)
+            code, out, err = run_cli("review", "--diff", "-", "--format", fmt, "--fail-on", "warning",
+                                     stdin=DIFF)
             assert code == 1, err
             assert "plainjwt99" not in out and "aHVudGVyMi1zaW5r" not in out and "[masked:" in out, (fmt, out)
 

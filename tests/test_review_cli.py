@@ -45,10 +45,12 @@ def expected(name: str) -> set[tuple[str, int, str]]:
 
 
 def test_exit_codes_follow_fail_on(run_cli):
-    assert run_cli("review", "--diff", fixture("perf101_query_in_loop"))[0] == 1
-    assert run_cli("review", "--diff", fixture("perf101_query_in_loop"), "--fail-on", "never")[0] == 0
+    assert run_cli("review", "--diff", fixture("perf102_redis_keys"))[0] == 1
+    assert run_cli("review", "--diff", fixture("perf102_redis_keys"), "--fail-on", "never")[0] == 0
     assert run_cli("review", "--diff", fixture("clean_perf101_query_in_loop"))[0] == 0
-    # PERF104 is a warning: fails only from --fail-on warning.
+    # PERF101 and PERF104 are warnings: they fail only from --fail-on warning.
+    assert run_cli("review", "--diff", fixture("perf101_query_in_loop"))[0] == 0
+    assert run_cli("review", "--diff", fixture("perf101_query_in_loop"), "--fail-on", "warning")[0] == 1
     assert run_cli("review", "--diff", fixture("perf104_http_without_timeout"))[0] == 0
     assert run_cli("review", "--diff", fixture("perf104_http_without_timeout"), "--fail-on", "warning")[0] == 1
 
@@ -250,7 +252,7 @@ def test_prompt_injection_changes_nothing_and_secrets_never_leave(run_cli, llm):
 
 def test_llm_failure_keeps_the_deterministic_review(run_cli, llm):
     llm.queue(error(500), error(500))
-    code, out, _ = run_cli("review", "--diff", fixture("perf101_query_in_loop"), "--json")
+    code, out, _ = run_cli("review", "--diff", fixture("perf101_query_in_loop"), "--json", "--fail-on", "warning")
     data = json.loads(out)
     assert code == 1 and data["llm_status"] == "failed" and data["llm"]["error"]
     got = {(f["location"]["path"], f["location"]["line"], f["code"]) for f in data["report"]["findings"]}
@@ -277,7 +279,7 @@ def test_large_change_is_prioritized_and_bounded_by_the_token_budget(run_cli, ll
 def test_offline_review_imports_no_llm_stack(tmp_path):
     """`lmagent review --offline` must stay cheap to start in CI: no openai, LangGraph or tiktoken."""
     proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "agent.cli", "review", "--diff",
-                           fixture("perf101_query_in_loop"), "--offline", "--format", "sarif"],
+                           fixture("perf101_query_in_loop"), "--offline", "--format", "sarif", "--fail-on", "warning"],
                           cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)},
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1, proc.stderr[-2000:]

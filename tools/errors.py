@@ -25,6 +25,16 @@ class InputError(Exception):
 
 def read_text(path: str, *, stdin_name: str = "-") -> str:
     """Read a text file (or stdin for ``-``) and raise InputError instead of OSError/UnicodeError."""
+    data = read_bytes(path, stdin_name=stdin_name)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(f"not UTF-8 text (byte 0x{data[exc.start]:02x})", path=path, line=line) from None
+
+
+def read_bytes(path: str, *, stdin_name: str = "-") -> bytes:
+    """Read a file's bytes (or stdin for ``-``) and raise InputError instead of OSError."""
     import sys
 
     try:
@@ -35,8 +45,4 @@ def read_text(path: str, *, stdin_name: str = "-") -> str:
                 data = fh.read()
     except OSError as exc:
         raise InputError(exc.strerror or str(exc), path=path) from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise InputError(f"not UTF-8 text (byte 0x{data[exc.start]:02x})", path=path, line=line) from None
+    return data

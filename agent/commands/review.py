@@ -42,10 +42,10 @@ def register(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from agent.render import exit_code
-    from agent.review import DEFAULT_BUDGET, git_change, git_file, review, working_tree_files
+    from agent.review import DEFAULT_BUDGET, GitSource, git_change, git_file, review, working_tree_files
     from tools.codecheck.config import config_from_toml, load_config, parse_config
-    from tools.codecheck.diff import parse_diff
-    from tools.errors import InputError, read_text
+    from tools.codecheck.diff import decode_diff, parse_diff
+    from tools.errors import InputError, read_bytes
     from tools.safe_write import check_target, write_file
 
     if args.head and not args.base:
@@ -58,17 +58,21 @@ def run(args: argparse.Namespace) -> int:
     for _, path in outputs:  # before the review (and its LLM call), not after
         check_target(path, force=args.force)
     raw_config: dict = {}
+    repository = None
     if args.base:
         head = args.head or "HEAD"
         diff_text, diffs, files, root = git_change(args.base, head)
         source = {"base": args.base, "head": head}
+        repository = GitSource(root, head)
         if not args.config:
             base_pyproject = git_file(args.base, "pyproject.toml", root)
             if base_pyproject is not None:
                 raw_config = config_from_toml(base_pyproject, f"{args.base}:pyproject.toml")
     else:
-        diff_text = read_text(args.diff)
+        # Bytes that are not UTF-8 fail only the file they are in (reported as skipped), not the review.
+        diff_text = decode_diff(read_bytes(args.diff))
         diffs = parse_diff(diff_text, source=args.diff)
+        diff_text = "\n".join(fd.text for fd in diffs) if any(fd.undecodable for fd in diffs) else diff_text
         files = working_tree_files(diffs)
         source = {"diff": args.diff}
         if not args.config and os.path.isfile("pyproject.toml"):
@@ -77,7 +81,8 @@ def run(args: argparse.Namespace) -> int:
         raw_config = load_config(args.config)
     result = review(diff_text, files, parse_config(raw_config, args.config or "pyproject.toml"),
                     personas_dir=args.personas, offline=args.offline,
-                    budget=DEFAULT_BUDGET if args.budget is None else args.budget, source=source, diffs=diffs)
+                    budget=DEFAULT_BUDGET if args.budget is None else args.budget, source=source, diffs=diffs,
+                    repository=repository)
     for fmt, path in outputs:
         write_file(path, _serialize(result, fmt), force=args.force)
     fmt = "json" if args.json else args.format

@@ -33,6 +33,8 @@ def print_review(result) -> None:
     print_report(result.report, title="findings")
     for note in result.report.data.notes:
         con.print(f"[dim]note: {escape(note)}[/]")
+    for line in skipped_lines(result):
+        con.print(f"[yellow]not reviewed:[/] {escape(line)}", highlight=False)
     if result.llm and result.llm.status == "ok":
         con.rule(f"review by {result.llm.persona} ({result.llm.model})")
         con.print(result.llm.text, markup=False, highlight=False)
@@ -69,6 +71,12 @@ def review_markdown(result) -> str:
     notes = report.data.notes
     if notes:
         lines += ["", *[f"> note: {n}" for n in notes]]
+    skipped = skipped_lines(result)
+    if skipped:
+        lines += ["", f"### Not reviewed ({len(skipped)})", "",
+                  *[f"- {markdown_text(line)}" for line in skipped[:MAX_LISTED_FINDINGS]]]
+        if len(skipped) > MAX_LISTED_FINDINGS:
+            lines.append(f"- … and {len(skipped) - MAX_LISTED_FINDINGS} more")
     return "\n".join(lines) + "\n"
 
 
@@ -110,8 +118,28 @@ def review_sarif(result, tool_version: str = "0") -> dict[str, Any]:
             "automationDetails": {"id": "lmagent-review/"},
             "columnKind": "unicodeCodePoints",
             "results": results,
+            # What was not reviewed (unparsable files, malformed hunks, non-UTF-8 files) is said, not hidden.
+            "invocations": [{"executionSuccessful": True,
+                             "toolExecutionNotifications": [_sarif_notification(s) for s in _skipped(result)]}],
         }],
     }
+
+
+def _sarif_notification(skipped) -> dict[str, Any]:
+    location: dict[str, Any] = {"artifactLocation": {"uri": quote(skipped.path), "uriBaseId": "%SRCROOT%"}}
+    if skipped.line:
+        location["region"] = {"startLine": skipped.line}
+    return {"level": "warning", "message": {"text": f"not reviewed: {skipped.reason}"},
+            "locations": [{"physicalLocation": location}], "descriptor": {"id": "lmagent-not-reviewed"}}
+
+
+def _skipped(result) -> list:
+    return list(getattr(result.report.data, "skipped", []) or [])
+
+
+def skipped_lines(result) -> list[str]:
+    """`path[:line]: reason` for everything the review could not read."""
+    return [f"{s.path}{f':{s.line}' if s.line else ''}: {s.reason}" for s in _skipped(result)]
 
 
 def _sarif_rule(f: Finding) -> dict[str, Any]:
@@ -168,6 +196,13 @@ def review_rdjsonl(result) -> str:
             "code": {"value": f.code},
         }
         lines.append(json.dumps(diag, ensure_ascii=False))
+    for skipped in _skipped(result):  # reviewdog shows them as notes on the file (or line) not reviewed
+        start = {"line": skipped.line or 1}
+        lines.append(json.dumps({
+            "message": f"not reviewed: {skipped.reason}",
+            "location": {"path": skipped.path, "range": {"start": start}},
+            "severity": "INFO", "source": {"name": "lmagent"}, "code": {"value": "not-reviewed"},
+        }, ensure_ascii=False))
     return "\n".join(lines) + ("\n" if lines else "")
 
 

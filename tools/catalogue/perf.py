@@ -13,7 +13,7 @@ def _perf(code: str, kind: str, title: str, *, severity: str, why: Text, fix: Te
 
 
 QUERY_IN_LOOP = _perf(
-    "PERF101", "query_in_loop", "Database query inside a loop (N+1)", severity="error",
+    "PERF101", "query_in_loop", "Database query inside a loop (N+1)", severity="warning",
     why=Text(
         en="A query per iteration turns one page view into N round trips; latency grows with the data.",
         es="Una consulta por iteración convierte una vista en N viajes a la base de datos; la latencia crece "
@@ -86,7 +86,7 @@ CACHE_SET_WITHOUT_TTL = _perf(
 )
 
 UNBOUNDED_QUERY_IN_HANDLER = _perf(
-    "PERF106", "unbounded_query_in_handler", "Unbounded query in a request handler", severity="warning",
+    "PERF106", "unbounded_query_in_handler", "Unbounded query in a request handler", severity="info",
     why=Text(
         en="Loading every row in a request makes latency and memory proportional to table size.",
         es="Cargar todas las filas en una petición hace que la latencia y la memoria crezcan con la tabla."),

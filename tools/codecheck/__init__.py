@@ -18,16 +18,19 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from tools import catalogue
+from tools.codecheck import pyparse
 from tools.codecheck.config import ReviewConfig, parse_config
+from tools.codecheck.context import cap, path_context
 from tools.codecheck.diff import FileDiff, parse_diff
+from tools.codecheck.project import FilesSource, Project
 from tools.codecheck.pyctx import Module
-from tools.codecheck.rules import PYTHON_RULES, RULES, SECRET_RULE
+from tools.codecheck.rules import PYTHON_RULES, RULES, SECRET_RULE, secret_in_diff
 from tools.errors import InputError
 from tools.findings import Finding, Location, Report
 from tools.readpath import PathLabel
-from tools.secrets import find_secrets, mask_secrets
+from tools.secrets import mask_secrets
 
-__all__ = ["CodecheckInput", "codecheck_tool", "run_codecheck", "parse_diff", "FileDiff", "RULES"]
+__all__ = ["CodecheckInput", "codecheck_tool", "run_codecheck", "parse_diff", "FileDiff", "RULES", "Skipped"]
 
 _SUPPRESS = re.compile(r"(?:#|--)\s*lmagent:\s*ignore(?:\[([^\]]*)\])?", re.I)
 MAX_CALL_SPAN = 50  # lines of a multi-line call checked against the added lines
@@ -50,12 +53,24 @@ class FileResult(BaseModel):
     hunks: list[tuple[int, int]] = Field(default_factory=list)  # new-side line ranges shown in the diff
     checked: list[str] = Field(default_factory=list)  # "python", "sql", "secrets"
     context: str = "none"  # "file" (full new file), "diff" (rebuilt from hunks), "none"
+    kind: str = "app"  # what the path is: app, test, migration, docs, example, ci, vendored, i18n
     skipped: str | None = None
+    rewritten_lines: list[int] = Field(default_factory=list)  # read through a newer-syntax rewrite
+    unread_lines: list[int] = Field(default_factory=list)  # statements left out (still unparsable)
+
+
+class Skipped(BaseModel):
+    """Something the review did not read, and why: every output format shows these."""
+
+    path: str
+    reason: str
+    line: int | None = None  # the file's line, when one statement (not the whole file) was not read
 
 
 class CodecheckData(BaseModel):
     files: list[FileResult] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    skipped: list[Skipped] = Field(default_factory=list)
 
 
 def codecheck_tool(inp: CodecheckInput) -> Report:
@@ -65,22 +80,31 @@ def codecheck_tool(inp: CodecheckInput) -> Report:
     return run_codecheck(diffs, inp.files or {}, parse_config(inp.config))
 
 
-def run_codecheck(diffs: list[FileDiff] | None, files: dict[str, str], config: ReviewConfig) -> Report:
-    """Check parsed diffs (or, with ``diffs=None``, every line of ``files``)."""
+def run_codecheck(diffs: list[FileDiff] | None, files: dict[str, str], config: ReviewConfig,
+                  project: Project | None = None) -> Report:
+    """Check parsed diffs (or, with ``diffs=None``, every line of ``files``). ``project`` is the repository
+    around the change (where models and imported names are defined); by default, ``files`` alone."""
     if diffs is None:
         diffs = [_whole_file(path, text) for path, text in files.items()]
+    project = project or Project(FilesSource(files))
+    project.overlay.update(files)
     data = CodecheckData()
     findings: list[Finding] = []
     for fd in diffs:
         result = FileResult(path=fd.path, old_path=fd.old_path, status=fd.status, binary=fd.binary,
-                            added_lines=len(fd.added), hunks=fd.hunks)
+                            added_lines=len(fd.added), hunks=fd.hunks, kind=path_context(fd.path))
         data.files.append(result)
+        for diff_line, problem in fd.problems:
+            data.skipped.append(Skipped(path=fd.path, reason=f"{problem} (line {diff_line} of the diff)"))
         if fd.binary or fd.status == "deleted" or not fd.added:
             continue
         if config.skips(fd.path):
             result.skipped = "excluded by [tool.lmagent.review] exclude"
             continue
-        findings += _check_file(fd, files.get(fd.path), config, result, data)
+        if _context_setting(config, result.kind) == "skip":
+            result.skipped = f"{result.kind} code, skipped by [tool.lmagent.review] {result.kind}s = \"skip\""
+            continue
+        findings += _check_file(fd, files.get(fd.path), config, result, data, project)
     # A call chain (`session.query(X).filter(...).first()`) starts every call at the same spot: one finding.
     unique = {(f.code, f.location.path, f.location.line, f.location.column): f for f in reversed(findings)}
     findings = sorted(unique.values(), key=lambda f: (f.location.path or "", f.location.line or 0, f.code))
@@ -88,8 +112,12 @@ def run_codecheck(diffs: list[FileDiff] | None, files: dict[str, str], config: R
     return Report(tool="codecheck", findings=findings, data=data, summary=_summary(findings, data))
 
 
+def _context_setting(config: ReviewConfig, kind: str) -> str:
+    return {"test": config.tests, "migration": config.migrations}.get(kind, "full")
+
+
 def _check_file(fd: FileDiff, content: str | None, config: ReviewConfig, result: FileResult,
-                data: CodecheckData) -> list[Finding]:
+                data: CodecheckData, project: Project) -> list[Finding]:
     if content is not None and not _matches_diff(content, fd):
         data.notes.append(f"{fd.path}: the given file does not match the diff; context rebuilt from the hunks")
         content = None
@@ -99,13 +127,25 @@ def _check_file(fd: FileDiff, content: str | None, config: ReviewConfig, result:
     out: list[Finding] = []
     if config.enabled(SECRET_RULE.code, SECRET_RULE.kind):
         result.checked.append("secrets")
-        out += _secret_findings(fd, config)
-    if fd.path.endswith((".py", ".pyi")):
+        out += _secret_findings(fd, config, result.kind)
+    if fd.undecodable:
+        result.skipped = "not UTF-8 text: only the secret rule read it"
+        data.skipped.append(Skipped(path=fd.path, reason=result.skipped))
+    elif fd.path.endswith((".py", ".pyi")):
         result.checked.append("python")
-        parsed = _rebuilt_modules(fd) if content is None else [m for m in [_parse(content, fd.path)] if m]
-        if not parsed:
-            result.skipped = "Python source does not parse"
+        if content is None:
+            parsed = _rebuilt_modules(fd)
+            if not parsed:
+                result.skipped = "Python source does not parse, even rebuilt from the diff's hunks"
+        else:
+            parsed, why = _parse(content, fd.path)
+            if why is not None:
+                result.skipped = why
+        if result.skipped:
+            data.skipped.append(Skipped(path=fd.path, reason=result.skipped))
         for mod in parsed:
+            project.adopt(mod)
+            _report_rewrites(mod, fd, result, data)
             out += _python_findings(mod, fd, config)
             out += _sql_in_python(mod, fd, config, data)
     elif fd.path.endswith(".sql"):
@@ -113,12 +153,28 @@ def _check_file(fd: FileDiff, content: str | None, config: ReviewConfig, result:
         text = content if content is not None else "\n".join(_sparse_rows(fd.new_side))
         out += _sql_findings(text, fd, 0, config, data)
     kept = []
+    ceiling = "info" if _context_setting(config, result.kind) == "info" else None
     for f in out:
         text = _line_text(f.location.line, lines, fd)
         if not _suppressed(f, text, _line_text(f.location.end_line or f.location.line, lines, fd)):
+            if ceiling and not (result.kind == "migration" and f.code.startswith("SQL")):
+                f.severity = cap(f.severity, ceiling)
+            elif result.kind == "tooling" and f.code == "PERF101":
+                f.severity = cap(f.severity, "info")  # a data generator: query counts do not matter
             kept.append(f)
             f.evidence["fingerprint"] = _fingerprint(f, text)
     return kept
+
+
+def _report_rewrites(mod: Module, fd: FileDiff, result: FileResult, data: CodecheckData) -> None:
+    """Say which lines were read through a rewrite of newer syntax and which were left out."""
+    result.rewritten_lines = sorted(set(result.rewritten_lines) | set(mod.rewritten))
+    result.unread_lines = sorted(set(result.unread_lines) | set(mod.unread))
+    for line in mod.unread:
+        if line in fd.added:
+            data.skipped.append(Skipped(path=fd.path, line=line,
+                                        reason="statement not parsed (syntax newer than this Python reads); "
+                                               "the rest of the file was reviewed"))
 
 
 def _python_findings(mod: Module, fd: FileDiff, config: ReviewConfig) -> list[Finding]:
@@ -134,6 +190,14 @@ def _python_findings(mod: Module, fd: FileDiff, config: ReviewConfig) -> list[Fi
             if hit is not None:
                 out.append(_finding(rule.entry, config, fd.path, mod, hit.node, hit.message, hit.evidence,
                                     hit.severity))
+    for rule in rules:
+        if rule.scan is None:
+            continue
+        for hit in rule.scan(mod):
+            node = hit.node
+            end = min(getattr(node, "end_lineno", None) or node.lineno, node.lineno + MAX_CALL_SPAN)
+            if any(n in fd.added for n in range(node.lineno, end + 1)):
+                out.append(_finding(rule.entry, config, fd.path, mod, node, hit.message, hit.evidence, hit.severity))
     return out
 
 
@@ -153,17 +217,15 @@ def _masked(f: Finding) -> Finding:
     return f
 
 
-def _secret_findings(fd: FileDiff, config: ReviewConfig) -> list[Finding]:
+def _secret_findings(fd: FileDiff, config: ReviewConfig, kind: str) -> list[Finding]:
     rule = SECRET_RULE
     out: list[Finding] = []
     for line, text in fd.added.items():
-        for match in find_secrets(text):
+        for hit in secret_in_diff.judge(text, fd.path, kind):
             out.append(rule.finding(
-                f"a secret ({match.kind.replace('_', ' ')}) is added here; it is masked before any "
-                "text is sent to an LLM, but it is now in the repository history",
-                severity=config.severity_for(rule.code, rule.kind, rule.severity),
-                location=Location(path=fd.path, line=line, column=match.start + 1),
-                evidence={"secret_kind": match.kind},
+                hit.message, severity=config.severity_for(rule.code, rule.kind, hit.severity),
+                location=Location(path=fd.path, line=line, column=hit.column),
+                evidence=hit.evidence,
             ))
     return out
 
@@ -261,8 +323,8 @@ def _rebuilt_modules(fd: FileDiff) -> list[Module]:
     for _ in range(MAX_REPAIRS):
         try:
             return [Module.parse("\n".join(rows), fd.path)]
-        except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-            line = getattr(exc, "lineno", None)
+        except pyparse.Unparsable as exc:
+            line = exc.line
             if not line or line > len(rows) or not rows[line - 1].strip():
                 break
             if not _open_blocks_above(rows, line, fd.new_side):
@@ -270,9 +332,8 @@ def _rebuilt_modules(fd: FileDiff) -> list[Module]:
     out = []
     for first, last in fd.hunks:
         body = textwrap.dedent("\n".join(fd.new_side.get(n, "") for n in range(first, last + 1)))
-        mod = _parse("\n" * (first - 1) + body, fd.path)
-        if mod is not None:
-            out.append(mod)
+        mod, _ = _parse("\n" * (first - 1) + body, fd.path)
+        out += mod
     return out
 
 
@@ -302,11 +363,13 @@ def _indent(text: str) -> int:
     return len(text) - len(text.lstrip(" \t"))
 
 
-def _parse(source: str, path: str) -> Module | None:
+def _parse(source: str, path: str) -> tuple[list[Module], str | None]:
+    """([the module], None), or ([], why it was not reviewed)."""
     try:
-        return Module.parse(source, path)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
+        return [Module.parse(source, path)], None
+    except pyparse.Unparsable as exc:
+        where = f" at line {exc.line}" if exc.line else ""
+        return [], f"Python source does not parse{where} ({exc}); not reviewed"
 
 
 def _whole_file(path: str, text: str) -> FileDiff:
@@ -323,4 +386,6 @@ def _summary(findings: list[Finding], data: CodecheckData) -> str:
     checked = sum(1 for f in data.files if f.checked)
     text = (f"{len(findings)} findings ({counts['error']} errors, {counts['warning']} warnings, "
             f"{counts['info']} info) in {checked} checked files of {len(data.files)} changed")
+    if data.skipped:
+        text += f"; {len(data.skipped)} not reviewed (see skipped)"
     return text

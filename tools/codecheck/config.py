@@ -4,6 +4,8 @@
     select = ["PERF1", "SQL"]          # codes, code prefixes or kinds (default: every rule)
     ignore = ["PERF108", "select_star"]
     exclude = ["migrations/*", "tests/data/*"]   # fnmatch globs; `*` also crosses `/`
+    tests = "info"                     # findings in test code: "info" (at most), "skip", or "full"
+    migrations = "info"                # PERF findings in migrations, likewise (SQL rules read them as migrations)
     [tool.lmagent.review.severity]
     PERF104 = "error"                  # by code or kind
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -28,6 +30,8 @@ class ReviewConfig(BaseModel):
     ignore: list[str] = Field(default_factory=list)
     severity: dict[str, Severity] = Field(default_factory=dict)
     exclude: list[str] = Field(default_factory=list)
+    tests: Literal["info", "skip", "full"] = "info"
+    migrations: Literal["info", "skip", "full"] = "info"
 
     def enabled(self, code: str, kind: str) -> bool:
         def hit(names: list[str]) -> bool:

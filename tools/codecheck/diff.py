@@ -32,14 +32,30 @@ class FileDiff:
     new_side: dict[int, str] = field(default_factory=dict)  # context and added lines of every hunk
     hunks: list[tuple[int, int]] = field(default_factory=list)  # new-side (first, last) line per hunk
     text: str = ""  # this file's part of the diff, as given (for excerpts)
+    undecodable: bool = False  # its lines are not UTF-8 (shown with U+FFFD; only the secret rule reads them)
+    problems: list[tuple[int, str]] = field(default_factory=list)  # (diff line, what was not read and why)
 
     def in_hunk(self, line: int) -> bool:
         """Can a review comment anchor to this new-side line (it is shown in the diff)?"""
         return any(first <= line <= last for first, last in self.hunks)
 
 
+def decode_diff(data: bytes) -> str:
+    """A diff's bytes as text: UTF-8, with bytes that are not kept as surrogate escapes so that
+    :func:`parse_diff` can tell which files were not UTF-8 (one latin-1 file must not fail the review)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]  # a byte-order mark some editors write
+    return data.decode("utf-8", "surrogateescape")
+
+
+_UNDECODED = re.compile("[\udc80-\udcff]+")
+
+
 def parse_diff(text: str, source: str = "<diff>") -> list[FileDiff]:
-    """Parse a unified or git diff. Raises InputError for text that is not a diff."""
+    """Parse a unified or git diff. Raises InputError for text that is not a diff.
+
+    What cannot be read is recorded on the file it belongs to (``FileDiff.problems``): a malformed hunk
+    header, lines outside any hunk; a file whose lines were not UTF-8 is marked ``undecodable``."""
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
@@ -49,6 +65,7 @@ def parse_diff(text: str, source: str = "<diff>") -> list[FileDiff]:
     old_left = new_left = 0  # lines still expected in the current hunk
     new_line = 0
     in_binary_patch = False
+    skipping = False  # after a malformed hunk header, until the next file
 
     def close(end: int) -> None:
         if current is not None:
@@ -85,23 +102,36 @@ def parse_diff(text: str, source: str = "<diff>") -> list[FileDiff]:
         if git:
             close(i)
             current, start_index, in_binary_patch = FileDiff(path=_split_git_paths(git.group(1))), i, False
+            skipping = False
             continue
         if in_binary_patch:
             continue
         if line.startswith("--- ") and i + 1 < len(lines) and lines[i + 1].startswith("+++ "):
             old = _header_path(line[4:])
             new = _header_path(lines[i + 1].rstrip("\r")[4:])
-            if current is None or current.hunks or current.added:
+            if current is None or current.hunks or current.added or current.problems:
                 # A plain unified diff has no `diff --git` line: `---` starts the next file.
                 close(i)
                 current, start_index = FileDiff(path=new or old or ""), i
             _apply_header_paths(current, old, new)
+            skipping = False
+            continue
+        if skipping:
             continue
         if current is None:
             if _HUNK.match(line):
                 raise InputError("hunk header before any file header", path=source, line=i + 1)
             continue  # e-mail preamble of `git format-patch`, or commentary
         if line.startswith("+++ "):
+            continue
+        if line.startswith("@@") and not _HUNK.match(line):
+            current.problems.append((i + 1, "malformed hunk header: the lines of this hunk were not reviewed"))
+            skipping = True  # to the next file header: the following lines belong to no hunk
+            continue
+        if current.hunks and line[:1] in ("+", "-") and not line.startswith(("+++", "---")) and line != "-- ":
+            if not any(p[1].startswith("lines outside") for p in current.problems):
+                current.problems.append((i + 1, "lines outside any hunk (the hunk's line counts do not match its "
+                                                "lines): not reviewed"))
             continue
         hunk = _HUNK.match(line)
         if hunk:
@@ -125,7 +155,21 @@ def parse_diff(text: str, source: str = "<diff>") -> list[FileDiff]:
     close(len(lines))
     if not files and text.strip():
         raise InputError("not a unified diff (no file headers found)", path=source, line=1)
+    for f in files:
+        _clean_undecoded(f)
     return files
+
+
+def _clean_undecoded(f: FileDiff) -> None:
+    """Bytes that were not UTF-8 (surrogate escapes) become U+FFFD, and the file says it was not UTF-8."""
+    if not _UNDECODED.search(f.text):
+        return
+    f.undecodable = True
+    f.text = _UNDECODED.sub("\ufffd", f.text)
+    f.path = _UNDECODED.sub("\ufffd", f.path)
+    for table in (f.added, f.new_side):
+        for n, value in table.items():
+            table[n] = _UNDECODED.sub("\ufffd", value)
 
 
 def _read_extended_header(f: FileDiff, line: str) -> None:

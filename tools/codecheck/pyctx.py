@@ -11,6 +11,12 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from tools.codecheck import pyparse
+
+if TYPE_CHECKING:
+    pass
 
 Function = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
 Loop = ast.For | ast.AsyncFor | ast.While | ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp
@@ -65,12 +71,48 @@ class Module:
     _bound: dict[int, frozenset[str]] = field(default_factory=dict)
 
     lines: list[str] = field(default_factory=list)
+    path: str = ""
+    loops: list[tuple[Loop, Scope]] = field(default_factory=list)  # every loop, with the scope it is in
+    globals: dict[str, ast.AST] = field(default_factory=dict)  # module-level NAME = value
+    rewritten: list[int] = field(default_factory=list)  # lines read through a newer-syntax rewrite
+    unread: list[int] = field(default_factory=list)  # lines left out because they still did not parse
+    project: Any = None  # the Project this module belongs to (tools.codecheck.project), when known
 
     @classmethod
     def parse(cls, source: str, filename: str) -> Module:
-        mod = cls(ast.parse(source, filename=filename), lines=source.split("\n"))
+        """Raises pyparse.Unparsable when the source does not parse even with the newer-syntax rewrites."""
+        parsed = pyparse.parse(source, filename)
+        mod = cls(parsed.tree, lines=source.split("\n"), path=filename, rewritten=parsed.rewritten,
+                  unread=parsed.unread)
         mod._index()
         return mod
+
+    def assignments(self, fn: ast.AST | None) -> dict[str, list[ast.AST]]:
+        """NAME -> values assigned to it in ``fn``'s own body (not nested functions), in source order;
+        the module's globals for ``fn=None``."""
+        if fn is None:
+            return {k: [v] for k, v in self.globals.items()}
+        key = ("assignments", id(fn))
+        if key not in self.memo:
+            found: dict[str, list[ast.AST]] = {}
+            stack = list(getattr(fn, "body", []))
+            nodes = []
+            while stack:
+                node = stack.pop()
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                    continue
+                nodes.append(node)
+                stack.extend(ast.iter_child_nodes(node))
+            for node in sorted(nodes, key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0))):
+                if isinstance(node, ast.Assign):
+                    for target in node.targets:
+                        if isinstance(target, ast.Name):
+                            found.setdefault(target.id, []).append(node.value)
+                elif isinstance(node, (ast.AnnAssign, ast.NamedExpr)) and node.value is not None \
+                        and isinstance(node.target, ast.Name):
+                    found.setdefault(node.target.id, []).append(node.value)
+            self.memo[key] = found
+        return self.memo[key]  # type: ignore[return-value]
 
     def column(self, node: ast.AST) -> int:
         """1-based character column of a node (ast gives UTF-8 byte offsets)."""
@@ -174,6 +216,8 @@ class Module:
             elif kind is ast.ImportFrom and node.module and not node.level:
                 for a in node.names:
                     self.aliases[a.asname or a.name] = f"{node.module}.{a.name}"
+            if kind in _LOOP_SET:
+                self.loops.append((node, scope))
             if kind in _SCOPING_SET:
                 stack += [(child, child_scope, node) for child, child_scope in _children(node, scope)]
                 continue
@@ -184,6 +228,14 @@ class Module:
                 elif isinstance(value, ast.AST) and not isinstance(value, ast.expr_context):
                     stack.append((value, scope, node))
         self.sites.reverse()  # source order, for stable output
+        self.loops.reverse()
+        for stmt in self.tree.body:
+            if isinstance(stmt, ast.Assign):
+                for target in stmt.targets:
+                    if isinstance(target, ast.Name):
+                        self.globals[target.id] = stmt.value
+            elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None and isinstance(stmt.target, ast.Name):
+                self.globals[stmt.target.id] = stmt.value
         for arg in annotated:
             kind = CLIENT_CONSTRUCTORS.get(self.qualname(arg.annotation) or "")
             if kind:
@@ -220,6 +272,7 @@ def is_handler(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return "request" in params
 
 
+_LOOP_SET = frozenset((ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp))
 # Nodes whose children are evaluated in another scope (a new function, or once per iteration).
 _SCOPING_SET = frozenset((ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.For, ast.AsyncFor, ast.While,
                           ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp))

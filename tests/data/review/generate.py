@@ -391,14 +391,21 @@ def search(db, term):
 ''')])
 
 # --- PERF190 secret_in_diff
+# Every secret here is made up. The clean twin holds what issue 18 saw flagged by the old keyword pattern:
+# test logins, i18n catalogues, the shell's PWD, documented placeholders, well-known defaults, AWS's own
+# example key (healthchecks, CTFd, flower, netbox and fastapi-template all have lines like these).
 write("perf190_secret_in_diff", [("config/settings.py", None, '''\
 import os
 
-DATABASE_URL = "postgresql://app:hunter2hunter2@db.internal:5432/app"  # expect: PERF190
-AWS_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"  # expect: PERF190
+DATABASE_URL = "postgresql://app:Hk29xLq7Zt4Wm1Rv@db.internal:5432/app"  # expect: PERF190
+AWS_ACCESS_KEY_ID = "AKIA2E0A8F3B244C9986"  # expect: PERF190
+DB_PASSWORD = "N3tb0x-Pr0d-2024!q"  # expect: PERF190
+SECRET_KEY = "k7Qm2xRp9Lw4Zt8Vb3Nh6Jc1Df5Sa0EgYu"  # expect: PERF190
+STRIPE_WEBHOOK_SECRET = "whsec_Zk3LmQ8xR2vT9pW4nB7cH1dF6sJ0aE5g"  # expect: PERF190
 OPENAI_API_KEY = os.environ.get("OPENAI_API_KEY")
 '''), (".env", None, '''\
 GITHUB_TOKEN=ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789 # expect: PERF190
+POSTGRES_PASSWORD=Vb7kq2LmZp9xWr4TfQ81 # expect: PERF190
 ''')])
 write("clean_perf190_secret_in_diff", [("config/settings.py", None, '''\
 import os
@@ -406,4 +413,21 @@ import os
 DATABASE_URL = os.environ["DATABASE_URL"]
 EXAMPLE_URL = "postgresql://app:${DB_PASSWORD}@db.internal:5432/app"
 password = os.environ.get("PASSWORD")
+SECRET_KEY = os.getenv("SECRET_KEY", "---")
+BROKER_API = "http://guest:guest@localhost:15672/api/"
+AWS_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
+'''), ("hc/front/tests/test_login.py", None, '''\
+def test_login(self):
+    self.client.login(username="alice@example.org", password="password")
+    form = {"email": "alice@example.org", "password": "s3cr3t-Test-Pw"}
+'''), ("app/locale/de.json", None, '''\
+{"password": "Passwort", "secret": "Geheimnis"}
+'''), ("tests/unit/test_utils.py", None, '''\
+with patch.dict(os.environ, {'PWD': '/home/user'}):
+    pass
+'''), ("docs/api.md", None, '''\
+    --data '{"api_key": "your-api-key", "name": "Backups"}'
+'''), (".env", None, '''\
+POSTGRES_PASSWORD=changethis
+FIRST_SUPERUSER_PASSWORD=changethis
 ''')])

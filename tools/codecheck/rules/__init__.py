@@ -7,7 +7,7 @@ the function that finds it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from tools import catalogue
@@ -33,6 +33,7 @@ class Rule:
 
     entry: catalogue.Rule
     check: Callable[[CallSite, Module], Hit | None]
+    scan: Callable[[Module], Iterable[Hit]] | None = None  # findings not at a call (attribute reads)
 
     @property
     def code(self) -> str:
@@ -48,7 +49,7 @@ class Rule:
 
 
 PYTHON_RULES: tuple[Rule, ...] = (
-    Rule(perf.QUERY_IN_LOOP, query_in_loop.check),
+    Rule(perf.QUERY_IN_LOOP, query_in_loop.check, query_in_loop.scan),
     Rule(perf.REDIS_KEYS, redis_keys.check),
     Rule(perf.BLOCKING_CALL_IN_ASYNC, blocking_call_in_async.check),
     Rule(perf.HTTP_WITHOUT_TIMEOUT, http_without_timeout.check),

@@ -9,9 +9,11 @@ from tools.codecheck.rules._base import Hit, short
 
 # Calls that always return the same value for the same arguments and cost more than a lookup.
 PURE = {"re.compile", "json.loads", "json.dumps", "yaml.safe_load", "datetime.datetime.strptime",
-        "datetime.strptime", "os.getenv", "os.environ.get", "decimal.Decimal", "frozenset", "sorted",
+        "datetime.strptime", "os.getenv", "os.environ.get", "frozenset", "sorted",
         "hashlib.sha256", "hashlib.sha1", "hashlib.md5", "jinja2.Template", "string.Template",
-        "zoneinfo.ZoneInfo", "copy.deepcopy"}
+        "zoneinfo.ZoneInfo"}
+# Not here on purpose: copy.deepcopy (each iteration needs its own copy, to mutate it; hoisting would share one
+# object) and decimal.Decimal (a cheap constructor).
 # Builders that are only safe to hoist when the result is just tested (x in set(...)), never mutated.
 MEMBERSHIP_ONLY = {"set", "list", "tuple", "dict"}
 
