@@ -6,6 +6,7 @@ returns the statement's ``EXPLAIN (ANALYZE, BUFFERS)`` TEXT (DML is rolled back)
 bench scores the stored captures; the real-server tests run the cases live.
 
     python tests/explain_cases.py --capture [NAME ...]   rewrites generated/NAME.txt from the server
+                                                         (heldout/NAME: the held-out cases)
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CASES = ROOT / "tests" / "data" / "explain_corpus" / "generated"
+CORPUS = ROOT / "tests" / "data" / "explain_corpus"
+CASES = CORPUS / "generated"
 PG_DSN = os.environ.get("LMAGENT_TEST_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 MARKER = "-- explain"
 
@@ -30,8 +32,13 @@ class Case:
     options: str = "ANALYZE, BUFFERS"
 
 
+def path(name: str, suffix: str = ".sql") -> Path:
+    """``like-prefix`` is generated/like-prefix.sql; ``heldout/offset-deep`` is under the corpus."""
+    return (CORPUS if "/" in name else CASES) / f"{name}{suffix}"
+
+
 def load(name: str) -> Case:
-    text = (CASES / f"{name}.sql").read_text()
+    text = path(name).read_text()
     setup, marker, statement = text.partition(f"\n{MARKER}")
     if not marker:
         raise ValueError(f"{name}.sql has no '{MARKER}' line")
@@ -105,7 +112,7 @@ def main(argv: list[str]) -> int:
             finally:
                 conn.execute("RESET ALL")
                 conn.execute(f"DROP SCHEMA {schema} CASCADE")
-        (CASES / f"{name}.txt").write_text(text)
+        path(name, ".txt").write_text(text)
         print(f"{name}: {text.splitlines()[-1].strip()}", file=sys.stderr)
     return 0
 

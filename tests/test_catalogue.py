@@ -107,12 +107,11 @@ def test_rule_finding_fills_the_entry_and_renders_the_suggestion():
                                cost_ms=12.5)
     assert (f.code, f.kind, f.severity, f.handoff, f.cost_ms) == ("PLAN002", "disk_sort", "warning",
                                                                  "data-engineer", 12.5)
-    assert f.suggestion == ("Raise work_mem for this query (SET LOCAL work_mem = '64MB'; it spilled 20 MB to disk) "
-                            "or create an index that returns the rows already sorted by (created_at).")
+    assert f.suggestion == "Raise work_mem for this query (SET LOCAL work_mem = '64MB'; it spilled 20 MB to disk)."
     assert plan.DISK_SORT.describe(f, "es").startswith("El Sort derrama a disco: 20 MB")
     worse = plan.DISK_SORT.finding("m", severity="error", handoff="backend-engineer")
     assert (worse.severity, worse.handoff) == ("error", "backend-engineer")
-    assert worse.suggestion == "Raise work_mem for this query or create an index that returns the rows already sorted."
+    assert worse.suggestion == "Raise work_mem for this query."
     # The lead's own findings hand off to nobody.
     assert thr.P95_LATENCY.finding("m").handoff is None and thr.ERROR_RATE.finding("m").handoff == "backend-engineer"
 

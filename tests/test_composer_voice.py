@@ -5,7 +5,6 @@ one row per problem."""
 from __future__ import annotations
 
 import json
-import math
 import re
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from agent.runtime import Runtime, turn_result
 from tools import catalogue
 from tools.catalogue import advise, describe
 from tools.catalogue.text import placeholders
+from tools.explain.rules import work_mem_hint
 from tools.findings import Finding
 from tools.registry import TOOLS
 
@@ -49,7 +49,7 @@ def test_spanish_message_gets_spanish_next_steps_with_the_numbers(tmp_path):
     removed = _evidence(result, "seq_scan_large_filter", "rows_removed")
     first = result.segments[0].text
     steps = _steps(first, "Próximos pasos")
-    assert f"SET LOCAL work_mem = '{2 ** math.ceil(math.log2(disk_kb * 2 / 1024))}MB'" in steps
+    assert f"SET LOCAL work_mem = '{work_mem_hint(disk_kb)}'" in steps  # the explain rule's own figure
     assert "crea un índice que entregue las filas ya ordenadas" in steps
     assert f"{int(removed):,}".replace(",", ".") in steps  # Spanish thousands separator
     tool_suggestions = [f.suggestion for f in result.findings if f.suggestion]

@@ -42,10 +42,11 @@ def test_public_plans_cite_their_source_and_generated_plans_their_sql():
     for stem in public:
         family = re.sub(r"-(before|after|fast|slow|on|off|merge|hash)$", "", stem)
         assert stem in readme or family in readme, f"{stem} has no source in the README"
-    for capture in (CORPUS / "generated").glob("*.txt"):
+    made = [*(CORPUS / "generated").glob("*.txt"), *(CORPUS / "heldout").glob("*.txt")]
+    for capture in made:
         assert capture.with_suffix(".sql").is_file(), capture.name
     labelled = {entry["file"] for entry in LABELS}
-    for path in [*(CORPUS / "public").glob("*.txt"), *(CORPUS / "generated").glob("*.txt")]:
+    for path in [*(CORPUS / "public").glob("*.txt"), *made]:
         assert path.relative_to(CORPUS).as_posix() in labelled, f"{path.name} has no label"
 
 
@@ -78,3 +79,16 @@ def test_judge_scores_the_first_warning_and_every_forbidden_fix():
     assert ok
     ok, why = bench.judge({"healthy": True}, [_finding("PLAN001", "#2 Seq Scan", "error")])
     assert not ok
+
+
+@pytest.mark.parametrize("page", sorted((ROOT / "docs" / "rules").glob("PLAN*.md")), ids=lambda p: p.stem)
+def test_plan_rule_pages_examples_emit_their_code(page):
+    """The example plan of each PLAN page (docs/tools/rules.md: ```text example=explain) emits the
+    page's code at warning or above."""
+    from tools.explain import analyze, parse_plan
+
+    blocks = re.findall(r"```text example=explain\n(.*?)```", page.read_text(encoding="utf-8"), re.S)
+    assert blocks, page
+    for block in blocks:
+        codes = [f.code for f in analyze(parse_plan(block)).findings]
+        assert page.stem in codes, (page.stem, codes)

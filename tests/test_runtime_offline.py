@@ -181,7 +181,7 @@ def test_the_receiver_puts_the_handed_off_finding_first_with_its_evidence(team_d
     assert said.index("PLAN001") < said.index("PLAN013")
     assert "el que me traspasaron es PLAN001 seq_scan_large_filter" in receiver
     steps = receiver.split("### Próximos pasos\n", 1)[1]
-    assert steps.startswith("1. Crea un índice en las columnas del filtro (customer_id)")
+    assert steps.startswith("1. Crea un índice para el filtro: CREATE INDEX orders_customer_id_idx ON orders (customer_id)")
 
 
 def test_a_receiver_with_only_the_packet_says_its_findings_in_spanish_its_own_first(team_dir):

@@ -18,10 +18,10 @@ SEQ_SCAN_LARGE_FILTER = _plan(
         es="Un Seq Scan lee todas las filas de la tabla y su filtro descarta casi todas: el trabajo crece con la "
            "tabla, no con el resultado. Un índice en las columnas del filtro lee solo las filas que coinciden."),
     fix=Text(
-        en="Index the filter columns[[ ({columns})]][[ with {index}]] so the scan stops reading and discarding"
-           "[[ {rows_removed}]] rows; in production add CONCURRENTLY.",
-        es="Crea un índice en las columnas del filtro[[ ({columns})]][[ con {index}]] para que el scan no lea y "
-           "descarte[[ {rows_removed}]] filas; en producción, añade CONCURRENTLY."),
+        en="Index the filter[[ ({index_reason})]][[: {index}]] so the scan stops reading and discarding"
+           "[[ {rows_removed}]] rows; in production build it CONCURRENTLY.[[ {instead}]]",
+        es="Crea un índice para el filtro[[: {index}]] para que el scan no lea y descarte[[ {rows_removed}]] "
+           "filas; en producción, créalo CONCURRENTLY.[[ {instead_es}]]"),
     finding_es="Seq Scan con un filtro que descarta casi todo lo que lee"
                "[[: {rows_read} filas leídas, {rows_removed} descartadas ({removed_share}) y {rows_returned} "
                "devueltas]]",
@@ -36,9 +36,11 @@ DISK_SORT = _plan(
            "lee y escribe los datos varias veces, y el disco es órdenes de magnitud más lento que la memoria."),
     fix=Text(
         en="Raise work_mem for this query[[ (SET LOCAL work_mem = '{work_mem_hint}'; it spilled {disk_kb} to "
-           "disk)]] or create an index that returns the rows already sorted[[ by ({sort_key})]].",
+           "disk)]][[, the largest spill of its {processes} processes: work_mem applies to each process]][[, or "
+           "create an index that returns the rows already sorted by ({index_sort_key})]].",
         es="Sube work_mem para esta consulta[[ (SET LOCAL work_mem = '{work_mem_hint}'; derramó {disk_kb} a "
-           "disco)]] o crea un índice que entregue las filas ya ordenadas[[ por ({sort_key})]]."),
+           "disco)]][[, el mayor derrame de sus {processes} procesos: work_mem vale para cada proceso]][[, o crea "
+           "un índice que entregue las filas ya ordenadas por ({index_sort_key})]]."),
     finding_es="El Sort derrama a disco[[: {disk_kb}]][[ con {sort_method}]][[ (work_mem {work_mem})]]",
 )
 
@@ -121,12 +123,8 @@ NESTED_LOOP_MANY_LOOPS = _plan(
         es="Un Nested Loop ejecuta su lado interno una vez por fila externa; miles de iteraciones multiplican "
            "hasta una búsqueda barata, y suelen indicar que el planificador esperaba muchas menos filas externas."),
     fix=Text(
-        en="Index the inner side's join key[[ ({inner}, run {loops} times)]] so each loop is a cheap lookup, or "
-           "fix the outer row estimate (ANALYZE, extended statistics) so the planner can pick a hash or merge "
-           "join.",
-        es="Indexa la clave del join del lado interno[[ ({inner}, ejecutado {loops} veces)]] para que cada "
-           "iteración sea una búsqueda barata, o corrige la estimación de filas externas (ANALYZE, estadísticas "
-           "extendidas) para que el planificador elija un Hash Join o un Merge Join."),
+        en="Make the loops fewer or each one cheaper[[: {advice}]].",
+        es="Haz menos iteraciones o cada una más barata[[: {advice_es}]]."),
     finding_es="El Nested Loop ejecuta su lado interno una vez por fila externa[[: {loops} veces]]"
                "[[, {inner_ms} ms en total]][[ ({inner})]]",
 )
@@ -227,4 +225,134 @@ PLANNING_DOMINATES = _plan(
            "prepared statements (o la caché de sentencias del driver) para reutilizar el plan, y revisa el "
            "número de particiones y joins."),
     finding_es="La planificación tarda más que la ejecución[[: {planning_ms} ms frente a {execution_ms} ms]]",
+)
+
+FK_CHECK_TRIGGER = _plan(
+    "PLAN014", "fk_check_trigger", "Foreign-key check trigger scans the referencing table",
+    why=Text(
+        en="Deleting (or changing the key of) a referenced row fires the constraint's trigger, which looks for "
+           "referencing rows; without an index on the referencing column(s) every call scans that table. "
+           "PostgreSQL indexes the referenced key, never the referencing one.",
+        es="Borrar una fila referenciada (o cambiar su clave) dispara el trigger de la restricción, que busca "
+           "filas que la referencian; sin índice en la(s) columna(s) que referencian, cada llamada recorre esa "
+           "tabla. PostgreSQL indexa la clave referenciada, nunca la que referencia."),
+    fix=Text(
+        en="Index the referencing column(s) of the constraint[[ {constraint}]][[: {index}]][[ ({lookup})]]; in "
+           "production build it CONCURRENTLY.",
+        es="Crea un índice en la(s) columna(s) que referencian de la restricción[[ {constraint}]][[: {index}]]"
+           "[[ ({lookup})]]; en producción, créalo CONCURRENTLY."),
+    finding_es="El trigger de la clave foránea recorre la tabla que referencia"
+               "[[: {constraint}]][[, {trigger_ms} ms en {calls} llamadas]][[ ({trigger_share} del total)]]",
+)
+
+SLOW_TRIGGER = _plan(
+    "PLAN015", "slow_trigger", "A trigger takes a large share of the statement", owner=BACKEND,
+    why=Text(
+        en="Trigger time is not in any plan node: EXPLAIN lists it after the plan, and it can be most of the "
+           "statement's time while every node looks fast.",
+        es="El tiempo de los triggers no está en ningún nodo: EXPLAIN lo muestra después del plan, y puede ser "
+           "casi todo el tiempo de la sentencia aunque todos los nodos parezcan rápidos."),
+    fix=Text(
+        en="Look at what the trigger[[ {trigger}]] does on each of its[[ {calls}]] calls: log its statements' "
+           "plans (auto_explain.log_nested_statements = on) and index or batch what it queries, or make it a "
+           "statement-level trigger with transition tables.",
+        es="Mira qué hace el trigger[[ {trigger}]] en cada una de sus[[ {calls}]] llamadas: registra los planes "
+           "de sus sentencias (auto_explain.log_nested_statements = on) e indexa o agrupa lo que consulta, o "
+           "conviértelo en un trigger por sentencia con tablas de transición."),
+    finding_es="Un trigger se lleva buena parte de la sentencia[[: {trigger}, {trigger_ms} ms en {calls} llamadas]]",
+)
+
+JOIN_FILTER_DISCARDS = _plan(
+    "PLAN016", "join_filter_discards", "Join Filter tests and discards most row pairs",
+    why=Text(
+        en="A Join Filter is evaluated on every pair of rows the join method produces; when the join condition "
+           "is not an equality (a range, an OR, an expression) the join pairs far more rows than it keeps, and "
+           "the time goes into testing pairs that are thrown away.",
+        es="Un Join Filter se evalúa en cada par de filas que produce el método de join; cuando la condición no "
+           "es una igualdad (un rango, un OR, una expresión) el join empareja muchas más filas de las que "
+           "conserva, y el tiempo se va en probar pares que se descartan."),
+    fix=Text(
+        en="Give the join a condition it can look up instead of test[[: {advice}]].",
+        es="Dale al join una condición que pueda buscar en lugar de probar[[: {advice_es}]]."),
+    finding_es="El Join Filter prueba y descarta casi todos los pares"
+               "[[: {rows_removed} descartados de {pairs}]][[, {cost_share} del tiempo]]",
+)
+
+NOT_IN_SUBPLAN = _plan(
+    "PLAN017", "not_in_subplan", "NOT IN (subquery) re-runs its subquery for every row", owner=BACKEND,
+    why=Text(
+        en="NOT IN (SELECT ...) cannot become an anti join (NULL semantics); when its result does not fit in "
+           "work_mem as a hash table, PostgreSQL re-reads the whole subquery result for every outer row.",
+        es="NOT IN (SELECT ...) no puede convertirse en un anti join (por la semántica de NULL); cuando su "
+           "resultado no cabe en work_mem como tabla hash, PostgreSQL vuelve a leer todo el resultado de la "
+           "subconsulta en cada fila externa."),
+    fix=Text(
+        en="Rewrite NOT IN (SELECT ...) as NOT EXISTS (SELECT 1 ... WHERE inner.key = outer.key), which runs as "
+           "one hash anti join[[; today the subquery is read {loops} times]].",
+        es="Reescribe NOT IN (SELECT ...) como NOT EXISTS (SELECT 1 ... WHERE interna.clave = externa.clave), que "
+           "se ejecuta como un único hash anti join[[; hoy la subconsulta se lee {loops} veces]]."),
+    finding_es="NOT IN con subconsulta sin hash: la subconsulta se relee en cada fila"
+               "[[: {loops} veces, {subplan_ms} ms]]",
+)
+
+INDEX_SCAN_FILTER = _plan(
+    "PLAN018", "index_scan_filter", "Index scan whose Filter discards most rows it reads",
+    why=Text(
+        en="The index finds rows (or returns them in order, for ORDER BY ... LIMIT) but does not contain the "
+           "filtered columns, so the scan reads rows only to throw most of them away.",
+        es="El índice encuentra las filas (o las devuelve en orden, para ORDER BY ... LIMIT) pero no contiene las "
+           "columnas filtradas, así que el scan lee filas solo para descartar casi todas."),
+    fix=Text(
+        en="Let an index do the filtering[[: {index}]][[ ({index_hint})]][[; {instead}]], so the scan reads only "
+           "the rows it returns.",
+        es="Deja que un índice haga el filtrado[[: {index}]][[ ({index_hint_es})]], para que el scan lea solo las "
+           "filas que devuelve."),
+    finding_es="El Index Scan descarta con su filtro casi todo lo que lee"
+               "[[: {rows_read} filas leídas, {rows_removed} descartadas]]",
+)
+
+SEQ_SCAN_UNINDEXABLE_FILTER = _plan(
+    "PLAN019", "seq_scan_unindexable_filter", "Sequential scan whose filter no index on the column can serve",
+    why=Text(
+        en="The filter discards most of the table, but the way it is written (a function of the column, "
+           "= ANY(array column), a distance, a cast that depends on the session) keeps an index on the column from "
+           "serving it.",
+        es="El filtro descarta casi toda la tabla, pero tal como está escrito (una función sobre la columna, "
+           "= ANY(columna array), una distancia, un cast que depende de la sesión) impide que lo sirva un índice "
+           "sobre la columna."),
+    fix=Text(
+        en="No index on the column can serve this filter as written[[ ({index_reason})]][[: {instead}]].",
+        es="Ningún índice sobre la columna puede servir este filtro tal como está escrito[[: {instead_es}]]."),
+    finding_es="Seq Scan con un filtro que ningún índice sobre la columna puede servir tal como está escrito"
+               "[[: {rows_read} filas leídas, {rows_removed} descartadas]]",
+)
+
+SLOW_PLANNING = _plan(
+    "PLAN020", "slow_planning", "Planning takes hundreds of milliseconds", owner=BACKEND,
+    why=Text(
+        en="Every execution of an unprepared statement is planned again; hundreds of milliseconds of planning "
+           "are paid on every call even when execution is longer and hides them.",
+        es="Cada ejecución de una sentencia no preparada se vuelve a planificar; cientos de milisegundos de "
+           "planificación se pagan en cada llamada aunque la ejecución sea más larga y los oculte."),
+    fix=Text(
+        en="Plan once[[ (planning takes {planning_ms} ms)]]: use a prepared statement (or the driver's statement "
+           "cache); if the planner searches too many join orders, keep join_collapse_limit/from_collapse_limit at "
+           "their defaults (8), and check the number of partitions the query touches.",
+        es="Planifica una vez[[ (planificar cuesta {planning_ms} ms)]]: usa un prepared statement (o la caché de "
+           "sentencias del driver); si el planificador explora demasiados órdenes de join, deja "
+           "join_collapse_limit/from_collapse_limit en su valor por defecto (8), y revisa cuántas particiones toca."),
+    finding_es="La planificación tarda cientos de milisegundos[[: {planning_ms} ms]]",
+)
+
+HOT_NODE = _plan(
+    "PLAN021", "hot_node", "One node holds a large share of the time",
+    why=Text(
+        en="Most of the statement's time is in one node that no other rule explains; the numbers of that node "
+           "say where the time goes.",
+        es="Casi todo el tiempo de la sentencia está en un nodo que ninguna otra regla explica; sus números "
+           "dicen a dónde se va el tiempo."),
+    fix=Text(
+        en="Look at what this node does with its time[[: {advice}]].",
+        es="Mira en qué gasta este nodo su tiempo[[: {advice_es}]]."),
+    finding_es="Un nodo concentra el tiempo[[: {node_ms} ms, {node_share} del total]][[ — {reading_es}]]",
 )

@@ -105,6 +105,11 @@ def _summary(plan: ExplainPlan, findings: list) -> str:
         parts.append(f"planning {stats.planning_ms:,.3f} ms")
     if not stats.analyzed:
         parts.append("no ANALYZE: estimates only")
+    unplaced = (plan.extras or {}).get("Unplaced Lines") or []
+    if unplaced:
+        first = unplaced[0]
+        more = f" and {len(unplaced) - 1} more" if len(unplaced) > 1 else ""
+        parts.append(f"line {first['Line']} is not part of the plan and was left out ({first['Text'][:40]!r}{more})")
     hot = plan.plan  # the hot path ends at the node with the largest exclusive time
     while (child := next((c for c in hot.children if c.hot), None)) is not None:
         hot = child

@@ -100,11 +100,11 @@ def unquote_pgadmin(lines: list[str]) -> list[str]:
     is sometimes lost, single quotes occur too)."""
     last = next((ln for ln in reversed(lines) if ln.strip()), "").strip()
     if last[-1:] not in ("\"", "'"):  # the usual case: decide from the last line, without a full pass
-        return lines
+        return unquote_cells(lines)
     cells = [ln.strip() for ln in lines if ln.strip()]
     quote = cells[-1][-1]
     if not all(c[-1] == quote for c in cells):
-        return lines
+        return unquote_cells(lines)
     out = []
     for ln in lines:
         ln = ln.rstrip()[:-1] if ln.strip() else ""
@@ -112,3 +112,28 @@ def unquote_pgadmin(lines: list[str]) -> list[str]:
             ln = ln.lstrip()[1:]
         out.append(ln.replace(quote * 2, quote))
     return out
+
+
+def unquote_cells(lines: list[str]) -> list[str]:
+    """Single lines quoted as CSV cells among unquoted ones: DataGrip and some CSV exports quote only
+    the lines that contain a comma or a quote (``"  Filter: ((a = 1) AND (b = 'x'))"``, with inner
+    quotes doubled). Such a line never starts a plan line otherwise: a plan line starts with a node
+    name, ``->`` or a property key."""
+    out = lines
+    for i, line in enumerate(lines):
+        if line[:1] != '"':
+            continue
+        cell = line.rstrip()
+        if len(cell) < 3 or cell[-1] != '"':
+            continue
+        inner = cell[1:-1].replace('""', '"')
+        if not _PLAN_CELL.match(inner):
+            continue
+        if out is lines:
+            out = list(lines)
+        out[i] = inner
+    return out
+
+
+# What a quoted cell must look like to be a plan line: a node (arrow or estimates) or a property.
+_PLAN_CELL = re.compile(r"^\s*(?:->|[A-Z][A-Za-z /-]{1,40}:(?:\s|$)|.*\((?:cost|actual)[= ])")

@@ -105,6 +105,7 @@ class PlanNode:
     estimate_factor: float | None = None
     estimate_direction: str | None = None
     hot: bool = False
+    processes: int = 1  # the processes whose loops ``actual_loops`` sums: under a Gather, leader + workers
 
     @property
     def never_executed(self) -> bool:
@@ -216,7 +217,7 @@ class ExplainPlan(BaseModel):
                            ("Settings", self.settings), ("Query Identifier", self.query_identifier)):
             if value is not None:
                 out[key] = value
-        out.update(self.extras or {})
+        out.update({k: v for k, v in (self.extras or {}).items() if k != "Unplaced Lines"})  # ours, not PG's
         if self.stats.execution_ms is not None and "Total Runtime" not in out:
             out["Execution Time"] = self.stats.execution_ms
         return out
@@ -398,15 +399,15 @@ def finish_plan(root: PlanNode, nodes: list[PlanNode], raw: dict[str, Any], fmt:
         execution_ms = _number(raw, "Total Runtime", float, "plan")
     _fill_missing_buffers(nodes)
     _inclusive(nodes)
-    total_ms = execution_ms if execution_ms else root.inclusive_ms
-    _measure(nodes, total_ms)
     triggers = raw.get("Triggers") if isinstance(raw.get("Triggers"), list) else None
-    jit = raw.get("JIT") if isinstance(raw.get("JIT"), dict) else None
     trigger_ms = sum(t.get("Time", 0) for t in triggers if isinstance(t, dict)) if triggers else None
-    jit_ms = None
-    if jit and isinstance(jit.get("Timing"), dict):
-        total = jit["Timing"].get("Total")
-        jit_ms = float(total) if isinstance(total, (int, float)) else None
+    total_ms = execution_ms
+    if not total_ms and root.inclusive_ms is not None:
+        # Execution Time includes the AFTER triggers (FK checks) that run once the plan is done.
+        total_ms = root.inclusive_ms + (trigger_ms or 0.0)
+    _measure(nodes, total_ms)
+    jit = raw.get("JIT") if isinstance(raw.get("JIT"), dict) else None
+    jit_ms = _jit_total(jit) if jit else None
     known = {"Plan", "Planning Time", "Execution Time", "Triggers", "JIT", "Settings", "Planning",
              "Query Identifier"}
     stats = PlanStats(
@@ -431,6 +432,19 @@ def finish_plan(root: PlanNode, nodes: list[PlanNode], raw: dict[str, Any], fmt:
     )
     plan._nodes = nodes
     return plan
+
+
+def _jit_total(jit: dict[str, Any]) -> float | None:
+    """JIT time: ``Timing.Total``, or the sum of the ``... Time: 1.2 ms`` lines PostgreSQL 11 printed."""
+    timing = jit.get("Timing")
+    if isinstance(timing, dict):
+        total = timing.get("Total")
+        return float(total) if isinstance(total, (int, float)) else None
+    parts = [_MS.match(str(v)) for k, v in jit.items() if k.endswith(" Time")]
+    return sum(float(m[1]) for m in parts if m) if any(parts) else None
+
+
+_MS = re.compile(r"\s*([\d.]+)\s*ms\s*$")
 
 
 def _fill_missing_buffers(nodes: list[PlanNode]) -> None:
@@ -504,6 +518,7 @@ def _inclusive(nodes: list[PlanNode]) -> None:
         loops = node.actual_loops
         if node.actual_total_ms is not None and loops is not None:
             processes = min(loops, workers + 1) if workers and loops else 1
+            node.processes = processes
             node.inclusive_ms = node.actual_total_ms * loops / max(processes, 1)
             if not -NUMBER_LIMIT < node.inclusive_ms < NUMBER_LIMIT:
                 raise InputError(f"{_where(node.id, node.node_type)}: time × loops is out of range")

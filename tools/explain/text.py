@@ -317,7 +317,7 @@ def join_wrapped(lines: list[str]) -> tuple[list[int], list[str]]:
             else:
                 depth = _paren_depth(line)
             continue
-        if out and indent < base:  # psql output never goes left of its first column
+        if out and indent < base and not _starts_element(line):  # psql never goes left of its first column
             out[-1] += unindented
         elif out and (depth > 0 or unindented.startswith(("(cost=", "(actual", "(never"))) and not _starts_element(line):
             out[-1] = out[-1] + line if depth > 0 else out[-1].rstrip() + " " + unindented.rstrip()
@@ -359,6 +359,7 @@ def parse_text(lines: list[str], path: str | None = None) -> tuple[PlanNode, lis
     last: tuple[dict[str, Any], str] | None = None  # the dict and key the previous property went to
     base_indent = 0
     saw_wal = False
+    unplaced: list[dict[str, Any]] = []  # lines that belong nowhere in the plan: kept, and reported
     numbers, logical_lines = join_wrapped(lines)
     number = 0  # the line a ValueError below comes from
     try:
@@ -399,7 +400,7 @@ def parse_text(lines: list[str], path: str | None = None) -> tuple[PlanNode, lis
                     indent > base_indent and section is None and stack and not arrow
                     and _SPECIAL.match(stripped) is None and not _has_estimates(stripped)
                 ):
-                    last = _place_property(stack, last, indent, stripped, path, number)
+                    last = _place_property(stack, last, indent, stripped, path, number, unplaced)
                     saw_wal = saw_wal or stripped.startswith("WAL:")
                     continue
                 # A node line ("->") cannot match the time, trigger, SubPlan or CTE patterns: skip them.
@@ -486,12 +487,15 @@ def parse_text(lines: list[str], path: str | None = None) -> tuple[PlanNode, lis
             if not stack:
                 if top is None:
                     continue
-                raise InputError(f"cannot place this line in the plan: {stripped[:60]!r}", path=path, line=number)
-            last = _place_property(stack, last, indent, stripped, path, number)
+                unplaced.append({"Line": number, "Text": stripped[:200]})
+                continue
+            last = _place_property(stack, last, indent, stripped, path, number, unplaced)
     except ValueError as exc:  # a number no float can hold ("1e400", 400 digits)
         raise InputError(str(exc), path=path, line=number) from None
     if top is None:
         raise InputError("no plan found: expected EXPLAIN output (text or JSON)", path=path, line=1)
+    if unplaced:
+        root["Unplaced Lines"] = unplaced
     if saw_wal:
         _fill_wal(nodes)
     return top, nodes, root
@@ -503,6 +507,8 @@ def _trigger(match: re.Match[str]) -> dict[str, Any]:
     if not head:
         head, relation = relation, ""
     name, _, constraint = head.partition(" for constraint ")
+    if not constraint and head.startswith("for constraint "):  # no trigger name without VERBOSE
+        name, constraint = "", head[len("for constraint "):]
     trigger: dict[str, Any] = {"Trigger Name": name}
     if constraint:
         trigger["Constraint Name"] = constraint
@@ -550,14 +556,17 @@ def _has_estimates(stripped: str) -> bool:
 
 def _place_property(
     stack: list[_Frame], last: tuple[dict[str, Any], str] | None, indent: int, stripped: str,
-    path: str | None, number: int,
+    path: str | None, number: int, unplaced: list[dict[str, Any]],
 ) -> tuple[dict[str, Any], str] | None:
-    """Attach a property line to the node (or worker) it is indented under; returns where it went."""
+    """Attach a property line to the node (or worker) it is indented under; returns where it went.
+    A line that continues nothing (prose pasted after the plan, a line a client mangled) goes to
+    ``unplaced``: the plan reports it instead of dropping it silently."""
     match = _PROPERTY.match(stripped)
     if match is None:
         if last is None:
             raise InputError(f"not a plan line: {stripped[:60]!r}", path=path, line=number)
-        _continue_property(last, stripped)  # a value with an embedded newline (e.g. Output)
+        if not _continue_property(last, stripped):  # a value with an embedded newline (e.g. Output)
+            unplaced.append({"Line": number, "Text": stripped[:200]})
         return last
     _pop(stack, indent)
     return _apply(stack[-1][1], match["key"].strip(), stripped[match.end() :].strip())
@@ -579,13 +588,18 @@ def _relationship(parent: PlanNode) -> str:
     return "Outer"
 
 
-def _continue_property(last: tuple[dict[str, Any], str], text: str) -> None:
+def _continue_property(last: tuple[dict[str, Any], str], text: str) -> bool:
+    """Append a continuation line to the previous property; False when that property cannot take
+    one (a number, a flag): the line then has no place in the plan and must not be dropped."""
     target, key = last
     value = target.get(key)
     if isinstance(value, list):
         value.extend(split_top_level(text))
     elif isinstance(value, str):
         target[key] = f"{value} {text}"
+    else:
+        return False
+    return True
 
 
 def _pop(stack: list[_Frame], indent: int) -> None:
