@@ -138,7 +138,8 @@ def _check_file(fd: FileDiff, content: str | None, config: ReviewConfig, result:
             if not parsed:
                 result.skipped = "Python source does not parse, even rebuilt from the diff's hunks"
         else:
-            parsed, why = _parse(content, fd.path)
+            cached = project.parsed(fd.path, content)  # a rule may have parsed it already (a model file)
+            parsed, why = ([cached], None) if cached is not None else _parse(content, fd.path)
             if why is not None:
                 result.skipped = why
         if result.skipped:

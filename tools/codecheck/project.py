@@ -99,6 +99,11 @@ class Project:
             self._modules[path] = mod
         return self._modules[path]
 
+    def parsed(self, path: str, text: str) -> Module | None:
+        """The module already parsed for ``path`` when it was parsed from exactly ``text``."""
+        mod = self._modules.get(path)
+        return mod if mod is not None and mod.source == text else None
+
     def adopt(self, mod: Module) -> None:
         """Use an already parsed module of the change (same path) instead of parsing it again."""
         self._modules.setdefault(mod.path, mod)

@@ -77,13 +77,14 @@ class Module:
     rewritten: list[int] = field(default_factory=list)  # lines read through a newer-syntax rewrite
     unread: list[int] = field(default_factory=list)  # lines left out because they still did not parse
     project: Any = None  # the Project this module belongs to (tools.codecheck.project), when known
+    source: str = ""
 
     @classmethod
     def parse(cls, source: str, filename: str) -> Module:
         """Raises pyparse.Unparsable when the source does not parse even with the newer-syntax rewrites."""
         parsed = pyparse.parse(source, filename)
         mod = cls(parsed.tree, lines=source.split("\n"), path=filename, rewritten=parsed.rewritten,
-                  unread=parsed.unread)
+                  unread=parsed.unread, source=source)
         mod._index()
         return mod
 
